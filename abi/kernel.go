@@ -1,0 +1,38 @@
+package abi
+
+// Kernel is a backend that executes steps: the reference model, the optimized
+// impl and the Linux oracle all implement it.
+//
+// A Kernel starts with task 1 running image "init" (WORLD-1). Step performs
+// one syscall by task tid and returns its Result; it never panics, whatever
+// the input. View reports the observable state in canonical form (see View).
+type Kernel interface {
+	Step(tid int, sc Syscall) Result
+	View() View
+}
+
+// Checker is implemented by backends that can verify their own internal
+// consistency from scratch. CheckInvariants returns nil or every violation
+// found, joined with errors.Join.
+type Checker interface {
+	CheckInvariants() error
+}
+
+// Config holds the parameters every backend must agree on.
+type Config struct {
+	// MaxTasks bounds the tasks in existence (running, frozen or zombie, until
+	// reaped or released). A fork, vfork or clone that would pass it fails
+	// EAGAIN and creates nothing (FORK-7). Zero means DefaultMaxTasks.
+	MaxTasks int
+}
+
+// DefaultMaxTasks is the task limit when Config.MaxTasks is zero.
+const DefaultMaxTasks = 64
+
+// Limit returns the effective task limit.
+func (c Config) Limit() int {
+	if c.MaxTasks <= 0 {
+		return DefaultMaxTasks
+	}
+	return c.MaxTasks
+}

@@ -1,0 +1,3 @@
+module github.com/forkspec/forkspec
+
+go 1.26
