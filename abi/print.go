@@ -70,7 +70,12 @@ func (w Write) String() string { return fmt.Sprintf("write %d %d", w.Fd, w.N) }
 func (l Lseek) String() string {
 	return fmt.Sprintf("lseek %d %d %s", l.Fd, l.Offset, formatEnum(l.Whence, whenceNames))
 }
-func (u Umask) String() string { return "umask 0o" + strconv.FormatInt(u.Mask, 8) }
+func (u Umask) String() string {
+	if u.Mask < 0 { // -0o22, not 0o-22: the sign goes before the base prefix
+		return "umask -0o" + strconv.FormatUint(uint64(-u.Mask), 8)
+	}
+	return "umask 0o" + strconv.FormatInt(u.Mask, 8)
+}
 func (s Sigaction) String() string {
 	return fmt.Sprintf("sigaction %s %s %s", SignalName(s.Sig), s.Handler, formatFlags(s.Flags, saNames))
 }
