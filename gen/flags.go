@@ -1,0 +1,88 @@
+package gen
+
+import "github.com/forkspec/forkspec/abi"
+
+// Clone flag words that mean something (CLONE-1 … CLONE-7, VFORK-7, THR-1),
+// then the invalid combinations of copy_process and clone3_args_valid, then
+// odd exit signals. Legacy clone carries the signal in the low byte.
+const (
+	threadFlags = abi.CLONE_VM | abi.CLONE_FS | abi.CLONE_FILES | abi.CLONE_SIGHAND | abi.CLONE_THREAD
+	vforkFlags  = abi.CLONE_VM | abi.CLONE_VFORK
+)
+
+var cloneTable = []choice[uint64]{
+	{8, abi.SIGCHLD},              // fork-like
+	{4, vforkFlags | abi.SIGCHLD}, // vfork-like (VFORK-1)
+	{6, threadFlags},              // a thread, as pthread_create without TLS
+	{2, abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD}, // a minimal thread
+	{3, abi.CLONE_FILES | abi.SIGCHLD},                       // CLONE-2 alone
+	{2, abi.CLONE_SIGHAND | abi.CLONE_VM | abi.SIGCHLD},      // CLONE-4 in another process
+	{2, abi.CLONE_PARENT | abi.SIGCHLD},                      // CLONE-5
+	{1, abi.CLONE_PARENT | abi.SIGUSR1},                      // CLONE-5: signal taken from the leader
+	{2, abi.CLONE_VFORK | abi.SIGCHLD},                       // VFORK-7: frozen, COW memory
+	{1, abi.CLONE_FS | abi.SIGCHLD},                          // CLONE-3
+	{1, abi.CLONE_VM | abi.SIGCHLD},                          // CLONE-1 without a thread
+	{1, abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD | abi.CLONE_VFORK},
+	{1, abi.SIGUSR1}, // a clone child (CLONE-6)
+	{1, 0},           // notifies nobody
+	{1, abi.SIGTERM},
+	{1, 200},                             // an invalid signal in the low byte: nobody notified
+	{1, abi.CLONE_FILES | abi.CLONE_FS},  // FILES, no signal
+	{1, abi.CLONE_THREAD | abi.SIGCHLD},  // EINVAL: THREAD without SIGHAND
+	{1, abi.CLONE_SIGHAND | abi.SIGCHLD}, // EINVAL: SIGHAND without VM
+	{1, abi.CLONE_FS | abi.CLONE_NEWNS},  // EINVAL: FS with NEWNS
+	{1, abi.CLONE_SETTLS | abi.SIGCHLD},  // valid, not modelled: unsupported
+	{1, abi.CLONE_PARENT | abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD},
+}
+
+// clone3Case is one clone3 argument pair.
+type clone3Case struct{ flags, sig uint64 }
+
+var clone3Table = []choice[clone3Case]{
+	{5, clone3Case{0, abi.SIGCHLD}},
+	{2, clone3Case{vforkFlags, abi.SIGCHLD}},
+	{3, clone3Case{threadFlags, 0}},
+	{4, clone3Case{abi.CLONE_CLEAR_SIGHAND, abi.SIGCHLD}}, // CLONE-4: caught signals reset
+	{1, clone3Case{abi.CLONE_CLEAR_SIGHAND | abi.CLONE_VM | abi.CLONE_VFORK, abi.SIGCHLD}},
+	{1, clone3Case{abi.CLONE_FILES, abi.SIGUSR1}},
+	{1, clone3Case{0, 0}},
+	{1, clone3Case{abi.CLONE_PARENT, 0}},
+	{1, clone3Case{abi.CLONE_CLEAR_SIGHAND | abi.CLONE_SIGHAND | abi.CLONE_VM, abi.SIGCHLD}}, // EINVAL
+	{1, clone3Case{threadFlags, abi.SIGCHLD}},                                                // EINVAL: thread with a signal
+	{1, clone3Case{abi.CLONE_PARENT, abi.SIGCHLD}},                                           // EINVAL: parent with a signal
+	{1, clone3Case{0, 65}},                                                                   // EINVAL: bad exit_signal
+	{1, clone3Case{1 << 40, abi.SIGCHLD}},                                                    // EINVAL: unknown bit
+	{1, clone3Case{abi.CSIGNAL & 0x11, abi.SIGCHLD}},                                         // EINVAL: CSIGNAL bits
+	{1, clone3Case{abi.CLONE_THREAD, 0}},                                                     // EINVAL: no SIGHAND
+}
+
+// randomBits returns a flag word with a few random CLONE_* bits (and, for
+// legacy clone, a random low byte): the low-rate noise that finds the
+// combinations nobody listed.
+func randomBits(src Source, legacy bool) uint64 {
+	var f uint64
+	for n := intn(src, 4, "nbits") + 1; n > 0; n-- {
+		f |= 1 << (8 + intn(src, 26, "bit"))
+	}
+	if legacy {
+		f |= uint64(intn(src, 256, "lowbyte"))
+	}
+	return f
+}
+
+// cloneFlags returns a legacy clone flag word.
+func cloneFlags(src Source) uint64 {
+	if chance(src, 1, 20, "random-clone?") {
+		return randomBits(src, true)
+	}
+	return pickFrom(src, "clone-flags", cloneTable)
+}
+
+// clone3Args returns clone3 flags and exit signal.
+func clone3Args(src Source) (uint64, uint64) {
+	if chance(src, 1, 20, "random-clone3?") {
+		return randomBits(src, false) | uint64(intn(src, 2, "clear"))*abi.CLONE_CLEAR_SIGHAND, uint64(intn(src, 66, "sig"))
+	}
+	c := pickFrom(src, "clone3-args", clone3Table)
+	return c.flags, c.sig
+}
