@@ -1,0 +1,113 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Event names something interesting a step did. Events are derived only from
+// the step, its Result and the canonical Views before and after it, so they
+// mean the same on every backend and `forkspec check` can count them too.
+type Event int
+
+const (
+	COWCopy               Event = iota // a store to a private page whose frame others also map (COW-2)
+	COWReuse                           // a store to a once-shared page now mapped by no one else (COW-3)
+	VforkReleasedByExec                // a frozen vfork parent released by its child's execve (VFORK-2)
+	VforkReleasedByExit                // … by its child's exit or death (VFORK-2, EXIT-3)
+	FailedExecKeepsFrozen              // a vfork child's execve failed and the parent stays frozen (VFORK-2)
+	ReparentToThread                   // orphans moved to a sibling thread of their parent (REAP-1)
+	ReparentToSubreaper                // … to a subreaper ancestor (REAP-1)
+	ReparentToInit                     // … to init (REAP-1)
+	ExecByNonLeader                    // execve by a thread that is not its group's leader (EXEC-5)
+	LeaderZombie                       // a leader exited first and awaits its threads (EXIT-2)
+	AutoReap                           // a process ended and left no zombie (WAIT-5, REAP-2)
+	DontFork                           // a fork skipped a MADV_DONTFORK range (FORK-6)
+	WipeOnFork                         // a fork wiped a MADV_WIPEONFORK range (FORK-6)
+	SIGSEGVDeath                       // the caller's group died of a bad memory access (MEM-3)
+	FilesShared                        // an fd change through a table shared with another process (CLONE-2)
+	SighandShared                      // a sigaction through a table shared with another process (CLONE-4)
+
+	// Further events, counted and printed but not required of a run.
+	TaskLimit         // a creation failed EAGAIN at the task limit (FORK-7)
+	HandlerRan        // a handler ran (SIG-2)
+	ClearSighand      // clone3 CLONE_CLEAR_SIGHAND from a caller with handlers (CLONE-4)
+	VforkWithoutVM    // CLONE_VFORK without CLONE_VM froze the caller (VFORK-7)
+	Reaped            // wait4 reaped a zombie (WAIT-1)
+	InvalidArgument   // a call failed EINVAL
+	Refused           // a step was refused (WORLD-3, unsupported, would-block)
+	NumEvents         // the number of events
+	firstOptional     = TaskLimit
+	requiredEventsEnd = firstOptional
+)
+
+var eventNames = [NumEvents]string{
+	COWCopy: "cow-copy", COWReuse: "cow-reuse", VforkReleasedByExec: "vfork-released-by-exec",
+	VforkReleasedByExit: "vfork-released-by-exit", FailedExecKeepsFrozen: "failed-exec-keeps-frozen",
+	ReparentToThread: "reparent-to-thread", ReparentToSubreaper: "reparent-to-subreaper",
+	ReparentToInit: "reparent-to-init", ExecByNonLeader: "exec-by-non-leader", LeaderZombie: "leader-zombie",
+	AutoReap: "auto-reap", DontFork: "dontfork", WipeOnFork: "wipeonfork", SIGSEGVDeath: "sigsegv-death",
+	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared", TaskLimit: "task-limit",
+	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
+	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
+}
+
+// String is the event's name, as printed in coverage tables.
+func (e Event) String() string {
+	if e >= 0 && e < NumEvents {
+		return eventNames[e]
+	}
+	return fmt.Sprintf("event(%d)", int(e))
+}
+
+// Required lists the events a good run must hit at least once.
+func Required() []Event {
+	out := make([]Event, 0, requiredEventsEnd)
+	for e := Event(0); e < requiredEventsEnd; e++ {
+		out = append(out, e)
+	}
+	return out
+}
+
+// Coverage counts events.
+type Coverage [NumEvents]int64
+
+// Add counts evs.
+func (c *Coverage) Add(evs []Event) {
+	for _, e := range evs {
+		if e >= 0 && e < NumEvents {
+			c[e]++
+		}
+	}
+}
+
+// Merge adds every count of o.
+func (c *Coverage) Merge(o *Coverage) {
+	for i := range c {
+		c[i] += o[i]
+	}
+}
+
+// Missing returns the required events never counted.
+func (c *Coverage) Missing() []Event {
+	var out []Event
+	for _, e := range Required() {
+		if c[e] == 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// String prints one "name count" line per event, required ones first.
+func (c *Coverage) String() string {
+	var b strings.Builder
+	for e := Event(0); e < NumEvents; e++ {
+		mark := " "
+		if e < requiredEventsEnd && c[e] == 0 {
+			mark = "!"
+		}
+		fmt.Fprintf(&b, "%s %-26s %d\n", mark, e, c[e])
+	}
+	return b.String()
+}
