@@ -1,0 +1,95 @@
+package traces
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Alignment caps for Format: the "->" column and the '#' column line up
+// across a trace's steps unless a step is longer than these.
+const (
+	arrowCap   = 56
+	commentCap = 80
+)
+
+// Format prints the trace in canonical text that Parse reads back to an
+// equal trace (Step.Line aside): the header comments and options, a blank
+// line, then the steps with their comments, the "->" and '#' columns
+// aligned. Multi-line comments become several comment lines.
+func (t *Trace) Format() string {
+	var b strings.Builder
+	comment := func(text string) {
+		for _, l := range strings.Split(text, "\n") {
+			l = strings.TrimRight(l, " \t\r")
+			if l == "" {
+				b.WriteString("#\n")
+			} else {
+				b.WriteString("# " + l + "\n")
+			}
+		}
+	}
+	for _, c := range t.Comments {
+		comment(c)
+	}
+	if t.Options != (Options{}) {
+		b.WriteString("# " + optionPrefix + t.Options.format() + "\n")
+	}
+	headerEmpty := b.Len() == 0
+
+	lefts := make([]string, len(t.Steps))
+	mids := make([]string, len(t.Steps))
+	arrowCol, commentCol := 0, 0
+	for i, s := range t.Steps {
+		lefts[i] = fmt.Sprintf("%d %v", s.Tid, s.Call)
+		if s.Want != nil && len(lefts[i]) <= arrowCap {
+			arrowCol = max(arrowCol, len(lefts[i]))
+		}
+	}
+	for i, s := range t.Steps {
+		mids[i] = lefts[i]
+		if s.Want != nil {
+			mids[i] = pad(lefts[i], arrowCol) + " -> " + s.Want.String()
+		}
+		if s.Comment != "" && len(mids[i]) <= commentCap {
+			commentCol = max(commentCol, len(mids[i]))
+		}
+	}
+
+	for i, s := range t.Steps {
+		// A blank line ends the header and sets off each explained step.
+		if len(s.Before) > 0 || (i == 0 && !headerEmpty) {
+			b.WriteString("\n")
+		}
+		for _, c := range s.Before {
+			comment(c)
+		}
+		line := mids[i]
+		if s.Comment != "" {
+			line = pad(line, commentCol) + "  # " + strings.ReplaceAll(s.Comment, "\n", " ")
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	if len(t.Tail) > 0 {
+		b.WriteString("\n")
+		for _, c := range t.Tail {
+			comment(c)
+		}
+	}
+	return b.String()
+}
+
+// format prints the options as " key=value ..." (with a leading space).
+func (o Options) format() string {
+	var s string
+	if o.MaxTasks != 0 {
+		s += fmt.Sprintf(" max-tasks=%d", o.MaxTasks)
+	}
+	return s
+}
+
+func pad(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}

@@ -1,0 +1,69 @@
+package traces
+
+import (
+	"fmt"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// Step is one line of a trace: task Tid performs Call.
+type Step struct {
+	// Line is the 1-based line of the step in its source; 0 for a step that
+	// was built in code rather than parsed.
+	Line int
+	// Tid is the task that performs the step.
+	Tid int
+	// Call is the syscall. Invariant: never nil in a parsed trace.
+	Call abi.Syscall
+	// Want is the expected result, or nil when the trace expects nothing.
+	Want *abi.Result
+	// Comment is the text of a '#' comment on the step's own line, without
+	// the '#' and one following space. Invariant: no newline.
+	Comment string
+	// Before holds the comment lines directly above the step (after the
+	// header), one entry per line, without "# ". They explain the step.
+	Before []string
+}
+
+// String prints the step as one trace line, without comments.
+func (s Step) String() string {
+	line := fmt.Sprintf("%d %v", s.Tid, s.Call)
+	if s.Want != nil {
+		line += " -> " + s.Want.String()
+	}
+	return line
+}
+
+// Trace is a parsed trace file.
+type Trace struct {
+	// Name identifies the trace in messages: normally the file path.
+	Name string
+	// Comments are the header's comment lines (before the first blank line
+	// or step), without "# ", option lines excluded.
+	Comments []string
+	// Options are the header's option lines.
+	Options Options
+	// Steps in order.
+	Steps []Step
+	// Tail holds the comment lines after the last step.
+	Tail []string
+}
+
+// Options are the settings a trace needs from its backends, written in the
+// header as `# option: key=value ...`.
+type Options struct {
+	// MaxTasks is the task limit (abi.Config.MaxTasks, FORK-7); 0 means
+	// abi.DefaultMaxTasks. Written max-tasks=N.
+	MaxTasks int
+}
+
+// Config is the backend configuration the options ask for.
+func (o Options) Config() abi.Config { return abi.Config{MaxTasks: o.MaxTasks} }
+
+// Backend is a named way to build a fresh kernel.
+type Backend struct {
+	// Name labels the backend in results and diffs ("model", "impl").
+	Name string
+	// New builds a kernel in its initial state (task 1 running init).
+	New func(abi.Config) abi.Kernel
+}
