@@ -92,7 +92,7 @@ func (d *Divergence) Error() string {
 		}
 	default:
 		if d.Index >= 0 {
-			w := max(len(d.A), len(d.B))
+			w := max(len(d.A), len(d.B)) + 1
 			fmt.Fprintf(&b, "  %-*s  %s\n  %-*s  %s\n", w, d.A+":", d.ResultA, w, d.B+":", d.ResultB)
 		}
 	}

@@ -220,11 +220,36 @@ func viewDiff(a, b abi.View) string {
 	if reflect.DeepEqual(a, b) {
 		return ""
 	}
-	if d := cmp.Diff(a, b); d != "" {
+	if d := cmp.Diff(a, b, hexAddrs); d != "" {
 		return d
 	}
 	return "(the Views differ in a way cmp.Diff does not show)\n"
 }
+
+// hexAddrs shows addresses and page values in hex in diffs, as traces
+// write them; go-cmp would print them in decimal.
+var hexAddrs = cmp.Options{
+	cmp.Transformer("hex", func(p abi.PageView) struct {
+		Addr, Value string
+		Frame       int
+	} { return struct {
+		Addr, Value string
+		Frame       int
+	}{hexs(p.Addr), hexs(p.Value), p.Frame} }),
+	cmp.Transformer("hex", func(m abi.MappingView) struct {
+		Start, End                   string
+		Prot                         int64
+		Shared, DontFork, WipeOnFork bool
+	} {
+		return struct {
+			Start, End                   string
+			Prot                         int64
+			Shared, DontFork, WipeOnFork bool
+		}{hexs(m.Start), hexs(m.End), m.Prot, m.Shared, m.DontFork, m.WipeOnFork}
+	}),
+}
+
+func hexs(v uint64) string { return fmt.Sprintf("%#x", v) }
 
 // protect calls f and turns a panic into an error with the stack, so that a
 // buggy backend yields a report instead of killing the replay.
