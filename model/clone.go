@@ -1,0 +1,130 @@
+package model
+
+import "github.com/forkspec/forkspec/abi"
+
+// cloneArgs are the arguments every task-creating call reduces to
+// (kernel_clone_args): CLONE_* flags and the termination signal.
+type cloneArgs struct {
+	flags      uint64
+	exitSignal int
+}
+
+// sysLegacyClone is clone(2): Linux keeps only the low 32 bits of the flags
+// (lower_32_bits in the clone syscall), and the low byte is the
+// termination signal, any value 0..255 (CLONE-6).
+func (k *Kernel) sysLegacyClone(t *task, s abi.Clone) abi.Result {
+	f := s.Flags & 0xffffffff
+	return k.sysClone(t, cloneArgs{flags: f &^ abi.CSIGNAL, exitSignal: int(f & abi.CSIGNAL)})
+}
+
+// sysClone3 is clone3(2): clone3_args_valid and copy_clone_args_from_user
+// reject, all with EINVAL (CLONE-7): unknown flag bits; CLONE_DETACHED and
+// the CSIGNAL bits, which clone3 reserves; an exit_signal outside 0..NSIG;
+// CLONE_SIGHAND with CLONE_CLEAR_SIGHAND; CLONE_THREAD or CLONE_PARENT with
+// a nonzero exit_signal.
+func (k *Kernel) sysClone3(t *task, s abi.Clone3) abi.Result {
+	switch {
+	case s.Flags&^abi.CloneKnown != 0,
+		s.Flags&(abi.CLONE_DETACHED|(abi.CSIGNAL&^abi.CLONE_NEWTIME)) != 0,
+		s.ExitSignal > abi.NSIG,
+		s.Flags&(abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND) == abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND,
+		s.Flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && s.ExitSignal != 0:
+		return abi.Fail(abi.EINVAL)
+	}
+	return k.sysClone(t, cloneArgs{flags: s.Flags, exitSignal: int(s.ExitSignal)})
+}
+
+// sysClone is copy_process for fork, vfork, clone and clone3.
+//
+// Validation, first failure wins (CLONE-7, copy_process): CLONE_NEWNS or
+// CLONE_NEWUSER with CLONE_FS; CLONE_THREAD without CLONE_SIGHAND;
+// CLONE_SIGHAND without CLONE_VM; CLONE_PARENT from init's group
+// (SIGNAL_UNKILLABLE); CLONE_THREAD with CLONE_NEWUSER or CLONE_NEWPID;
+// CLONE_PIDFD with CLONE_DETACHED or CLONE_THREAD — all EINVAL. Then flags
+// forkspec does not model are unsupported, then the task limit is EAGAIN
+// (FORK-7). Nothing is created on failure and no pid is used.
+func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
+	f := a.flags
+	has := func(bits uint64) bool { return f&bits == bits }
+	switch {
+	case has(abi.CLONE_NEWNS | abi.CLONE_FS),
+		has(abi.CLONE_NEWUSER | abi.CLONE_FS),
+		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),
+		has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM),
+		has(abi.CLONE_PARENT) && t.group.isInit(),
+		has(abi.CLONE_THREAD) && f&(abi.CLONE_NEWUSER|abi.CLONE_NEWPID) != 0,
+		has(abi.CLONE_PIDFD) && f&(abi.CLONE_DETACHED|abi.CLONE_THREAD) != 0:
+		return abi.Fail(abi.EINVAL)
+	}
+	if f&^abi.CloneModelled != 0 {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if len(k.tasks)+1 > k.limit {
+		return abi.Fail(abi.EAGAIN) // FORK-7
+	}
+
+	// FORK-1: a copy of the calling thread only; the mask is the caller's,
+	// pending is empty (FORK-3).
+	c := &task{tid: k.allocTid(), state: abi.Running, blocked: t.blocked, selfExecID: t.selfExecID}
+	// CLONE-1, FORK-2, VFORK-3, VFORK-7: share or copy the address space.
+	if has(abi.CLONE_VM) {
+		c.mm = t.mm
+	} else {
+		c.mm = k.dupMm(t.mm)
+	}
+	// CLONE-2, FORK-4, VFORK-4: share or copy the fd table.
+	if has(abi.CLONE_FILES) {
+		c.files = t.files
+	} else {
+		c.files = k.copyFdTable(t.files)
+	}
+	// CLONE-3: share or copy the fs struct (umask).
+	if has(abi.CLONE_FS) {
+		c.fs = t.fs
+	} else {
+		c.fs = &fsInfo{id: k.newID(), umask: t.fs.umask}
+	}
+	// CLONE-4, FORK-3: share or copy the dispositions; CLONE_CLEAR_SIGHAND
+	// resets caught ones in the copy (copy_sighand → flush_signal_handlers).
+	if has(abi.CLONE_SIGHAND) {
+		c.sighand = t.sighand
+	} else {
+		c.sighand = k.copySighand(t.sighand)
+		if has(abi.CLONE_CLEAR_SIGHAND) {
+			c.sighand.flushHandlers()
+		}
+	}
+
+	if has(abi.CLONE_THREAD) {
+		// THR-1: the thread joins the caller's group; threads are detached
+		// (exit signal -1, THR-2) and share the group's parent.
+		c.group = t.group
+		t.group.insertThread(c)
+	} else {
+		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, image: t.group.image, handled: map[int]int{}}
+		if has(abi.CLONE_PARENT) {
+			// CLONE-5: the caller's parent is the parent, and the exit
+			// signal is the caller's group leader's.
+			g.parent = t.group.parent
+			g.parentExecID = t.group.parentExecID
+			g.exitSignal = t.group.exitSignal
+		} else {
+			// THR-3: the child of a thread is a child of the whole group
+			// (its parent thread is the caller; any thread may wait).
+			g.parent = t
+			g.parentExecID = t.selfExecID
+			g.exitSignal = a.exitSignal // FORK-5, CLONE-6
+		}
+		c.group = g
+	}
+	k.tasks[c.tid] = c
+
+	if has(abi.CLONE_VFORK) {
+		// VFORK-2, VFORK-6: only the calling thread freezes until the
+		// child's exec or exit releases its mm.
+		c.vforkParent = t
+		t.state = abi.VforkFrozen
+		return abi.Result{Ret: uint64(c.tid), Outcome: abi.OutcomeFrozen}
+	}
+	return abi.Ok(uint64(c.tid))
+}

@@ -1,0 +1,228 @@
+package model
+
+import "github.com/forkspec/forkspec/abi"
+
+// sysExit is the raw exit(2) (EXIT-2): it ends only the calling thread. Init
+// never exits: ending task 1's group's last live thread is unsupported
+// (WORLD-1, docs/conventions.md).
+func (k *Kernel) sysExit(t *task, s abi.Exit) abi.Result {
+	g := t.group
+	if g.isInit() && k.lastAlive(t) {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	t.exiting = true
+	// synchronize_group_exit: the last thread to exit sets the group exit
+	// code unless an exit_group or fatal signal did (EXIT-2).
+	if !g.groupExit && g.firstAlive() == nil {
+		g.groupExit = true
+		g.exitStatus = abi.WaitExited(s.Code)
+	}
+	k.finishExit(t)
+	return abi.Result{Outcome: abi.OutcomeExited}
+}
+
+// lastAlive reports whether t is the only live thread of its group.
+func (k *Kernel) lastAlive(t *task) bool {
+	for _, x := range t.group.threads {
+		if x != t && x.alive() {
+			return false
+		}
+	}
+	return true
+}
+
+// sysExitGroup is exit_group(2) (EXIT-1): every thread of the group ends and
+// the parent sees status & 0xff. Refused in init's group (WORLD-1).
+func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
+	if t.group.isInit() {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	k.endGroup(t.group, abi.WaitExited(s.Code))
+	return abi.Result{Outcome: abi.OutcomeExited}
+}
+
+// killGroup ends g by a fatal signal (EXIT-4, THR-4): the wait status is the
+// signal number.
+func (k *Kernel) killGroup(g *group, sig int) {
+	if g.groupExit || g.dead {
+		return
+	}
+	g.killSig = sig
+	k.endGroup(g, abi.WaitSignaled(sig))
+}
+
+// endGroup ends every thread of g with the given group exit status; the
+// first group exit wins (do_group_exit, zap_other_threads). Every thread is
+// marked exiting before any exits, so no child is reparented to a thread
+// that is about to go.
+func (k *Kernel) endGroup(g *group, status int) {
+	if g.groupExit || g.dead {
+		return
+	}
+	g.groupExit = true
+	g.exitStatus = status
+	threads := append([]*task(nil), g.threads...)
+	for _, t := range threads {
+		t.exiting = true
+	}
+	for _, t := range threads {
+		if t.state != abi.Zombie {
+			k.finishExit(t)
+		}
+	}
+}
+
+// finishExit is the rest of do_exit for a task already marked exiting: it
+// releases the task's mm (waking a vfork parent, VFORK-2, EXIT-3), fds and
+// other objects, hands its children to a new reaper (REAP-1), and then
+// either leaves a zombie leader or releases a non-leader at once (EXIT-2).
+// When the last thread goes, the process is notified to its parent (SIG-4).
+func (k *Kernel) finishExit(t *task) {
+	t.exiting = true
+	k.releaseVforkParent(t) // mm_release → complete_vfork_done
+	for _, tid := range k.sortedTids() {
+		if c := k.tasks[tid]; c.vforkParent == t {
+			c.vforkParent = nil // wait_for_vfork_done: the killed parent lets go
+		}
+	}
+	t.mm, t.files, t.sighand, t.fs = nil, nil, nil, nil
+	k.reparentChildren(t)
+	g := t.group
+	if t == g.leader {
+		t.state = abi.Zombie
+		if len(g.threads) == 1 {
+			k.processDead(g)
+		}
+		return
+	}
+	k.release(t)
+	if g.leader.state == abi.Zombie && len(g.threads) == 1 {
+		// release_task of the last thread notifies for the waiting leader
+		// (delay_group_leader, EXIT-2).
+		k.processDead(g)
+	}
+}
+
+// releaseVforkParent wakes the thread frozen in vfork on t, if any (VFORK-2).
+func (k *Kernel) releaseVforkParent(t *task) {
+	if p := t.vforkParent; p != nil {
+		if p.state == abi.VforkFrozen {
+			p.state = abi.Running
+		}
+		t.vforkParent = nil
+	}
+}
+
+// release removes a task from the world (release_task).
+func (k *Kernel) release(t *task) {
+	delete(k.tasks, t.tid)
+	t.group.removeThread(t)
+}
+
+// processDead makes g a waitable zombie and notifies its parent
+// (exit_notify, EXIT-3, SIG-4, WAIT-5).
+func (k *Kernel) processDead(g *group) {
+	g.dead = true
+	g.pending = 0 // __exit_signal flushes the shared pending set
+	k.notifyParent(g)
+}
+
+// notifyParent is do_notify_parent for the dead process g: a non-SIGCHLD
+// exit signal becomes SIGCHLD when the parent has exec'd since the child was
+// created (parent_exec_id); if the signal is SIGCHLD and the parent's group
+// has SIGCHLD at SIG_IGN or with SA_NOCLDWAIT, g is reaped at once (with
+// SIG_IGN no signal is sent, WAIT-5). Otherwise a valid nonzero signal goes
+// to the parent's process (SIG-4; 0 notifies nobody, CLONE-6).
+func (k *Kernel) notifyParent(g *group) {
+	p := g.parent
+	if p == nil || p.sighand == nil {
+		return
+	}
+	sig := g.exitSignal
+	if sig != abi.SIGCHLD && g.parentExecID != p.selfExecID {
+		sig = abi.SIGCHLD
+	}
+	autoreap := false
+	if sig == abi.SIGCHLD {
+		a := p.sighand.actions[abi.SIGCHLD]
+		if a.handler == abi.SigIgnore || a.flags&abi.SA_NOCLDWAIT != 0 {
+			autoreap = true
+			if a.handler == abi.SigIgnore {
+				sig = 0
+			}
+		}
+	}
+	if sig >= 1 && sig <= abi.NSIG {
+		k.sendSignal(p, sig)
+	}
+	if autoreap {
+		k.reap(g)
+	}
+}
+
+// reap removes the dead process g's zombie leader (release_task).
+func (k *Kernel) reap(g *group) {
+	for _, t := range append([]*task(nil), g.threads...) {
+		k.release(t)
+	}
+}
+
+// reparentChildren hands the children of the exiting thread father to its
+// new reaper (forget_original_parent, REAP-1). A child moved to another
+// group gets SIGCHLD as its exit signal and, if already a dead zombie, is
+// notified to its new parent at once (reparent_leader, REAP-2).
+func (k *Kernel) reparentChildren(father *task) {
+	var kids []*group
+	for _, g := range k.groups() {
+		if g.parent == father {
+			kids = append(kids, g)
+		}
+	}
+	if len(kids) == 0 {
+		return
+	}
+	reaper := k.findNewReaper(father)
+	for _, c := range kids {
+		c.parent = reaper
+		if reaper == nil || reaper.group == father.group {
+			continue // a threaded reparent notifies nobody
+		}
+		c.exitSignal = abi.SIGCHLD
+		if c.dead {
+			k.notifyParent(c)
+		}
+	}
+}
+
+// findNewReaper picks the new parent thread for father's children
+// (find_new_reaper, REAP-1): a live thread of father's own group; else a
+// live thread of the nearest ancestor process marked subreaper (walking
+// real_parent, stopping at init); else the namespace's child reaper.
+func (k *Kernel) findNewReaper(father *task) *task {
+	if th := father.group.firstAlive(); th != nil {
+		return th
+	}
+	p := father.group.parent
+	for steps := 0; p != nil && steps <= len(k.tasks); steps++ {
+		if p.group.isInit() {
+			break
+		}
+		if p.group.subreaper {
+			if th := p.group.firstAlive(); th != nil {
+				return th
+			}
+		}
+		p = p.group.parent
+	}
+	return k.childReaper()
+}
+
+// childReaper is the namespace init's reaping thread: task 1 while it lives,
+// else the first live thread of its group (find_child_reaper moves
+// pid_ns->child_reaper to find_alive_thread when the reaper exits).
+func (k *Kernel) childReaper() *task {
+	if t, ok := k.tasks[1]; ok {
+		return t.group.firstAlive()
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package model
+
+import (
+	"math"
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// fdTable is one file descriptor table (files_struct); CLONE_FILES tasks
+// share the pointer (CLONE-2).
+type fdTable struct {
+	id int
+	// fds is indexed by fd number. Invariant: a slot is open iff file != nil.
+	fds [abi.FdLimit]fdSlot
+}
+
+// fdSlot is one fd: the open file description it refers to and its
+// close-on-exec flag.
+type fdSlot struct {
+	file    *openFile
+	cloexec bool
+}
+
+// openFile is an open file description (struct file): fds that refer to the
+// same pointer share its offset (FD-3). It lives while some fd refers to it
+// (FD-4); the model has no reference count, it simply becomes unreachable.
+type openFile struct {
+	id   int
+	path string
+	// offset is the file position. Invariant: >= 0.
+	offset int64
+}
+
+// copy returns a new table with the same fds, the same open file
+// descriptions and the same close-on-exec flags (FORK-4, dup_fd).
+func (k *Kernel) copyFdTable(f *fdTable) *fdTable {
+	c := *f
+	c.id = k.newID()
+	return &c
+}
+
+// lowestFree returns the lowest free fd, or false (EMFILE).
+func (f *fdTable) lowestFree() (int, bool) {
+	for i := range f.fds {
+		if f.fds[i].file == nil {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// lookup returns the slot of an open fd; fd is the syscall's unsigned int
+// argument as Linux reads it (the low 32 bits).
+func (f *fdTable) lookup(fd int) (*fdSlot, bool) {
+	u := uint32(fd)
+	if u >= abi.FdLimit || f.fds[u].file == nil {
+		return nil, false
+	}
+	return &f.fds[u], true
+}
+
+// sysOpen is open(2) of a fixed file (FD-1): the lowest free fd; O_CLOEXEC
+// sets close-on-exec. Unknown flags are refused before the path is looked up
+// (they could change what the lookup does, e.g. O_CREAT).
+func (k *Kernel) sysOpen(t *task, s abi.Open) abi.Result {
+	if s.Flags&^abi.O_CLOEXEC != 0 {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if !slices.Contains(abi.Files, s.Path) {
+		return abi.Fail(abi.ENOENT)
+	}
+	fd, ok := t.files.lowestFree()
+	if !ok {
+		return abi.Fail(abi.EMFILE)
+	}
+	t.files.fds[fd] = fdSlot{file: &openFile{id: k.newID(), path: s.Path}, cloexec: s.Flags&abi.O_CLOEXEC != 0}
+	return abi.Ok(uint64(fd))
+}
+
+// sysClose is close(2) (FD-4): only this table loses the fd; bad fd → EBADF.
+func (k *Kernel) sysClose(t *task, s abi.Close) abi.Result {
+	sl, ok := t.files.lookup(s.Fd)
+	if !ok {
+		return abi.Fail(abi.EBADF)
+	}
+	*sl = fdSlot{}
+	return abi.Ok(0)
+}
+
+// sysDup is dup(2) (FD-2): the lowest free fd on the same open file
+// description, close-on-exec off.
+func (k *Kernel) sysDup(t *task, s abi.Dup) abi.Result {
+	sl, ok := t.files.lookup(s.Fd)
+	if !ok {
+		return abi.Fail(abi.EBADF)
+	}
+	fd, ok := t.files.lowestFree()
+	if !ok {
+		return abi.Fail(abi.EMFILE)
+	}
+	t.files.fds[fd] = fdSlot{file: sl.file}
+	return abi.Ok(uint64(fd))
+}
+
+// sysFcntl is fcntl(2) F_GETFD / F_SETFD (FD-2). The fd is checked first
+// (fdget_raw), then the command; other commands are unsupported.
+func (k *Kernel) sysFcntl(t *task, s abi.Fcntl) abi.Result {
+	sl, ok := t.files.lookup(s.Fd)
+	if !ok {
+		return abi.Fail(abi.EBADF)
+	}
+	switch u32(s.Cmd) {
+	case uint64(abi.F_GETFD):
+		if sl.cloexec {
+			return abi.Ok(uint64(abi.FD_CLOEXEC))
+		}
+		return abi.Ok(0)
+	case uint64(abi.F_SETFD):
+		sl.cloexec = s.Arg&abi.FD_CLOEXEC != 0
+		return abi.Ok(0)
+	}
+	return abi.Refuse(abi.OutcomeUnsupported)
+}
+
+// sysWrite is write(2) of N bytes (FD-3): it advances the shared offset by N
+// and grows the file to the new offset. N < 0 is a huge size_t count that
+// fails access_ok: EFAULT. An offset that would overflow is EINVAL
+// (rw_verify_area).
+func (k *Kernel) sysWrite(t *task, s abi.Write) abi.Result {
+	sl, ok := t.files.lookup(s.Fd)
+	if !ok {
+		return abi.Fail(abi.EBADF)
+	}
+	if s.N < 0 {
+		return abi.Fail(abi.EFAULT)
+	}
+	f := sl.file
+	if s.N > math.MaxInt64-f.offset {
+		return abi.Fail(abi.EINVAL)
+	}
+	f.offset += s.N
+	k.sizes[f.path] = max(k.sizes[f.path], f.offset)
+	return abi.Ok(uint64(s.N))
+}
+
+// sysLseek is lseek(2) (FD-3): moves the shared offset. Whence is an
+// unsigned int; SEEK_DATA/SEEK_HOLE are valid in Linux but not modelled; any
+// other whence, a negative result or an overflow is EINVAL
+// (generic_file_llseek_size, vfs_setpos).
+func (k *Kernel) sysLseek(t *task, s abi.Lseek) abi.Result {
+	sl, ok := t.files.lookup(s.Fd)
+	if !ok {
+		return abi.Fail(abi.EBADF)
+	}
+	f := sl.file
+	var base int64
+	switch u32(s.Whence) {
+	case uint64(abi.SEEK_SET):
+	case uint64(abi.SEEK_CUR):
+		base = f.offset
+	case uint64(abi.SEEK_END):
+		base = k.sizes[f.path]
+	case 3, 4: // SEEK_DATA, SEEK_HOLE
+		return abi.Refuse(abi.OutcomeUnsupported)
+	default:
+		return abi.Fail(abi.EINVAL)
+	}
+	if (s.Offset > 0 && base > math.MaxInt64-s.Offset) || base+s.Offset < 0 {
+		return abi.Fail(abi.EINVAL)
+	}
+	f.offset = base + s.Offset
+	return abi.Ok(uint64(f.offset))
+}
+
+// fsInfo is the fs struct (fs_struct): the umask; CLONE_FS shares it
+// (CLONE-3). Invariant: umask in 0..0o777.
+type fsInfo struct {
+	id    int
+	umask int64
+}
+
+// sysUmask is umask(2) (CLONE-3): returns the old mask, sets mask & 0o777.
+func (k *Kernel) sysUmask(t *task, s abi.Umask) abi.Result {
+	old := t.fs.umask
+	t.fs.umask = s.Mask & 0o777
+	return abi.Ok(uint64(old))
+}
+
+// closeOnExec closes every close-on-exec fd of f (EXEC-4, do_close_on_exec).
+func (f *fdTable) closeOnExec() {
+	for i := range f.fds {
+		if f.fds[i].cloexec {
+			f.fds[i] = fdSlot{}
+		}
+	}
+}

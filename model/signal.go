@@ -1,0 +1,280 @@
+package model
+
+import "github.com/forkspec/forkspec/abi"
+
+// sighand is a disposition table (sighand_struct); CLONE_SIGHAND shares the
+// pointer (CLONE-4) and every thread of a group uses the same one.
+type sighand struct {
+	id int
+	// actions is indexed by signal number 1..NSIG; index 0 is unused.
+	// Invariant: SIGKILL and SIGSTOP are always default with no flags.
+	actions [abi.NSIG + 1]action
+}
+
+// action is one signal's disposition and sa_flags.
+type action struct {
+	handler abi.Disposition
+	flags   uint64
+}
+
+// saFlagsModelled are the sa_flags forkspec accepts (docs/conventions.md).
+const saFlagsModelled = abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
+
+// defaultAction is what SIG_DFL does (signal(7)).
+type defaultAction int
+
+const (
+	actTerminate defaultAction = iota
+	actIgnore
+	actStop
+)
+
+func defaultOf(sig int) defaultAction {
+	switch sig {
+	case abi.SIGCHLD, abi.SIGURG, abi.SIGWINCH, abi.SIGCONT:
+		return actIgnore
+	case abi.SIGSTOP, abi.SIGTSTP, abi.SIGTTIN, abi.SIGTTOU:
+		return actStop
+	}
+	return actTerminate
+}
+
+// coreDumps reports whether sig's default action dumps core (signal(7));
+// such signals do not kill a frozen vfork parent at once (complete_signal
+// excludes sig_kernel_coredump from its immediate group kill).
+func coreDumps(sig int) bool {
+	switch sig {
+	case abi.SIGQUIT, abi.SIGILL, abi.SIGTRAP, abi.SIGABRT, abi.SIGBUS, abi.SIGFPE,
+		abi.SIGSEGV, abi.SIGXCPU, abi.SIGXFSZ, abi.SIGSYS:
+		return true
+	}
+	return false
+}
+
+// ignores reports whether a disposition discards sig: SIG_IGN, or SIG_DFL
+// whose default is to ignore (sig_handler_ignored).
+func ignores(a action, sig int) bool {
+	return a.handler == abi.SigIgnore || (a.handler == abi.SigDefault && defaultOf(sig) == actIgnore)
+}
+
+func validSig(sig int64) bool { return sig >= 1 && sig <= abi.NSIG }
+
+// copySighand returns a private copy of h (CLONE-4 without CLONE_SIGHAND).
+func (k *Kernel) copySighand(h *sighand) *sighand {
+	c := *h
+	c.id = k.newID()
+	return &c
+}
+
+// flushHandlers resets caught signals to default and clears every sa_flags,
+// keeping ignored ones (flush_signal_handlers(t, 0): EXEC-3, and
+// CLONE_CLEAR_SIGHAND in CLONE-4).
+func (h *sighand) flushHandlers() {
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		a := &h.actions[sig]
+		if a.handler != abi.SigIgnore {
+			a.handler = abi.SigDefault
+		}
+		a.flags = 0
+	}
+}
+
+// sysSigaction is sigaction(2) (SIG-1): the disposition is per group (the
+// shared table). An invalid signal, SIGKILL or SIGSTOP → EINVAL; a
+// disposition that ignores the signal flushes it from the pending sets
+// (do_sigaction).
+func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
+	sig := i32(int64(s.Sig))
+	if !validSig(sig) || sig == abi.SIGKILL || sig == abi.SIGSTOP {
+		return abi.Fail(abi.EINVAL)
+	}
+	if s.Flags&^saFlagsModelled != 0 || s.Handler < abi.SigDefault || s.Handler > abi.SigHandle {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	a := action{handler: s.Handler, flags: s.Flags}
+	t.sighand.actions[sig] = a
+	if ignores(a, int(sig)) {
+		// Every group using this table loses the pending signal.
+		for _, g := range k.groups() {
+			if g.sighand() == t.sighand {
+				g.pending &^= abi.SigBit(int(sig))
+			}
+		}
+	}
+	return abi.Ok(0)
+}
+
+// sysSigprocmask is sigprocmask(2) on the calling thread (SIG-3). SIGKILL and
+// SIGSTOP are silently dropped from the mask; an unblocked pending signal is
+// delivered within the step (by deliverAll).
+func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
+	set := s.Set &^ (abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP))
+	switch i32(s.How) {
+	case abi.SIG_BLOCK:
+		t.blocked |= set
+	case abi.SIG_UNBLOCK:
+		t.blocked &^= set
+	case abi.SIG_SETMASK:
+		t.blocked = set
+	default:
+		return abi.Fail(abi.EINVAL)
+	}
+	return abi.Ok(0)
+}
+
+// sysKill is kill(2) to a process (SIG-2). Linux looks the pid up before it
+// validates the signal (kill_pid_info_type returns ESRCH first, then
+// check_kill_permission's valid_signal): a missing pid is ESRCH even with a
+// bad signal. docs/conventions.md lists EINVAL first; the model follows the
+// kernel.
+func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
+	pid := i32(int64(s.Pid))
+	sig := i32(int64(s.Sig))
+	if pid == -1<<31 {
+		return abi.Fail(abi.ESRCH) // kill_something_info: -INT_MIN is undefined
+	}
+	if pid <= 0 {
+		return abi.Refuse(abi.OutcomeUnsupported) // process groups, kill -1
+	}
+	target, ok := k.tasks[int(pid)]
+	if !ok {
+		return abi.Fail(abi.ESRCH)
+	}
+	if sig < 0 || sig > abi.NSIG {
+		return abi.Fail(abi.EINVAL)
+	}
+	if sig == 0 {
+		return abi.Ok(0)
+	}
+	g := target.group
+	if g.groupExit || g.dead {
+		return abi.Ok(0) // prepare_signal: a dying or dead group takes nothing
+	}
+	if sig >= abi.SIGRTMIN {
+		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
+	}
+	h := g.sighand()
+	if sig == abi.SIGSTOP || (h != nil && defaultOf(int(sig)) == actStop && h.actions[sig].handler == abi.SigDefault) {
+		return abi.Refuse(abi.OutcomeUnsupported) // stop/continue not modelled
+	}
+	k.sendSignal(target, int(sig))
+	return abi.Ok(0)
+}
+
+// sendSignal generates sig for target's process (send_signal_locked with
+// PIDTYPE_TGID). prepare_signal/sig_ignored: a dying group takes nothing;
+// init's group drops every signal it has at SIG_DFL, SIGKILL included
+// (SIGNAL_UNKILLABLE, WORLD-1); an ignored signal is discarded unless the
+// target thread blocks it. Otherwise it joins the shared pending set and
+// deliverAll acts on it.
+//
+// docs/conventions.md says "unless blocked by every thread"; Linux checks
+// the target thread's mask (sig_ignored(t)). The end state agrees except
+// when the only threads not blocking it are frozen.
+func (k *Kernel) sendSignal(target *task, sig int) {
+	g := target.group
+	h := g.sighand()
+	if g.groupExit || g.dead || h == nil {
+		return
+	}
+	a := h.actions[sig]
+	if g.isInit() && a.handler == abi.SigDefault {
+		return
+	}
+	if ignores(a, sig) && !target.blocked.Has(sig) {
+		return
+	}
+	g.pending |= abi.SigBit(sig)
+}
+
+// deliverAll acts on pending signals until nothing changes
+// (docs/conventions.md "Signals"): for each process in tgid order, each
+// pending signal lowest first is taken by the first Running thread (tid
+// order) that does not block it. A handler counts one run; an ignored signal
+// is dropped; a terminating default kills the group; a stop default is not
+// modelled (the step becomes unsupported). A fatal signal that no Running
+// thread can take kills the group at once if a frozen thread does not block
+// it and it does not dump core (VFORK-5, complete_signal).
+func (k *Kernel) deliverAll() {
+	for changed := true; changed && !k.unsupported; {
+		changed = false
+		for _, g := range k.groups() {
+			if k.deliverGroup(g) {
+				changed = true
+			}
+		}
+	}
+}
+
+// deliverGroup acts on g's pending signals; it reports whether anything
+// happened.
+func (k *Kernel) deliverGroup(g *group) bool {
+	changed := false
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if g.dead || g.groupExit || !g.pending.Has(sig) {
+			continue
+		}
+		h := g.sighand()
+		if h == nil {
+			return changed
+		}
+		a := h.actions[sig]
+		var taker *task
+		frozenTaker := false
+		for _, t := range g.threads {
+			if t.exiting || t.blocked.Has(sig) {
+				continue
+			}
+			if t.state == abi.Running {
+				taker = t
+				break
+			}
+			frozenTaker = true
+		}
+		if taker == nil {
+			fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
+			if frozenTaker && fatal && !g.isInit() {
+				g.pending &^= abi.SigBit(sig)
+				k.killGroup(g, sig)
+				return true
+			}
+			continue
+		}
+		g.pending &^= abi.SigBit(sig)
+		changed = true
+		switch {
+		case a.handler == abi.SigHandle:
+			g.handled[sig]++
+		case ignores(a, sig):
+		case defaultOf(sig) == actStop:
+			k.unsupported = true
+			return true
+		case g.isInit():
+			// get_signal: SIGNAL_UNKILLABLE drops default actions in init.
+		default:
+			k.killGroup(g, sig)
+			return true
+		}
+	}
+	return changed
+}
+
+// forceSegv is a bad memory access by t (MEM-3, EXIT-4): SIGSEGV forced on
+// the group (force_sig_fault → force_sig_info_to_task). A blocked or ignored
+// SIGSEGV is reset to default and unblocked, and the group dies with wait
+// status SIGSEGV. With a handler the handler would return into the fault
+// forever, and in init's group Linux would kill init: both unsupported.
+func (k *Kernel) forceSegv(t *task) abi.Result {
+	g := t.group
+	a := &t.sighand.actions[abi.SIGSEGV]
+	blocked := t.blocked.Has(abi.SIGSEGV)
+	if g.isInit() || (a.handler == abi.SigHandle && !blocked) {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if blocked || a.handler == abi.SigIgnore {
+		a.handler = abi.SigDefault // visible to a CLONE_SIGHAND partner
+		t.blocked &^= abi.SigBit(abi.SIGSEGV)
+	}
+	k.killGroup(g, abi.SIGSEGV)
+	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
+}

@@ -1,0 +1,78 @@
+package model
+
+import "github.com/forkspec/forkspec/abi"
+
+// The __W* options. abi declares them as __WNOTHREAD, __WALL and __WCLONE,
+// which Go does not export (a leading underscore is not upper case), so the
+// model repeats Linux's values (include/uapi/linux/wait.h).
+const (
+	wNothread uint64 = 0x20000000
+	wAll      uint64 = 0x40000000
+	wClone    uint64 = 0x80000000
+)
+
+// sysWait4 is wait4(2) without blocking (WAIT-1 … WAIT-5,
+// docs/conventions.md "Parents, waiting, reaping"). pid and options are C
+// ints: Linux sees their low 32 bits.
+func (k *Kernel) sysWait4(t *task, s abi.Wait4) abi.Result {
+	opts := u32(s.Options)
+	pid := i32(int64(s.Pid))
+	if opts&^uint64(uint32(abi.Wait4Valid)) != 0 {
+		return abi.Fail(abi.EINVAL) // WAIT-3 [kernel_wait4]
+	}
+	if pid == -1<<31 {
+		return abi.Fail(abi.ESRCH) // kernel_wait4: -INT_MIN is undefined
+	}
+	if pid == 0 || pid < -1 {
+		return abi.Refuse(abi.OutcomeUnsupported) // process groups
+	}
+	var eligible []*group
+	for _, c := range k.groups() {
+		if k.isWaiter(t, c.parent, opts) && eligibleChild(c, pid, opts) {
+			eligible = append(eligible, c)
+		}
+	}
+	if len(eligible) == 0 {
+		return abi.Fail(abi.ECHILD) // WAIT-1, WAIT-2
+	}
+	for _, c := range eligible {
+		// wait_consider_task: a zombie leader with threads left is not
+		// reaped (delay_group_leader); only a dead process is waitable.
+		if c.dead {
+			st := c.exitStatus
+			k.reap(c)
+			return abi.Result{Ret: uint64(c.tgid), Status: st}
+		}
+	}
+	if opts&uint64(abi.WNOHANG) != 0 {
+		return abi.Ok(0) // WAIT-2
+	}
+	return abi.Refuse(abi.OutcomeWouldBlock)
+}
+
+// isWaiter reports whether a child whose parent thread is p is seen by a
+// wait in t: children of any thread of t's group, or only t's own with
+// __WNOTHREAD (WAIT-4, do_wait_thread).
+func (k *Kernel) isWaiter(t, p *task, opts uint64) bool {
+	if p == nil {
+		return false
+	}
+	if opts&wNothread != 0 {
+		return p == t
+	}
+	return p.group == t.group
+}
+
+// eligibleChild is eligible_child (WAIT-1, WAIT-3, CLONE-6): pid -1 or the
+// child's pid; without __WALL, a wait without __WCLONE sees only children
+// whose exit signal is SIGCHLD and one with __WCLONE only the others.
+func eligibleChild(c *group, pid int64, opts uint64) bool {
+	if pid != -1 && int64(c.tgid) != pid {
+		return false
+	}
+	if opts&wAll != 0 {
+		return true
+	}
+	clone := opts&wClone != 0
+	return (c.exitSignal != abi.SIGCHLD) == clone
+}
