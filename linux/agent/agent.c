@@ -1,0 +1,879 @@
+/*
+ * agent.c — forkspec's Linux oracle agent (see linux/doc.go).
+ *
+ * One agent process or thread per trace task. Each task reads commands from
+ * its own FIFO and performs them as real system calls, then reports on the
+ * shared report pipe (REPORT_FD). The Go driver in linux/ decides what to
+ * send and observes the results through /proc, pagemap and kcmp.
+ *
+ * Freestanding on purpose: no libc, raw syscalls only. Tasks created with
+ * CLONE_VM share memory, and a raw clone child shares the caller's TLS, so
+ * nothing here may depend on errno, locks or thread-local state. Per-task
+ * state lives on the task's own stack; globals are written only at startup
+ * (and the stack-slot counter, which only the acting task touches: steps
+ * are serialized by the driver).
+ *
+ * Memory: the arena [ARENA_START, ARENA_END) belongs to the trace. At
+ * startup every free range between ARENA_END and the stack is filled with a
+ * PROT_NONE reservation, so Linux's top-down mmap placement lands in the
+ * arena (the convention in docs/conventions.md), and the agent's own stacks
+ * and scratch buffers are carved out of that reservation at fixed addresses.
+ *
+ * Build: cc -O2 -static -nostdlib -ffreestanding -fno-stack-protector
+ *        -fno-pie -no-pie (x86-64 only).
+ */
+
+typedef unsigned long u64;
+typedef long s64;
+typedef unsigned int u32;
+typedef int s32;
+
+#define ARENA_START 0x100000000000UL
+#define ARENA_END 0x200000000000UL
+#define STACK_AREA 0x300000000000UL
+#define STACK_SIZE (256UL * 1024)
+#define SCRATCH_AREA 0x380000000000UL
+#define REPORT_FD 1000
+#define DEBUG_FD 1001
+#define CMD_FD_MIN 100
+#define FD_LIMIT 16
+
+/* Syscall numbers (x86-64). */
+enum {
+	SYS_read = 0, SYS_write = 1, SYS_open = 2, SYS_close = 3, SYS_mmap = 9,
+	SYS_mprotect = 10, SYS_munmap = 11, SYS_rt_sigaction = 13,
+	SYS_rt_sigprocmask = 14, SYS_madvise = 28, SYS_dup = 32, SYS_getpid = 39,
+	SYS_clone = 56, SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59,
+	SYS_exit = 60, SYS_wait4 = 61, SYS_kill = 62, SYS_fcntl = 72,
+	SYS_lseek = 8, SYS_dup2 = 33, SYS_umask = 95, SYS_getppid = 110,
+	SYS_setresuid = 117, SYS_setresgid = 119, SYS_setgroups = 116,
+	SYS_prctl = 157, SYS_mount = 165, SYS_gettid = 186,
+	SYS_sched_setaffinity = 203, SYS_clock_gettime = 228,
+	SYS_exit_group = 231, SYS_waitid = 247, SYS_mknodat = 259,
+	SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_clone3 = 435,
+};
+
+/* Report kinds (linux/proto.go). */
+enum { REP_HELLO = 1, REP_RESULT = 2, REP_PONG = 3, REP_HANDLED = 4, REP_DEBUG = 5 };
+/* Start kinds in a hello. */
+enum { START_INIT = 1, START_CHILD = 2, START_EXEC = 3 };
+
+/* Command ops (linux/proto.go). */
+enum {
+	OP_PING = 1, OP_PEEK = 2, OP_BENCH = 3,
+	OP_FORK = 10, OP_VFORK, OP_CLONE, OP_CLONE3, OP_EXECVE, OP_EXIT,
+	OP_EXIT_GROUP, OP_WAIT4, OP_GETPID, OP_GETPPID, OP_GETTID, OP_PRCTL,
+	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE, OP_LOAD, OP_STORE,
+	OP_OPEN, OP_CLOSE, OP_DUP, OP_FCNTL, OP_WRITE, OP_LSEEK, OP_UMASK,
+	OP_SIGACTION, OP_SIGPROCMASK, OP_KILL,
+};
+
+#define CLONE_VM 0x100UL
+#define CLONE_FILES 0x400UL
+#define CLONE_VFORK 0x4000UL
+#define SIGCHLD 17
+#define WNOHANG 1
+#define WEXITED 4
+#define WNOWAIT 0x01000000
+#define __WALL 0x40000000
+#define SA_RESTORER 0x04000000UL
+#define PROT_NONE 0
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_SHARED 1
+#define MAP_PRIVATE 2
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_NORESERVE 0x4000
+#define MAP_FIXED_NOREPLACE 0x100000
+#define O_RDONLY 0
+#define O_RDWR 2
+#define O_CLOEXEC 0x80000
+#define F_DUPFD_CLOEXEC 1030
+#define AT_FDCWD (-100)
+#define S_IFIFO 0010000
+#define RLIMIT_CORE 4
+#define RLIMIT_NOFILE 7
+#define RLIMIT_NPROC 6
+#define PR_SET_PDEATHSIG 1
+#define PR_SET_DUMPABLE 4
+#define PR_SET_THP_DISABLE 41
+#define PR_GET_CHILD_SUBREAPER 37
+#define MS_NOSUID 2
+#define MS_NODEV 4
+#define MS_NOEXEC 8
+#define MS_REC 16384
+#define MS_PRIVATE (1 << 18)
+#define P_PID 1
+#define EINTR 4
+
+/* ---- raw system calls ---- */
+
+static inline s64 sys6(s64 n, s64 a, s64 b, s64 c, s64 d, s64 e, s64 f)
+{
+	register s64 r10 __asm__("r10") = d;
+	register s64 r8 __asm__("r8") = e;
+	register s64 r9 __asm__("r9") = f;
+	s64 ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#define sys0(n) sys6(n, 0, 0, 0, 0, 0, 0)
+#define sys1(n, a) sys6(n, (s64)(a), 0, 0, 0, 0, 0)
+#define sys2(n, a, b) sys6(n, (s64)(a), (s64)(b), 0, 0, 0, 0)
+#define sys3(n, a, b, c) sys6(n, (s64)(a), (s64)(b), (s64)(c), 0, 0, 0)
+#define sys4(n, a, b, c, d) sys6(n, (s64)(a), (s64)(b), (s64)(c), (s64)(d), 0, 0)
+#define sys5(n, a, b, c, d, e) sys6(n, (s64)(a), (s64)(b), (s64)(c), (s64)(d), (s64)(e), 0)
+
+/*
+ * clone_call performs syscall nr(a1, a2) (fork, clone or clone3). In the
+ * child it calls fn(arg) on whatever stack the kernel gave it and never
+ * returns; in the parent it returns the syscall's result.
+ */
+s64 clone_call(s64 nr, s64 a1, s64 a2, void (*fn)(u64), u64 arg);
+__asm__(".text\n"
+	".globl clone_call\n"
+	"clone_call:\n"
+	"  push %r12\n"
+	"  push %r13\n"
+	"  mov %rcx, %r12\n"
+	"  mov %r8, %r13\n"
+	"  mov %rdi, %rax\n"
+	"  mov %rsi, %rdi\n"
+	"  mov %rdx, %rsi\n"
+	"  xor %edx, %edx\n"
+	"  xor %r10d, %r10d\n"
+	"  xor %r8d, %r8d\n"
+	"  syscall\n"
+	"  test %rax, %rax\n"
+	"  jz 1f\n"
+	"  pop %r13\n"
+	"  pop %r12\n"
+	"  ret\n"
+	"1:\n"
+	"  xor %ebp, %ebp\n"
+	"  and $-16, %rsp\n"
+	"  mov %r13, %rdi\n"
+	"  call *%r12\n"
+	"  mov $60, %eax\n"
+	"  xor %edi, %edi\n"
+	"  syscall\n"
+	"  hlt\n");
+
+/* restore_rt is the signal trampoline (SA_RESTORER): rt_sigreturn. */
+void restore_rt(void);
+__asm__(".text\n"
+	".globl restore_rt\n"
+	"restore_rt:\n"
+	"  mov $15, %eax\n"
+	"  syscall\n"
+	"  hlt\n");
+
+__asm__(".text\n"
+	".globl _start\n"
+	"_start:\n"
+	"  xor %ebp, %ebp\n"
+	"  mov %rsp, %rdi\n"
+	"  and $-16, %rsp\n"
+	"  call start_c\n"
+	"  hlt\n");
+
+/* gcc may emit calls to these for struct copies. */
+void *memset(void *d, int c, unsigned long n)
+{
+	unsigned char *p = d;
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+void *memcpy(void *d, const void *s, unsigned long n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+/* ---- small helpers ---- */
+
+static u64 slen(const char *s)
+{
+	u64 n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* cat appends s at *p and returns the new end (NUL kept at the end). */
+static char *cat(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	*p = 0;
+	return p;
+}
+
+static char *catu(char *p, u64 v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	*p = 0;
+	return p;
+}
+
+static u64 parse_hex(const char **sp)
+{
+	const char *s = *sp;
+	u64 v = 0;
+	for (;; s++) {
+		char c = *s;
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (u64)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (u64)(c - 'a' + 10);
+		else
+			break;
+	}
+	*sp = s;
+	return v;
+}
+
+static u64 parse_dec(const char *s)
+{
+	u64 v = 0;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (u64)(*s++ - '0');
+	return v;
+}
+
+static void write_all(int fd, const void *buf, u64 n)
+{
+	const char *p = buf;
+	while (n) {
+		s64 r = sys3(SYS_write, fd, p, n);
+		if (r == -EINTR)
+			continue;
+		if (r <= 0)
+			sys1(SYS_exit_group, 120);
+		p += r;
+		n -= (u64)r;
+	}
+}
+
+static int read_full(int fd, void *buf, u64 n)
+{
+	char *p = buf;
+	while (n) {
+		s64 r = sys3(SYS_read, fd, p, n);
+		if (r == -EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (u64)r;
+	}
+	return 0;
+}
+
+/* ---- protocol ---- */
+
+/* struct rep is the report header; n payload words follow (one write). */
+struct rep {
+	u64 kind;
+	s64 tid;
+	u64 seq;
+	s64 ret;
+	u64 n;
+};
+
+/* struct cmd is the command header; len payload bytes follow. */
+struct cmd {
+	u64 seq;
+	u64 op;
+	u64 a[5];
+	u64 len;
+};
+
+#define MAXWORDS 200
+
+static void report(u64 kind, s64 tid, u64 seq, s64 ret, const u64 *w, u64 n)
+{
+	struct {
+		struct rep h;
+		u64 w[MAXWORDS];
+	} m;
+	m.h.kind = kind;
+	m.h.tid = tid;
+	m.h.seq = seq;
+	m.h.ret = ret;
+	m.h.n = n;
+	for (u64 i = 0; i < n; i++)
+		m.w[i] = w[i];
+	write_all(REPORT_FD, &m, sizeof m.h + n * 8);
+}
+
+static void die(const char *msg)
+{
+	write_all(DEBUG_FD, "forkspec agent: ", 16);
+	write_all(DEBUG_FD, msg, slen(msg));
+	write_all(DEBUG_FD, "\n", 1);
+	sys1(SYS_exit_group, 121);
+}
+
+/* ---- world setup ---- */
+
+static const char *g_dir;  /* the world directory (argv memory, immutable) */
+static const char *g_self; /* the agent binary path for bench execs */
+static u64 g_next_stack;   /* next free stack slot (shared under CLONE_VM) */
+
+struct kernel_sigaction {
+	u64 handler;
+	u64 flags;
+	u64 restorer;
+	u64 mask;
+};
+
+struct rlimit {
+	u64 cur, max;
+};
+
+/* on_signal is the handler for SigHandle dispositions: it reports one
+ * handled delivery for the caller's process (SIG-2). */
+static void on_signal(int sig)
+{
+	u64 w = (u64)sig;
+	report(REP_HANDLED, sys0(SYS_getpid), 0, 0, &w, 1);
+}
+
+static void set_nofile(u64 cur)
+{
+	struct rlimit r = {cur, 4096};
+	sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &r, 0);
+}
+
+/*
+ * reserve fills every free range in [ARENA_END, stack - 64 MiB) with a
+ * PROT_NONE reservation so that top-down mmap placement falls into the
+ * arena, and the agent's stacks and scratch buffers have a home.
+ */
+static void reserve(void)
+{
+	static char buf[16384];
+	int fd = (int)sys3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		die("open /proc/self/maps");
+	u64 n = 0;
+	for (;;) {
+		s64 r = sys3(SYS_read, fd, buf + n, sizeof buf - 1 - n);
+		if (r <= 0)
+			break;
+		n += (u64)r;
+	}
+	buf[n] = 0;
+	sys1(SYS_close, fd);
+	u64 starts[64], ends[64];
+	int m = 0;
+	u64 stack = 0x7ff000000000UL;
+	for (const char *p = buf; *p && m < 64;) {
+		starts[m] = parse_hex(&p);
+		p++;
+		ends[m] = parse_hex(&p);
+		const char *line = p;
+		while (*p && *p != '\n')
+			p++;
+		for (const char *q = line; q < p; q++)
+			if (q[0] == '[' && q[1] == 's' && q[2] == 't' && q[3] == 'a')
+				stack = starts[m];
+		if (*p)
+			p++;
+		m++;
+	}
+	u64 top = stack - (64UL << 20);
+	u64 cur = ARENA_END;
+	for (int i = 0; i <= m && cur < top; i++) {
+		u64 next = i < m ? starts[i] : top;
+		if (next > top)
+			next = top;
+		if (i < m && ends[i] <= cur)
+			continue;
+		if (next > cur) {
+			s64 r = sys6(SYS_mmap, (s64)cur, (s64)(next - cur), PROT_NONE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+			if (r < 0)
+				die("reserve");
+		}
+		if (i < m && ends[i] > cur)
+			cur = ends[i];
+	}
+}
+
+/* alloc_stack carves a fresh stack out of the reservation and returns its top. */
+static u64 alloc_stack(void)
+{
+	u64 at = STACK_AREA + __atomic_fetch_add(&g_next_stack, 1, __ATOMIC_SEQ_CST) * STACK_SIZE;
+	s64 r = sys6(SYS_mmap, (s64)at, STACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (r < 0)
+		die("stack");
+	return at + STACK_SIZE;
+}
+
+/*
+ * build_layout lays out an image (abi.Images) from its text form:
+ * "addr:pages:prot:flags:v0,v1,..;" in hex. Pages with a nonzero value are
+ * stored to (they hold their own frame, as the model says); the final
+ * protection is applied afterwards.
+ */
+static void build_layout(const char *s)
+{
+	while (*s) {
+		u64 addr = parse_hex(&s);
+		s++;
+		u64 pages = parse_hex(&s);
+		s++;
+		u64 prot = parse_hex(&s);
+		s++;
+		u64 flags = parse_hex(&s);
+		s64 r = sys6(SYS_mmap, (s64)addr, (s64)(pages * 4096), PROT_READ | PROT_WRITE,
+			     (s64)(flags | MAP_FIXED), -1, 0);
+		if (r < 0)
+			die("layout mmap");
+		u64 i = 0;
+		while (*s == ':' || *s == ',') {
+			s++;
+			u64 v = parse_hex(&s);
+			if (v)
+				*(volatile u64 *)(addr + i * 4096) = v;
+			i++;
+		}
+		if (prot != (PROT_READ | PROT_WRITE) && sys3(SYS_mprotect, addr, pages * 4096, prot) < 0)
+			die("layout mprotect");
+		if (*s == ';')
+			s++;
+	}
+}
+
+/* ---- the task loop ---- */
+
+static void task_loop(u64 seq, u64 start) __attribute__((noreturn));
+
+/* child_main is where every clone/fork child starts (arg: the step seq). */
+static void child_main(u64 seq)
+{
+	task_loop(seq, START_CHILD);
+}
+
+static s64 do_clone(u64 nr, u64 flags, u64 exitsig, u64 seq, int legacy)
+{
+	u64 stack = 0;
+	if (flags & CLONE_VM)
+		stack = alloc_stack();
+	if (nr == SYS_fork)
+		return clone_call(SYS_fork, 0, 0, child_main, seq);
+	if (legacy)
+		return clone_call(SYS_clone, (s64)flags, (s64)stack, child_main, seq);
+	u64 args[11] = {0};
+	args[0] = flags;
+	args[4] = exitsig;
+	if (stack) {
+		args[5] = stack - STACK_SIZE;
+		args[6] = STACK_SIZE;
+	}
+	return clone_call(SYS_clone3, (s64)args, sizeof args, child_main, seq);
+}
+
+/* query fills w with the subreaper flag and every signal's action:
+ * w[0] = subreaper, w[1+2(s-1)] = handler kind, w[2+2(s-1)] = flags. */
+static u64 query(u64 *w)
+{
+	int sub = 0;
+	sys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub);
+	w[0] = (u64)sub;
+	for (int s = 1; s <= 64; s++) {
+		struct kernel_sigaction old = {0};
+		u64 kind = 0, flags = 0;
+		if (sys4(SYS_rt_sigaction, s, 0, &old, 8) == 0) {
+			kind = old.handler == 0 ? 0 : old.handler == 1 ? 1 : 2;
+			flags = old.flags & ~SA_RESTORER;
+		}
+		w[1 + 2 * (s - 1)] = kind;
+		w[2 + 2 * (s - 1)] = flags;
+	}
+	return 129;
+}
+
+static u64 now_ns(void)
+{
+	u64 ts[2];
+	sys2(SYS_clock_gettime, 1, ts);
+	return ts[0] * 1000000000UL + ts[1];
+}
+
+static void bench_child(u64 mode)
+{
+	if (mode) {
+		const char *argv[] = {"true", g_dir, "benchexit", 0};
+		const char *envp[] = {0};
+		sys3(SYS_execve, g_self, argv, envp);
+	}
+	sys1(SYS_exit_group, 0);
+}
+
+/*
+ * bench times one kind of process creation with mib MiB of private memory
+ * touched, iters times, and returns the median and minimum in ns.
+ * kinds: 1 fork returns in the parent; 2 fork+_exit+wait; 3
+ * vfork+_exit+wait; 4 clone(CLONE_VM)+_exit+wait; 5 fork+execve+wait;
+ * 6 vfork+execve+wait.
+ */
+static void bench(u64 kind, u64 mib, u64 iters, u64 *w)
+{
+	static u64 mapped;
+	static u64 times[4096];
+	u64 base = ARENA_START + (1UL << 40);
+	if (mapped != mib) {
+		if (mapped)
+			sys2(SYS_munmap, base, mapped << 20);
+		mapped = 0;
+		if (mib) {
+			if (sys6(SYS_mmap, (s64)base, (s64)(mib << 20), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) < 0)
+				die("bench mmap");
+			for (u64 off = 0; off < mib << 20; off += 4096)
+				*(volatile u64 *)(base + off) = off | 1;
+		}
+		mapped = mib;
+	}
+	if (iters > 4096)
+		iters = 4096;
+	u64 stack = alloc_stack();
+	for (u64 i = 0; i < iters; i++) {
+		u64 t0 = now_ns(), t1 = 0;
+		s64 pid;
+		u64 exec = kind >= 5;
+		if (kind == 1 || kind == 2 || kind == 5)
+			pid = clone_call(SYS_fork, 0, 0, bench_child, exec);
+		else if (kind == 3 || kind == 6)
+			pid = clone_call(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD, (s64)stack, bench_child, exec);
+		else
+			pid = clone_call(SYS_clone, CLONE_VM | SIGCHLD, (s64)stack, bench_child, 0);
+		if (kind == 1)
+			t1 = now_ns();
+		if (pid < 0)
+			die("bench clone");
+		int st;
+		while (sys4(SYS_wait4, pid, &st, __WALL, 0) == -EINTR)
+			;
+		if (kind != 1)
+			t1 = now_ns();
+		times[i] = t1 - t0;
+	}
+	/* insertion sort: iters is small */
+	for (u64 i = 1; i < iters; i++)
+		for (u64 j = i; j > 0 && times[j - 1] > times[j]; j--) {
+			u64 t = times[j];
+			times[j] = times[j - 1];
+			times[j - 1] = t;
+		}
+	w[0] = iters ? times[iters / 2] : 0;
+	w[1] = iters ? times[0] : 0;
+}
+
+static s64 do_execve(s64 tid, u64 seq, const char *payload, u64 len)
+{
+	/* payload: path \0 image \0 layout \0 */
+	const char *path = payload;
+	const char *image = path + slen(path) + 1;
+	const char *layout = image + slen(image) + 1;
+	if (layout >= payload + len)
+		return -22;
+	char seqs[24];
+	catu(seqs, seq);
+	const char *argv[] = {image, g_dir, "exec", layout, seqs, 0};
+	const char *envp[] = {0};
+	(void)tid;
+	return sys3(SYS_execve, path, argv, envp);
+}
+
+static s64 do_write(s64 fd, s64 n)
+{
+	if (fd >= FD_LIMIT)
+		return -9;
+	if (n <= 0)
+		return sys3(SYS_write, fd, SCRATCH_AREA, n);
+	u64 len = ((u64)n + 4095) & ~4095UL;
+	if (sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_READ,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) < 0)
+		die("scratch");
+	s64 r = sys3(SYS_write, fd, SCRATCH_AREA, n);
+	sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	return r;
+}
+
+/* run performs one command for task tid; it returns when a report was sent
+ * (or, for exec/exit, does not return). */
+static void run(s64 tid, struct cmd *c, char *payload)
+{
+	s64 r = 0;
+	u64 w[MAXWORDS];
+	u64 n = 0;
+	u64 *a = c->a;
+	switch (c->op) {
+	case OP_PING:
+		n = query(w);
+		report(REP_PONG, tid, c->seq, 0, w, n);
+		return;
+	case OP_PEEK: {
+		/* siginfo: si_signo, si_errno, si_code, pad, si_pid, si_uid, si_status */
+		s32 info[32] = {0};
+		r = sys5(SYS_waitid, P_PID, a[0], info, WEXITED | WNOHANG | WNOWAIT | __WALL, 0);
+		w[0] = (u64)info[2]; /* si_code: CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3 */
+		w[1] = (u64)(s64)info[6];
+		w[2] = (u64)(s64)info[4];
+		n = 3;
+		break;
+	}
+	case OP_BENCH:
+		bench(a[0], a[1], a[2], w);
+		n = 2;
+		break;
+	case OP_FORK:
+		r = do_clone(SYS_fork, 0, 0, c->seq, 1);
+		break;
+	case OP_VFORK:
+		r = do_clone(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, c->seq, 1);
+		break;
+	case OP_CLONE:
+		r = do_clone(SYS_clone, a[0], 0, c->seq, 1);
+		break;
+	case OP_CLONE3:
+		r = do_clone(SYS_clone3, a[0], a[1], c->seq, 0);
+		break;
+	case OP_EXECVE:
+		r = do_execve(tid, c->seq, payload, c->len);
+		break;
+	case OP_EXIT:
+		sys1(SYS_exit, a[0]);
+		die("exit returned");
+		break;
+	case OP_EXIT_GROUP:
+		sys1(SYS_exit_group, a[0]);
+		die("exit_group returned");
+		break;
+	case OP_WAIT4: {
+		int st = 0;
+		/* Blocking waits are out of scope: probe with WNOHANG and report
+		 * would-block (w[1]) when the real call would have slept. */
+		r = sys4(SYS_wait4, a[0], &st, a[1] | WNOHANG, 0);
+		w[0] = (u64)(u32)st;
+		w[1] = (r == 0 && !(a[1] & WNOHANG));
+		n = 2;
+		break;
+	}
+	case OP_GETPID:
+		r = sys0(SYS_getpid);
+		break;
+	case OP_GETPPID:
+		r = sys0(SYS_getppid);
+		break;
+	case OP_GETTID:
+		r = sys0(SYS_gettid);
+		break;
+	case OP_PRCTL:
+		if (a[0] == PR_GET_CHILD_SUBREAPER) {
+			int v = 0;
+			r = sys2(SYS_prctl, a[0], &v);
+			w[0] = (u64)v;
+			n = 1;
+		} else {
+			r = sys2(SYS_prctl, a[0], a[1]);
+		}
+		break;
+	case OP_MMAP:
+		r = sys6(SYS_mmap, (s64)a[0], (s64)a[1], (s64)a[2], (s64)a[3], -1, 0);
+		break;
+	case OP_MUNMAP:
+		r = sys2(SYS_munmap, a[0], a[1]);
+		break;
+	case OP_MPROTECT:
+		r = sys3(SYS_mprotect, a[0], a[1], a[2]);
+		break;
+	case OP_MADVISE:
+		r = sys3(SYS_madvise, a[0], a[1], a[2]);
+		break;
+	case OP_LOAD:
+		w[0] = *(volatile u64 *)(a[0] & ~4095UL);
+		n = 1;
+		break;
+	case OP_STORE:
+		*(volatile u64 *)(a[0] & ~4095UL) = a[1];
+		break;
+	case OP_OPEN:
+		r = sys3(SYS_open, payload, O_RDWR | a[0], 0);
+		break;
+	case OP_CLOSE:
+		r = (s64)a[0] >= FD_LIMIT ? -9 : sys1(SYS_close, a[0]);
+		break;
+	case OP_DUP:
+		r = (s64)a[0] >= FD_LIMIT ? -9 : sys1(SYS_dup, a[0]);
+		break;
+	case OP_FCNTL:
+		r = (s64)a[0] >= FD_LIMIT ? -9 : sys3(SYS_fcntl, a[0], a[1], a[2]);
+		break;
+	case OP_WRITE:
+		r = do_write((s64)a[0], (s64)a[1]);
+		break;
+	case OP_LSEEK:
+		r = (s64)a[0] >= FD_LIMIT ? -9 : sys3(SYS_lseek, a[0], a[1], a[2]);
+		break;
+	case OP_UMASK:
+		r = sys1(SYS_umask, a[0]);
+		break;
+	case OP_SIGACTION: {
+		struct kernel_sigaction act = {0};
+		act.handler = a[1] == 0 ? 0 : a[1] == 1 ? 1 : (u64)on_signal;
+		act.flags = a[2] | SA_RESTORER;
+		act.restorer = (u64)restore_rt;
+		r = sys4(SYS_rt_sigaction, a[0], &act, 0, 8);
+		break;
+	}
+	case OP_SIGPROCMASK: {
+		u64 set = a[1];
+		r = sys4(SYS_rt_sigprocmask, a[0], &set, 0, 8);
+		break;
+	}
+	case OP_KILL:
+		r = sys2(SYS_kill, a[0], a[1]);
+		break;
+	default:
+		r = -38;
+	}
+	report(REP_RESULT, tid, c->seq, r, w, n);
+}
+
+/* hello announces a task that just started (init, child, exec'd image) and
+ * opens its command FIFO dir/fifo/<tid>.<seq>, returning the fd. */
+static int hello(u64 seq, u64 start)
+{
+	s64 tid = sys0(SYS_gettid);
+	char path[512], *p = cat(path, g_dir);
+	p = cat(p, "/fifo/");
+	p = catu(p, (u64)tid);
+	p = cat(p, ".");
+	p = catu(p, seq);
+	if (sys4(SYS_mknodat, AT_FDCWD, path, S_IFIFO | 0600, 0) < 0)
+		die("mkfifo");
+	set_nofile(4096);
+	s64 fd = sys3(SYS_open, path, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
+		die("open fifo");
+	s64 hi = sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, CMD_FD_MIN);
+	if (hi < 0)
+		die("dup fifo");
+	sys1(SYS_close, fd);
+	set_nofile(FD_LIMIT);
+	/* the host tid: /proc here is the host's procfs ("H/task/T") */
+	char link[64] = {0};
+	s64 ln = sys4(SYS_readlinkat, AT_FDCWD, "/proc/thread-self", link, sizeof link - 1);
+	u64 host = 0;
+	if (ln > 0) {
+		const char *q = link;
+		while (*q && *q != '/')
+			q++;
+		if (*q)
+			q += 6; /* "/task/" */
+		host = parse_dec(q);
+	}
+	u64 w[4] = {host, (u64)sys0(SYS_getpid), (u64)sys0(SYS_getppid), start};
+	report(REP_HELLO, tid, seq, 0, w, 4);
+	return (int)hi;
+}
+
+static void task_loop(u64 seq, u64 start)
+{
+	int fd = hello(seq, start);
+	s64 tid = sys0(SYS_gettid);
+	for (;;) {
+		struct cmd c;
+		char payload[2048];
+		if (read_full(fd, &c, sizeof c) < 0)
+			die("read cmd");
+		if (c.len >= sizeof payload)
+			die("payload too long");
+		if (c.len && read_full(fd, payload, c.len) < 0)
+			die("read payload");
+		payload[c.len] = 0;
+		run(tid, &c, payload);
+	}
+}
+
+/*
+ * start_c: argv = image, dir, mode, layout, seq [, uid, cpu, self, nproc]
+ * where mode is
+ * "init" (task 1 of a fresh pid namespace, as root), "exec" (a task that
+ * just exec'd an image) or "benchexit" (exit at once: bench exec target).
+ */
+void start_c(u64 *sp)
+{
+	int argc = (int)sp[0];
+	char **argv = (char **)(sp + 1);
+	if (argc >= 3 && argv[2][0] == 'b')
+		sys1(SYS_exit_group, 0);
+	if (argc < 5)
+		sys1(SYS_exit_group, 122);
+	g_dir = argv[1];
+	int init = argv[2][0] == 'i';
+	u64 seq = parse_dec(argv[4]);
+	if (init) {
+		if (argc < 9)
+			sys1(SYS_exit_group, 123);
+		g_self = argv[7];
+		u64 uid = parse_dec(argv[5]);
+		u64 cpu = parse_dec(argv[6]);
+		/* stderr becomes the debug fd; the report pipe arrives as fd 3 */
+		if (sys2(SYS_dup2, 2, DEBUG_FD) < 0 || sys2(SYS_dup2, 3, REPORT_FD) < 0)
+			sys1(SYS_exit_group, 124);
+		for (int fd = 0; fd < 64; fd++)
+			sys1(SYS_close, fd);
+		/* a private proc mount shows the namespace's pids to the driver */
+		if (sys5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0) < 0)
+			die("make / private");
+		char mnt[512];
+		cat(cat(mnt, g_dir), "/nsproc");
+		if (sys5(SYS_mount, "proc", mnt, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0) < 0)
+			die("mount proc");
+		u64 mask[16] = {0};
+		mask[cpu / 64] = 1UL << (cpu % 64);
+		if (sys3(SYS_sched_setaffinity, 0, sizeof mask, mask) < 0)
+			die("pin cpu");
+		struct rlimit core = {0, 0};
+		sys4(SYS_prlimit64, 0, RLIMIT_CORE, &core, 0);
+		/* a dedicated uid, so that RLIMIT_NPROC is the task limit (FORK-7) */
+		struct rlimit nproc = {parse_dec(argv[8]), parse_dec(argv[8])};
+		if (sys2(SYS_setgroups, 0, 0) < 0 || sys3(SYS_setresgid, uid, uid, uid) < 0 ||
+		    sys3(SYS_setresuid, uid, uid, uid) < 0)
+			die("setuid");
+		sys4(SYS_prlimit64, 0, RLIMIT_NPROC, &nproc, 0);
+		sys2(SYS_prctl, PR_SET_PDEATHSIG, 9);
+		sys2(SYS_prctl, PR_SET_THP_DISABLE, 1);
+	} else {
+		g_self = argv[0];
+	}
+	sys2(SYS_prctl, PR_SET_DUMPABLE, 0);
+	set_nofile(4096);
+	reserve();
+	set_nofile(FD_LIMIT);
+	build_layout(argv[3]);
+	task_loop(seq, init ? START_INIT : START_EXEC);
+}
