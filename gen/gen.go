@@ -32,6 +32,31 @@ type Generator struct {
 	// MacroPerMille is how often (per thousand steps taken outside a macro)
 	// a macro starts. New sets 150.
 	MacroPerMille int
+	// emphasis multiplies the weight of each syscall kind; 0 means 1.
+	emphasis [nKinds]int
+}
+
+// Emphasize multiplies by factor the weight of the syscalls named (by
+// Syscall.Name: "clone", "execve", …), so that a suite about one rule draws
+// its syscalls more often. Unknown names are ignored.
+func (g *Generator) Emphasize(factor int, names ...string) {
+	for _, n := range names {
+		for k := kind(0); k < nKinds; k++ {
+			if kindNames[k] == n {
+				g.emphasis[k] = factor
+			}
+		}
+	}
+}
+
+// kindNames are the syscall names of the kinds, as Syscall.Name spells them.
+var kindNames = [nKinds]string{
+	kGetpid: "getpid", kGetppid: "getppid", kGettid: "gettid", kFork: "fork", kVfork: "vfork",
+	kClone: "clone", kClone3: "clone3", kExecve: "execve", kExit: "exit", kExitGroup: "exit_group",
+	kWait4: "wait4", kPrctl: "prctl", kMmap: "mmap", kMunmap: "munmap", kMprotect: "mprotect",
+	kMadvise: "madvise", kLoad: "load", kStore: "store", kOpen: "open", kClose: "close", kDup: "dup",
+	kFcntl: "fcntl", kWrite: "write", kLseek: "lseek", kUmask: "umask", kSigaction: "sigaction",
+	kSigprocmask: "sigprocmask", kKill: "kill",
 }
 
 // New returns a Generator for worlds with cfg's task limit.
@@ -206,6 +231,11 @@ func (g *Generator) weights(n int) [nKinds]int {
 // syscall draws a syscall for task tid.
 func (g *Generator) syscall(src Source, w world, tid int) abi.Syscall {
 	ws := g.weights(len(w.v.Tasks))
+	for k, f := range g.emphasis {
+		if f > 0 {
+			ws[k] *= f
+		}
+	}
 	return g.build(src, w, tid, kind(weighted(src, "syscall", ws[:]...)))
 }
 
