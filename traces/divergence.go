@@ -93,7 +93,7 @@ func (d *Divergence) Error() string {
 	default:
 		if d.Index >= 0 {
 			w := max(len(d.A), len(d.B)) + 1
-			fmt.Fprintf(&b, "  %-*s  %s\n  %-*s  %s\n", w, d.A+":", d.ResultA, w, d.B+":", d.ResultB)
+			fmt.Fprintf(&b, "  %-*s  %s\n  %-*s  %s\n", w, d.A+":", ResultText(d.Step.Call, d.ResultA), w, d.B+":", ResultText(d.Step.Call, d.ResultB))
 		}
 	}
 	if d.Diff != "" {

@@ -48,7 +48,7 @@ func (t *Trace) Format() string {
 	for i, s := range t.Steps {
 		mids[i] = lefts[i]
 		if s.Want != nil {
-			mids[i] = pad(lefts[i], arrowCol) + " -> " + s.Want.String()
+			mids[i] = pad(lefts[i], arrowCol) + " -> " + ResultText(s.Call, *s.Want)
 		}
 		if s.Comment != "" && len(mids[i]) <= commentCap {
 			commentCol = max(commentCol, len(mids[i]))

@@ -29,9 +29,19 @@ type Step struct {
 func (s Step) String() string {
 	line := fmt.Sprintf("%d %v", s.Tid, s.Call)
 	if s.Want != nil {
-		line += " -> " + s.Want.String()
+		line += " -> " + ResultText(s.Call, *s.Want)
 	}
 	return line
+}
+
+// ResultText prints r as trace syntax after "->" for call: r.String(),
+// except that a value loaded from memory is printed in hex, the way stores
+// and image contents are written (ParseResult reads both).
+func ResultText(call abi.Syscall, r abi.Result) string {
+	if _, ok := call.(abi.Load); ok && r.Err == 0 && r.Outcome == abi.OutcomeOK && r.Status == 0 {
+		return fmt.Sprintf("%#x", r.Ret)
+	}
+	return r.String()
 }
 
 // Trace is a parsed trace file.
