@@ -122,6 +122,9 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 		}
 	}
 
+	if handled(after) > handled(before) {
+		add(HandlerRan)
+	}
 	evs = c.transitions(evs, b, a, tid, t, sc, res)
 	c.remember(a)
 	return evs
@@ -309,4 +312,15 @@ func sharedAcross(w world, t abi.TaskView, id func(abi.TaskView) int) bool {
 		}
 	}
 	return false
+}
+
+// handled sums the handler runs of every process.
+func handled(v abi.View) int {
+	n := 0
+	for _, p := range v.Procs {
+		for _, h := range p.Handled {
+			n += h.Count
+		}
+	}
+	return n
 }

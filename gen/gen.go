@@ -231,6 +231,11 @@ func (g *Generator) weights(n int) [nKinds]int {
 // syscall draws a syscall for task tid.
 func (g *Generator) syscall(src Source, w world, tid int) abi.Syscall {
 	ws := g.weights(len(w.v.Tasks))
+	if t, ok := w.task(tid); ok && t.Tgid == 1 && len(w.threads(1)) == 1 {
+		// Init never exits (WORLD-1): its exits are refused, so draw them
+		// rarely rather than waste steps.
+		ws[kExit], ws[kExitGroup] = 1, 1
+	}
 	for k, f := range g.emphasis {
 		if f > 0 {
 			ws[k] *= f
@@ -284,7 +289,14 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 	case kLoad:
 		return abi.Load{Addr: addr(src, w, m)}
 	case kStore:
-		return abi.Store{Addr: addr(src, w, m), Value: g.nextValue()}
+		a, ok := uint64(0), false
+		if chance(src, 2, 3, "writable?") {
+			a, ok = writablePage(src, m)
+		}
+		if !ok {
+			a = addr(src, w, m)
+		}
+		return abi.Store{Addr: a, Value: g.nextValue()}
 	case kOpen:
 		return openCall(src)
 	case kClose:

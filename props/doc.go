@@ -1,0 +1,18 @@
+// Package props holds forkspec's property suites: a rapid state machine that
+// drives the reference model and the optimized impl in lockstep on generated
+// steps (package gen), and named properties checked after every step.
+//
+// After every step the Machine checks, in order: no backend panicked; every
+// abi.Checker's invariants hold; the Results are equal; the Views are equal
+// (cmp.Diff shown "-model +impl"); and the enabled properties hold on every
+// backend's Views before and after the step (checks.go). The first failure
+// stops the run and is written as a trace under testdata/failures/, with the
+// command that replays it by meaning.
+//
+// Where to start reading: machine.go (Machine), checks.go (the properties),
+// props_test.go (one Test per property), coverage_test.go (event counters).
+//
+// What is deliberately not here: any knowledge of how a backend works. The
+// properties read Results and canonical Views only, except frame
+// conservation, which asks the impl for its frame counts.
+package props
