@@ -232,10 +232,12 @@ var hexAddrs = cmp.Options{
 	cmp.Transformer("hex", func(p abi.PageView) struct {
 		Addr, Value string
 		Frame       int
-	} { return struct {
-		Addr, Value string
-		Frame       int
-	}{hexs(p.Addr), hexs(p.Value), p.Frame} }),
+	} {
+		return struct {
+			Addr, Value string
+			Frame       int
+		}{hexs(p.Addr), hexs(p.Value), p.Frame}
+	}),
 	cmp.Transformer("hex", func(m abi.MappingView) struct {
 		Start, End                   string
 		Prot                         int64
