@@ -1,0 +1,47 @@
+// Package impl is forkspec's optimized kernel core: the same semantics as
+// the reference model (shared/semantics.md, docs/conventions.md), built the
+// way Linux builds them, so that the property suites can check that the
+// clever structures agree with the obvious ones.
+//
+// # What it is
+//
+//   - Physical memory: a pool of frames (frames.go) with per-frame refcount,
+//     mapcount and the page's 64-bit word; metadata is allocated in chunks on
+//     first use, so a 16 GiB pool costs nothing until touched. Page-table
+//     pages are frames too. Frame 0 is the shared zero frame.
+//   - Page tables (pagetable.go, pte.go): four levels of 512 packed uint64
+//     entries (x86-64: 4 KiB pages, 48-bit addresses); tables left empty are
+//     freed.
+//   - Mappings (vma.go, mm.go): a sorted slice of vmas per address space that
+//     splits and merges on mmap, munmap, mprotect and madvise; MAP_SHARED
+//     ranges point to a refcounted shared object with one frame per page.
+//   - Faults (fault.go): zero-frame mapping on a load, fresh frame on the
+//     first store, copy-on-write copy or in-place reuse (COW-2, COW-3).
+//   - Processes (task.go, fork.go, exec.go, exit.go, wait.go, signal.go,
+//     fd.go): mm, fd tables, disposition tables and fs structs are refcounted
+//     objects shared by the CLONE_* flags; vfork is a link that the child's
+//     exec or exit releases. Blocking is state, never a goroutine.
+//   - Observation (view.go, invariants.go): View builds abi.View from the
+//     real structures (the sharing partition from real frame numbers);
+//     CheckInvariants recomputes every count from scratch.
+//
+// # What it deliberately leaves out
+//
+// Everything abi leaves out (file-backed mappings, blocking waits, process
+// groups, stop/continue). Per-thread pending signals: only the process's
+// shared pending set is modelled. Page contents beyond one word per page.
+// Transparent huge pages and on-demand (shared leaf table) fork: copyLeaf
+// in fork.go is the single place to change for the latter.
+//
+// Resource exhaustion, where Linux has choices, is decided so: fork, clone
+// and execve that cannot get frames fail ENOMEM with nothing changed; a fault
+// that cannot get a frame kills the faulting group with SIGKILL (Linux's OOM
+// killer may choose another victim); in task 1's group such a fault is
+// refused unsupported, since init never dies.
+//
+// # Where to start reading
+//
+// kernel.go (Step and the dispatch table), then fault.go and fork.go for
+// copy-on-write, exit.go for the process life cycle, invariants.go for what
+// must always hold.
+package impl

@@ -1,0 +1,221 @@
+package impl
+
+import "github.com/forkspec/forkspec/abi"
+
+// sysExit is the raw exit(2): only the calling thread ends (EXIT-2). When it
+// is the group's last live thread its code becomes the group's status,
+// unless an exit_group or fatal signal fixed one (synchronize_group_exit).
+func (k *Kernel) sysExit(t *task, code int) abi.Result {
+	g := t.g
+	last := g.liveThreads() == 1
+	if last && g.tgid == 1 {
+		return abi.Refuse(abi.OutcomeUnsupported) // WORLD-1: init never exits
+	}
+	if last && !g.exited {
+		g.exited = true
+		g.status = abi.WaitExited(code)
+	}
+	k.doExit(t)
+	return abi.Result{Outcome: abi.OutcomeExited}
+}
+
+// sysExitGroup is exit_group(2): every thread ends; the first group exit's
+// status wins (EXIT-1).
+func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
+	g := t.g
+	if g.tgid == 1 {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if !g.exited {
+		g.exited = true
+		g.status = abi.WaitExited(code)
+	}
+	k.exitAllThreads(g)
+	return abi.Result{Outcome: abi.OutcomeExited}
+}
+
+// killGroup ends g by signal sig (EXIT-4, THR-4): status sig, pending
+// flushed, every thread exits.
+func (k *Kernel) killGroup(g *group, sig int) {
+	if g.exited || g.tgid == 1 {
+		return
+	}
+	g.exited, g.status, g.killSig = true, abi.WaitSignaled(sig), sig
+	g.pending, g.fatal = 0, 0
+	k.exitAllThreads(g)
+}
+
+// exitAllThreads marks every live thread exiting first, so that none of them
+// is chosen as a reaper, then runs their exits in tid order.
+func (k *Kernel) exitAllThreads(g *group) {
+	var ts []*task
+	for _, t := range g.threads {
+		if t.live() {
+			t.exiting = true
+			ts = append(ts, t)
+		}
+	}
+	for _, t := range ts {
+		k.doExit(t)
+	}
+}
+
+// doExit is do_exit for one thread: release the mm (waking a vfork parent,
+// EXIT-3), files and fs, hand children to a new reaper (REAP-1), then either
+// vanish (a non-leader) or become a zombie, notifying the parent when the
+// whole group is gone (exit_notify, release_task).
+func (k *Kernel) doExit(t *task) {
+	if t.sh == nil {
+		return // already exited
+	}
+	t.exiting = true
+	if c := t.vforkChild; c != nil { // a frozen parent killed: the child runs on
+		c.vforkParent = nil
+		t.vforkChild = nil
+	}
+	t.state = stateRunning
+	m := t.mm
+	t.mm = nil
+	k.releaseVforkParent(t, false) // mm_release: complete_vfork_done
+	k.mmput(m)
+	k.putFiles(t.files)
+	t.files = nil
+	t.fs.refs--
+	t.fs = nil
+	k.forgetOriginalParent(t)
+	g := t.g
+	t.sh.refs--
+	t.sh = nil
+	if t != g.leader {
+		g.removeThread(t)
+		delete(k.tasks, t.tid)
+		if g.leader.state == stateZombie && len(g.threads) == 1 {
+			k.groupDead(g)
+		}
+		return
+	}
+	t.state = stateZombie
+	if len(g.threads) == 1 {
+		k.groupDead(g)
+	}
+}
+
+// releaseVforkParent wakes the task frozen on t's vfork, if any (VFORK-2).
+func (k *Kernel) releaseVforkParent(t *task, byExec bool) {
+	p := t.vforkParent
+	if p == nil {
+		return
+	}
+	t.vforkParent = nil
+	p.vforkChild = nil
+	if p.state == stateFrozen {
+		p.state = stateRunning
+	}
+	if byExec {
+		k.stats.VforkByExec++
+	} else {
+		k.stats.VforkByExit++
+	}
+}
+
+// groupDead notifies the parent that the process g ended: its leader is a
+// zombie and no other thread is left (EXIT-3, SIG-4, WAIT-5).
+func (k *Kernel) groupDead(g *group) {
+	if !g.exited { // cannot happen: every path fixes the status first
+		g.exited = true
+	}
+	if k.notifyParent(g.leader) {
+		k.reap(g.leader)
+	}
+}
+
+// notifyParent is do_notify_parent: send the leader's termination signal to
+// its parent process, unless the parent ignores SIGCHLD (SIG_IGN or
+// SA_NOCLDWAIT), in which case it reports that the child is to be reaped at
+// once; with SIG_IGN no signal is sent (WAIT-5).
+func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
+	p := leader.g.parent
+	if p == nil {
+		return false
+	}
+	sig := leader.exitSignal
+	sh := p.sh
+	if sh == nil {
+		sh = p.g.sighandOf()
+	}
+	if sig == abi.SIGCHLD && sh != nil {
+		a := sh.act[abi.SIGCHLD]
+		if a.handler == abi.SigIgnore || a.flags&abi.SA_NOCLDWAIT != 0 {
+			autoreap = true
+			if a.handler == abi.SigIgnore {
+				sig = 0
+			}
+		}
+	}
+	if sig >= 1 && sig <= abi.NSIG {
+		k.sendSignal(p.g, sig)
+	}
+	return autoreap
+}
+
+// reap removes a zombie leader and with it its process (release_task).
+func (k *Kernel) reap(leader *task) {
+	delete(k.tasks, leader.tid)
+	leader.g.threads = nil
+}
+
+// forgetOriginalParent moves the children of the exiting thread father to a
+// new parent (REAP-1); one moved to another group gets SIGCHLD as its
+// termination signal and, if already a zombie, is notified there (REAP-2).
+func (k *Kernel) forgetOriginalParent(father *task) {
+	var kids []*group
+	for _, g := range k.groups() {
+		if g.parent == father {
+			kids = append(kids, g)
+		}
+	}
+	if len(kids) == 0 {
+		return
+	}
+	reaper := k.findNewReaper(father)
+	for _, g := range kids {
+		g.parent = reaper
+		k.stats.Reparents++
+		if reaper.g == father.g {
+			continue
+		}
+		g.leader.exitSignal = abi.SIGCHLD // reparent_leader
+		if g.leader.state == stateZombie && len(g.threads) == 1 {
+			if k.notifyParent(g.leader) {
+				k.reap(g.leader)
+			}
+		}
+	}
+}
+
+// findNewReaper picks the new parent for father's children
+// (find_new_reaper): a live thread of its own group, else of the nearest
+// ancestor process marked subreaper, else the namespace init.
+func (k *Kernel) findNewReaper(father *task) *task {
+	if th := father.g.firstLive(); th != nil {
+		return th
+	}
+	for p := father.g.parent; p != nil && p.g.tgid != 1; p = p.g.parent {
+		if p.g.subreaper {
+			if th := p.g.firstLive(); th != nil {
+				return th
+			}
+		}
+	}
+	return k.childReaper()
+}
+
+// childReaper is the namespace init's reaper thread: task 1, or the first
+// live thread of its group once task 1 itself has exited (find_child_reaper).
+func (k *Kernel) childReaper() *task {
+	t1 := k.tasks[1]
+	if t1.live() {
+		return t1
+	}
+	return t1.g.firstLive()
+}

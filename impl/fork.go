@@ -1,0 +1,163 @@
+package impl
+
+import "github.com/forkspec/forkspec/abi"
+
+// sysClone3 is clone3(2): clone3_args_valid's checks, then the common path
+// (CLONE-7, conventions "Order of checks").
+func (k *Kernel) sysClone3(t *task, c abi.Clone3) abi.Result {
+	f := c.Flags
+	switch {
+	case f&^abi.CloneKnown != 0:
+		return abi.Fail(abi.EINVAL)
+	case c.ExitSignal > abi.NSIG:
+		return abi.Fail(abi.EINVAL)
+	case f&(abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND) == abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND:
+		return abi.Fail(abi.EINVAL)
+	case f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && c.ExitSignal != 0:
+		return abi.Fail(abi.EINVAL)
+	}
+	return k.sysClone(t, f, int(c.ExitSignal))
+}
+
+// sysClone is copy_process for fork, vfork, clone and clone3: flags are the
+// CLONE_* bits, sig the requested termination signal (FORK-*, VFORK-*,
+// CLONE-*, THR-1). Nothing is created on failure.
+func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
+	has := func(f uint64) bool { return flags&f != 0 }
+	switch {
+	case has(abi.CLONE_NEWNS) && has(abi.CLONE_FS),
+		has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS),
+		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),
+		has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM),
+		has(abi.CLONE_PARENT) && t.g.tgid == 1: // SIGNAL_UNKILLABLE (CLONE-7)
+		return abi.Fail(abi.EINVAL)
+	case flags&^abi.CloneModelled != 0:
+		return abi.Refuse(abi.OutcomeUnsupported)
+	case len(k.tasks) >= k.cfg.Limit():
+		return abi.Fail(abi.EAGAIN) // FORK-7
+	}
+	var m *mm
+	if has(abi.CLONE_VM) {
+		m = t.mm
+		m.users++
+	} else {
+		var ok bool
+		if m, ok = k.dupMM(t.mm); !ok {
+			k.stats.ForkENOMEM++
+			return abi.Fail(abi.ENOMEM)
+		}
+	}
+	c := &task{tid: k.allocPid(), blocked: t.blocked, image: t.image, mm: m}
+	if has(abi.CLONE_FILES) {
+		c.files = t.files
+		c.files.refs++
+	} else {
+		c.files = k.copyFiles(t.files)
+	}
+	if has(abi.CLONE_FS) {
+		c.fs = t.fs
+		c.fs.refs++
+	} else {
+		c.fs = &fsStruct{id: k.newID(), refs: 1, umask: t.fs.umask}
+	}
+	if has(abi.CLONE_SIGHAND) {
+		c.sh = t.sh
+		c.sh.refs++
+	} else {
+		c.sh = &sighand{id: k.newID(), refs: 1, act: t.sh.act}
+		if has(abi.CLONE_CLEAR_SIGHAND) {
+			c.sh.flushHandlers() // copy_sighand: flush_signal_handlers(tsk, 0)
+		}
+	}
+	switch {
+	case has(abi.CLONE_THREAD):
+		c.g = t.g
+		c.exitSignal = -1
+		c.g.threads = append(c.g.threads, c) // the newest tid is the largest
+	default:
+		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, parent: t}
+		c.exitSignal = sig
+		if has(abi.CLONE_PARENT) {
+			g.parent = t.g.parent
+			c.exitSignal = t.g.leader.exitSignal // CLONE-5
+		}
+		c.g = g
+	}
+	k.tasks[c.tid] = c
+	if has(abi.CLONE_VFORK) {
+		t.state = stateFrozen // VFORK-2: only the calling thread (VFORK-6)
+		t.vforkChild = c
+		c.vforkParent = t
+		return abi.Result{Ret: uint64(c.tid), Outcome: abi.OutcomeFrozen}
+	}
+	return abi.Ok(uint64(c.tid))
+}
+
+// flushHandlers resets caught signals to SIG_DFL, keeps ignored ones, and
+// clears every sa_flags (flush_signal_handlers with force_default 0).
+func (s *sighand) flushHandlers() {
+	for i := range s.act {
+		if s.act[i].handler != abi.SigIgnore {
+			s.act[i].handler = abi.SigDefault
+		}
+		s.act[i].flags = 0
+	}
+}
+
+// dupMM copies an address space for fork (dup_mmap): every vma but DONTFORK
+// ones; private PTEs shared copy-on-write (FORK-2, COW-1); MAP_SHARED ranges
+// left to refault from their object (MEM-2); WIPEONFORK ranges empty but
+// still marked (FORK-6). ok is false, with nothing left allocated, when the
+// pool cannot hold the child's page tables.
+func (k *Kernel) dupMM(src *mm) (*mm, bool) {
+	m, ok := k.newMM()
+	if !ok {
+		return nil, false
+	}
+	for i := range src.vmas {
+		v := &src.vmas[i]
+		if v.dontfork {
+			continue
+		}
+		m.vmas = append(m.vmas, *v)
+		if v.shared {
+			v.shm.refs++
+			continue
+		}
+		if v.wipe {
+			continue
+		}
+		if !m.pt.copyRange(&src.pt, v.start, v.end, &k.frames, k.copyLeaf) {
+			k.destroyMM(m)
+			return nil, false
+		}
+	}
+	m.vmas.merge()
+	return m, true
+}
+
+// copyLeaf copies entries [lo, hi) of one leaf page table (2 MiB) from s to
+// the child's d (copy_pte_range): each data frame gains a reference and a
+// mapping, and both entries become read-only copy-on-write. This is the one
+// place fork copies PTEs, so that sharing whole leaf tables copy-on-write
+// (on-demand fork) can replace it.
+func (k *Kernel) copyLeaf(d, s *ptPage, lo, hi int) {
+	if s.n == 0 {
+		return
+	}
+	for i := lo; i < hi; i++ {
+		e := s.ent[i]
+		if !e.present() {
+			continue
+		}
+		if f := e.frame(); f != zeroFrame {
+			fm := k.frames.meta(f)
+			fm.ref++
+			fm.mapc++
+			e = e&^pteWrite | pteCOW
+			s.ent[i] = e
+		}
+		d.ent[i] = e
+		d.n++
+	}
+}

@@ -1,0 +1,245 @@
+package impl
+
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// Kernel is the optimized backend: an abi.Kernel and abi.Checker with real
+// frames, page tables and refcounted shared objects. The zero value is not
+// usable; call New.
+type Kernel struct {
+	cfg    abi.Config
+	frames framePool
+	// tasks maps tid to task for every task in existence (running, frozen,
+	// zombie). Invariant: tasks[t.tid] == t; len(tasks) <= cfg.Limit().
+	tasks map[int]*task
+	// nextPid is the next pid to hand out (WORLD-1: never reused).
+	nextPid int
+	// nextID numbers mms, fd tables, open files, sighands, fs structs and
+	// shared objects for the View.
+	nextID int
+	// inodes holds the size of each fixed file (abi.Files).
+	inodes map[string]int64
+	stats  Stats
+}
+
+// Stats are event counters for coverage reporting, and current gauges.
+type Stats struct {
+	COWCopies   uint64 // write faults that copied a shared private frame (COW-2)
+	COWReuses   uint64 // write faults that reused an exclusive frame (COW-3)
+	ZeroMaps    uint64 // loads that mapped the shared zero frame (COW-7)
+	ZeroFills   uint64 // stores that gave an untouched private page a fresh frame
+	SharedFills uint64 // first touches of a MAP_SHARED page
+	OOMKills    uint64 // groups killed because a fault found no free frame
+	ForkENOMEM  uint64 // fork/clone refused for lack of frames
+	VforkByExec uint64 // vfork parents released by the child's exec
+	VforkByExit uint64 // vfork parents released by the child's exit
+	Reparents   uint64 // processes moved to a new parent
+
+	FramesInUse    int // frames with a reference, zero frame and tables included
+	PageTablePages int // table pages in all live page tables
+}
+
+// Option configures New.
+type Option func(*Kernel)
+
+// WithFrames sets the size of the simulated physical memory in 4 KiB frames
+// (default DefaultFrames). The zero frame and page-table pages count in it.
+func WithFrames(n int) Option {
+	return func(k *Kernel) {
+		if n < 1 {
+			n = 1
+		}
+		k.frames = newFramePool(uint32(min(n, 1<<32-1)))
+	}
+}
+
+// New returns a kernel whose only task is task 1 running image "init"
+// (WORLD-1, conventions "The world").
+func New(cfg abi.Config, opts ...Option) *Kernel {
+	k := &Kernel{cfg: cfg, tasks: map[int]*task{}, nextPid: 1, inodes: map[string]int64{}}
+	k.frames = newFramePool(DefaultFrames)
+	for _, o := range opts {
+		o(k)
+	}
+	t := &task{tid: k.allocPid(), exitSignal: abi.SIGCHLD, image: "init"}
+	g := &group{tgid: t.tid, leader: t, threads: []*task{t}}
+	t.g = g
+	t.files = &fdTable{id: k.newID(), refs: 1}
+	t.sh = &sighand{id: k.newID(), refs: 1}
+	t.fs = &fsStruct{id: k.newID(), refs: 1, umask: abi.DefaultUmask}
+	m, ok := k.buildImage(abi.Images["init"])
+	if !ok {
+		panic("impl: frame pool too small for task 1's image")
+	}
+	t.mm = m
+	k.tasks[t.tid] = t
+	return k
+}
+
+var _ abi.Kernel = (*Kernel)(nil)
+var _ abi.Checker = (*Kernel)(nil)
+
+func (k *Kernel) allocPid() int { p := k.nextPid; k.nextPid++; return p }
+
+func (k *Kernel) newID() int { k.nextID++; return k.nextID }
+
+// Stats returns the event counters and current gauges.
+func (k *Kernel) Stats() Stats {
+	s := k.stats
+	s.FramesInUse = int(k.frames.used)
+	for _, m := range k.liveMMs() {
+		s.PageTablePages += m.pt.pages
+	}
+	return s
+}
+
+// FramesInUse is the number of frames with a reference: data frames, the
+// zero frame and page-table pages.
+func (k *Kernel) FramesInUse() int { return int(k.frames.used) }
+
+// FramesTotal is the pool size.
+func (k *Kernel) FramesTotal() int { return int(k.frames.total) }
+
+// sortedTasks returns every task in tid order.
+func (k *Kernel) sortedTasks() []*task {
+	ts := make([]*task, 0, len(k.tasks))
+	for _, t := range k.tasks {
+		ts = append(ts, t)
+	}
+	slices.SortFunc(ts, func(a, b *task) int { return a.tid - b.tid })
+	return ts
+}
+
+// groups returns every thread group in tgid order.
+func (k *Kernel) groups() []*group {
+	var gs []*group
+	for _, t := range k.sortedTasks() {
+		if t.g.leader == t {
+			gs = append(gs, t.g)
+		}
+	}
+	return gs
+}
+
+// liveMMs returns the distinct mms of live tasks, in tid order of first use.
+func (k *Kernel) liveMMs() []*mm {
+	var ms []*mm
+	seen := map[*mm]bool{}
+	for _, t := range k.sortedTasks() {
+		if t.mm != nil && !seen[t.mm] {
+			seen[t.mm] = true
+			ms = append(ms, t.mm)
+		}
+	}
+	return ms
+}
+
+// Step performs one syscall by task tid (abi.Kernel). Refused steps change
+// nothing (WORLD-3); every other step ends with signal delivery to every
+// process (conventions "Signals").
+func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
+	t := k.tasks[tid]
+	switch {
+	case t == nil:
+		return abi.Refuse(abi.OutcomeNoTask)
+	case t.state == stateZombie:
+		return abi.Refuse(abi.OutcomeTaskZombie)
+	case t.state == stateFrozen:
+		return abi.Refuse(abi.OutcomeTaskFrozen)
+	}
+	r := k.dispatch(t, sc)
+	if r.Outcome.Refused() {
+		return r
+	}
+	k.deliverAll()
+	// The caller's own group may have died of a signal during delivery
+	// (kill of itself, a released vfork child's pending fatal signal).
+	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+	}
+	return r
+}
+
+func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
+	switch s := sc.(type) {
+	case abi.Fork:
+		return k.sysClone(t, 0, abi.SIGCHLD)
+	case abi.Vfork:
+		return k.sysClone(t, abi.CLONE_VM|abi.CLONE_VFORK, abi.SIGCHLD)
+	case abi.Clone:
+		f := s.Flags & 0xffffffff // lower_32_bits in the clone syscall
+		return k.sysClone(t, f&^abi.CSIGNAL, int(f&abi.CSIGNAL))
+	case abi.Clone3:
+		return k.sysClone3(t, s)
+	case abi.Execve:
+		return k.sysExecve(t, s.Image)
+	case abi.Exit:
+		return k.sysExit(t, s.Code)
+	case abi.ExitGroup:
+		return k.sysExitGroup(t, s.Code)
+	case abi.Wait4:
+		return k.sysWait4(t, s)
+	case abi.Getpid:
+		return abi.Ok(uint64(t.g.tgid))
+	case abi.Getppid:
+		return abi.Ok(uint64(t.g.ppid()))
+	case abi.Gettid:
+		return abi.Ok(uint64(t.tid))
+	case abi.Prctl:
+		return k.sysPrctl(t, s)
+	case abi.Mmap:
+		return k.sysMmap(t, s)
+	case abi.Munmap:
+		return k.sysMunmap(t, s)
+	case abi.Mprotect:
+		return k.sysMprotect(t, s)
+	case abi.Madvise:
+		return k.sysMadvise(t, s)
+	case abi.Load:
+		return k.sysLoad(t, s.Addr)
+	case abi.Store:
+		return k.sysStore(t, s.Addr, s.Value)
+	case abi.Open:
+		return k.sysOpen(t, s)
+	case abi.Close:
+		return k.sysClose(t, s.Fd)
+	case abi.Dup:
+		return k.sysDup(t, s.Fd)
+	case abi.Fcntl:
+		return k.sysFcntl(t, s)
+	case abi.Write:
+		return k.sysWrite(t, s)
+	case abi.Lseek:
+		return k.sysLseek(t, s)
+	case abi.Umask:
+		old := t.fs.umask
+		t.fs.umask = s.Mask & 0o777
+		return abi.Ok(uint64(old))
+	case abi.Sigaction:
+		return k.sysSigaction(t, s)
+	case abi.Sigprocmask:
+		return k.sysSigprocmask(t, s)
+	case abi.Kill:
+		return k.sysKill(t, s)
+	}
+	return abi.Refuse(abi.OutcomeUnsupported)
+}
+
+// sysPrctl is prctl(2) with PR_SET/GET_CHILD_SUBREAPER (REAP-1). GET returns
+// the attribute as the call's value (the kernel stores it through arg2).
+func (k *Kernel) sysPrctl(t *task, p abi.Prctl) abi.Result {
+	switch p.Option {
+	case abi.PR_SET_CHILD_SUBREAPER:
+		t.g.subreaper = p.Arg != 0
+		return abi.Ok(0)
+	case abi.PR_GET_CHILD_SUBREAPER:
+		if t.g.subreaper {
+			return abi.Ok(1)
+		}
+		return abi.Ok(0)
+	}
+	return abi.Refuse(abi.OutcomeUnsupported)
+}

@@ -1,0 +1,309 @@
+package impl
+
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// mm is one address space (Linux's mm_struct): its mappings and page tables.
+// CLONE_VM shares it between tasks (CLONE-1, VFORK-3).
+type mm struct {
+	id int
+	// users is the number of live tasks using the mm (mm_users).
+	// Invariant: == count of non-zombie tasks with mm == this; destroyed at 0.
+	users int
+	pt    pageTable
+	// vmas are the mappings. Invariant: every present PTE lies inside one.
+	vmas vmaList
+}
+
+// newMM allocates an empty address space; ok is false when the pool cannot
+// hold its root table.
+func (k *Kernel) newMM() (*mm, bool) {
+	m := &mm{id: k.newID(), users: 1}
+	if !m.pt.init(&k.frames) {
+		return nil, false
+	}
+	return m, true
+}
+
+// dropPTE releases what one present PTE held (zap_pte_range): the mapping
+// count and reference of its frame. The zero frame is not counted.
+func (k *Kernel) dropPTE(_ uint64, e pte) {
+	f := e.frame()
+	if f == zeroFrame {
+		return
+	}
+	k.frames.meta(f).mapc--
+	k.frames.put(f)
+}
+
+// shmPut drops one vma's reference to s; at the last one the object's frames
+// go back to the pool, in page order so that the pool stays deterministic.
+func (k *Kernel) shmPut(s *shmem) {
+	s.refs--
+	if s.refs > 0 {
+		return
+	}
+	idx := make([]uint64, 0, len(s.pages))
+	for p := range s.pages {
+		idx = append(idx, p)
+	}
+	slices.Sort(idx)
+	for _, p := range idx {
+		k.frames.put(s.pages[p])
+	}
+	s.pages = nil
+}
+
+// mmput drops one user of m and tears it down at the last (exit_mmap).
+func (k *Kernel) mmput(m *mm) {
+	m.users--
+	if m.users > 0 {
+		return
+	}
+	k.destroyMM(m)
+}
+
+// destroyMM frees every frame and table of m.
+func (k *Kernel) destroyMM(m *mm) {
+	m.pt.destroy(&k.frames, k.dropPTE)
+	for i := range m.vmas {
+		if v := &m.vmas[i]; v.shared {
+			k.shmPut(v.shm)
+		}
+	}
+	m.vmas = nil
+}
+
+// unmapRange removes every mapping in [start, end) (do_vmi_munmap).
+func (k *Kernel) unmapRange(m *mm, start, end uint64) {
+	if !m.vmas.overlaps(start, end) {
+		return
+	}
+	m.pt.zap(start, end, &k.frames, k.dropPTE)
+	i, j := m.vmas.rangeIdx(start, end)
+	for x := i; x < j; x++ {
+		if v := &m.vmas[x]; v.shared {
+			k.shmPut(v.shm)
+		}
+	}
+	m.vmas = slices.Delete(m.vmas, i, j)
+	m.vmas.merge()
+}
+
+// pageRound rounds n bytes up to whole pages; ok is false on overflow.
+func pageRound(n uint64) (uint64, bool) {
+	r := (n + abi.PageSize - 1) &^ (abi.PageSize - 1)
+	return r, r >= n
+}
+
+const mmapKnownFlags = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
+
+// sysMmap is mmap(2) of anonymous memory, with the checks in the order
+// docs/conventions.md fixes (MEM-3).
+func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
+	if a.Len == 0 {
+		return abi.Fail(abi.EINVAL)
+	}
+	shared, private := a.Flags&abi.MAP_SHARED != 0, a.Flags&abi.MAP_PRIVATE != 0
+	if shared == private {
+		return abi.Fail(abi.EINVAL)
+	}
+	if a.Flags&abi.MAP_ANONYMOUS == 0 {
+		return abi.Fail(abi.EBADF)
+	}
+	if a.Prot&^7 != 0 {
+		return abi.Fail(abi.EINVAL)
+	}
+	if a.Flags&^mmapKnownFlags != 0 {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if a.Len > abi.TaskSize {
+		return abi.Fail(abi.ENOMEM) // get_unmapped_area: len > TASK_SIZE
+	}
+	length, _ := pageRound(a.Len)
+	m := t.mm
+	var addr uint64
+	if a.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
+		addr = a.Addr
+		if addr%abi.PageSize != 0 {
+			return abi.Fail(abi.EINVAL)
+		}
+		if addr > abi.TaskSize-length {
+			return abi.Fail(abi.ENOMEM)
+		}
+		if addr < abi.MmapMinAddr {
+			return abi.Refuse(abi.OutcomeUnsupported)
+		}
+		if a.Flags&abi.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
+			return abi.Fail(abi.EEXIST)
+		}
+		k.unmapRange(m, addr, addr+length)
+	} else {
+		hint := a.Addr &^ (abi.PageSize - 1)
+		if hint >= abi.MmapMinAddr && hint <= abi.TaskSize-length && !m.vmas.overlaps(hint, hint+length) {
+			addr = hint
+		} else {
+			var ok bool
+			if addr, ok = m.vmas.topDown(length); !ok {
+				return abi.Fail(abi.ENOMEM)
+			}
+		}
+	}
+	v := vma{start: addr, end: addr + length, prot: a.Prot, shared: shared}
+	if shared {
+		v.shm = k.newShmem()
+	}
+	m.vmas.insert(v)
+	m.vmas.merge()
+	return abi.Ok(addr)
+}
+
+// newShmem creates an empty shared object with one reference.
+func (k *Kernel) newShmem() *shmem {
+	return &shmem{id: k.newID(), refs: 1, pages: map[uint64]uint32{}}
+}
+
+// topDown finds the highest free range of length bytes inside the arena
+// (the default top-down layout, conventions "Memory").
+func (l vmaList) topDown(length uint64) (uint64, bool) {
+	hi := abi.ArenaEnd
+	for i := len(l) - 1; i >= -1; i-- {
+		lo := abi.ArenaStart
+		if i >= 0 {
+			if l[i].start >= hi {
+				continue
+			}
+			lo = max(lo, l[i].end)
+		}
+		if hi > lo && hi-lo >= length {
+			return hi - length, true
+		}
+		if i >= 0 {
+			hi = l[i].start
+		}
+		if hi <= abi.ArenaStart {
+			break
+		}
+	}
+	return 0, false
+}
+
+// sysMunmap is munmap(2) (MEM-4).
+func (k *Kernel) sysMunmap(t *task, a abi.Munmap) abi.Result {
+	if a.Addr%abi.PageSize != 0 || a.Len == 0 || a.Addr > abi.TaskSize || a.Len > abi.TaskSize-a.Addr {
+		return abi.Fail(abi.EINVAL)
+	}
+	length, _ := pageRound(a.Len)
+	k.unmapRange(t.mm, a.Addr, a.Addr+length)
+	return abi.Ok(0)
+}
+
+// sysMprotect is mprotect(2): pages before the first hole are changed even
+// when the call fails ENOMEM (MEM-4; mprotect_fixup runs vma by vma).
+func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
+	if a.Addr%abi.PageSize != 0 || a.Prot&^7 != 0 {
+		return abi.Fail(abi.EINVAL)
+	}
+	if a.Len == 0 {
+		return abi.Ok(0)
+	}
+	length, ok := pageRound(a.Len)
+	end := a.Addr + length
+	if !ok || end <= a.Addr {
+		return abi.Fail(abi.ENOMEM)
+	}
+	m := t.mm
+	i, j := m.vmas.rangeIdx(a.Addr, end)
+	cursor, hole := a.Addr, false
+	for x := i; x < j; x++ {
+		v := &m.vmas[x]
+		if v.start > cursor {
+			hole = true
+			break
+		}
+		wasW := v.writable()
+		v.prot = a.Prot
+		if wasW && !v.writable() {
+			m.pt.walk(v.start, v.end, func(l *ptPage, _ uint64, lo, hi int) {
+				for e := lo; e < hi; e++ {
+					l.ent[e] &^= pteWrite
+				}
+			})
+		}
+		cursor = v.end
+	}
+	m.vmas.merge()
+	if hole || cursor < end {
+		return abi.Fail(abi.ENOMEM)
+	}
+	return abi.Ok(0)
+}
+
+func validAdvice(a int64) bool {
+	switch a {
+	case abi.MADV_NORMAL, abi.MADV_DONTNEED, abi.MADV_DONTFORK, abi.MADV_DOFORK, abi.MADV_WIPEONFORK, abi.MADV_KEEPONFORK:
+		return true
+	}
+	return false
+}
+
+// sysMadvise is madvise(2) (MEM-5). Like Linux's madvise_walk_vmas it applies
+// the advice to every mapped part of the range and reports ENOMEM when the
+// range had a hole; WIPEONFORK on a MAP_SHARED part fails EINVAL before any
+// change (conventions "Memory").
+func (k *Kernel) sysMadvise(t *task, a abi.Madvise) abi.Result {
+	if a.Addr%abi.PageSize != 0 || !validAdvice(a.Advice) {
+		return abi.Fail(abi.EINVAL)
+	}
+	if a.Len == 0 {
+		return abi.Ok(0)
+	}
+	length, ok := pageRound(a.Len)
+	if !ok || length == 0 {
+		return abi.Fail(abi.ENOMEM)
+	}
+	end := a.Addr + length
+	if end < a.Addr {
+		return abi.Fail(abi.EINVAL)
+	}
+	m := t.mm
+	if a.Advice == abi.MADV_WIPEONFORK {
+		for x := m.vmas.firstEndingAfter(a.Addr); x < len(m.vmas) && m.vmas[x].start < end; x++ {
+			if m.vmas[x].shared {
+				return abi.Fail(abi.EINVAL)
+			}
+		}
+	}
+	if !m.vmas.overlaps(a.Addr, end) {
+		return abi.Fail(abi.ENOMEM)
+	}
+	i, j := m.vmas.rangeIdx(a.Addr, end)
+	cursor, hole := a.Addr, false
+	for x := i; x < j; x++ {
+		v := &m.vmas[x]
+		if v.start > cursor {
+			hole = true
+		}
+		switch a.Advice {
+		case abi.MADV_DONTNEED:
+			m.pt.zap(v.start, v.end, &k.frames, k.dropPTE)
+		case abi.MADV_DONTFORK:
+			v.dontfork = true
+		case abi.MADV_DOFORK:
+			v.dontfork = false
+		case abi.MADV_WIPEONFORK:
+			v.wipe = true
+		case abi.MADV_KEEPONFORK:
+			v.wipe = false
+		}
+		cursor = v.end
+	}
+	m.vmas.merge()
+	if hole || cursor < end {
+		return abi.Fail(abi.ENOMEM)
+	}
+	return abi.Ok(0)
+}

@@ -1,0 +1,210 @@
+package impl
+
+import "github.com/forkspec/forkspec/abi"
+
+// action is one signal's disposition and sa_flags (struct k_sigaction).
+type action struct {
+	handler abi.Disposition
+	flags   uint64
+}
+
+// sighand is a disposition table (sighand_struct), shared by CLONE_SIGHAND
+// (CLONE-4) and by every thread of a group (THR-4).
+type sighand struct {
+	id int
+	// refs is the number of live tasks using the table.
+	// Invariant: == count of live tasks with sh == this.
+	refs int
+	act  [abi.NSIG + 1]action
+}
+
+// Default actions (signal(7), conventions "Signals").
+func defaultIgnore(sig int) bool {
+	return sig == abi.SIGCHLD || sig == abi.SIGURG || sig == abi.SIGWINCH || sig == abi.SIGCONT
+}
+
+func defaultStop(sig int) bool {
+	return sig == abi.SIGSTOP || sig == abi.SIGTSTP || sig == abi.SIGTTIN || sig == abi.SIGTTOU
+}
+
+// coreDump reports the signals whose default action dumps core
+// (SIG_KERNEL_COREDUMP_MASK); they do not take complete_signal's shortcut.
+func coreDump(sig int) bool {
+	switch sig {
+	case abi.SIGQUIT, abi.SIGILL, abi.SIGTRAP, abi.SIGABRT, abi.SIGBUS, abi.SIGFPE,
+		abi.SIGSEGV, abi.SIGXCPU, abi.SIGXFSZ, abi.SIGSYS:
+		return true
+	}
+	return false
+}
+
+// ignores reports whether a disposition discards sig (sig_handler_ignored).
+func ignores(a action, sig int) bool {
+	return a.handler == abi.SigIgnore || (a.handler == abi.SigDefault && defaultIgnore(sig))
+}
+
+// blockedByAll reports whether every live thread of g blocks sig.
+func blockedByAll(g *group, sig int) bool {
+	for _, t := range g.threads {
+		if t.live() && !t.blocked.Has(sig) {
+			return false
+		}
+	}
+	return true
+}
+
+// sendSignal generates sig for process g, from kill or from the kernel
+// (do_notify_parent), following prepare_signal and complete_signal.
+func (k *Kernel) sendSignal(g *group, sig int) {
+	sh := g.sighandOf()
+	if sh == nil || g.exited || g.liveThreads() == 0 {
+		return // prepare_signal: a group that is exiting takes nothing
+	}
+	act := sh.act[sig]
+	if g.tgid == 1 && act.handler == abi.SigDefault {
+		return // WORLD-1: SIGNAL_UNKILLABLE init drops SIG_DFL signals, SIGKILL too
+	}
+	if sig == abi.SIGKILL {
+		if g.fatal == 0 {
+			g.fatal = sig
+		}
+		return
+	}
+	if ignores(act, sig) && !blockedByAll(g, sig) {
+		return // sig_ignored: discarded at generation
+	}
+	g.pending |= abi.SigBit(sig)
+	// complete_signal: a fatal signal without core dump that some thread
+	// (running or frozen in vfork) does not block kills the group at once
+	// (VFORK-5).
+	if act.handler == abi.SigDefault && !defaultIgnore(sig) && !defaultStop(sig) && !coreDump(sig) && !blockedByAll(g, sig) && g.fatal == 0 {
+		g.fatal = sig
+	}
+}
+
+// deliverAll delivers pending signals in every process until nothing more
+// can be taken; a death can notify a parent, so it loops to a fixed point.
+func (k *Kernel) deliverAll() {
+	for progress := true; progress; {
+		progress = false
+		for _, g := range k.groups() {
+			if k.deliverGroup(g) {
+				progress = true
+			}
+		}
+	}
+}
+
+// deliverGroup takes g's deliverable signals lowest first, each by the first
+// running thread in tid order that does not block it (conventions "Signals").
+func (k *Kernel) deliverGroup(g *group) bool {
+	if g.exited || g.liveThreads() == 0 {
+		g.fatal = 0
+		return false
+	}
+	if g.fatal != 0 {
+		sig := g.fatal
+		g.fatal = 0
+		k.killGroup(g, sig)
+		return true
+	}
+	progress := false
+	for {
+		took := false
+		for sig := 1; sig <= abi.NSIG && !took; sig++ {
+			if !g.pending.Has(sig) {
+				continue
+			}
+			var taker *task
+			for _, t := range g.threads {
+				if t.live() && t.state == stateRunning && !t.blocked.Has(sig) {
+					taker = t
+					break
+				}
+			}
+			if taker == nil {
+				continue
+			}
+			g.pending &^= abi.SigBit(sig)
+			took, progress = true, true
+			act := taker.sh.act[sig]
+			switch {
+			case act.handler == abi.SigHandle:
+				g.handled[sig]++
+			case act.handler == abi.SigIgnore || defaultIgnore(sig) || defaultStop(sig):
+				// dropped (stop signals are refused at kill; one that
+				// became pending under a handler is dropped here)
+			case g.tgid == 1:
+				// SIGNAL_UNKILLABLE: get_signal skips it
+			default:
+				k.killGroup(g, sig)
+				return true
+			}
+		}
+		if !took {
+			return progress
+		}
+	}
+}
+
+// sysSigaction is sigaction(2) (SIG-1).
+func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
+	if s.Sig < 1 || s.Sig > abi.NSIG || s.Sig == abi.SIGKILL || s.Sig == abi.SIGSTOP {
+		return abi.Fail(abi.EINVAL)
+	}
+	const okFlags = abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
+	if s.Flags&^okFlags != 0 || s.Handler < abi.SigDefault || s.Handler > abi.SigHandle {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	a := action{handler: s.Handler, flags: s.Flags}
+	t.sh.act[s.Sig] = a
+	if ignores(a, s.Sig) {
+		t.g.pending &^= abi.SigBit(s.Sig) // do_sigaction flushes the caller's process
+	}
+	return abi.Ok(0)
+}
+
+// sysSigprocmask is rt_sigprocmask(2) on the calling thread (SIG-3).
+func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
+	switch s.How {
+	case abi.SIG_BLOCK:
+		t.blocked |= s.Set
+	case abi.SIG_UNBLOCK:
+		t.blocked &^= s.Set
+	case abi.SIG_SETMASK:
+		t.blocked = s.Set
+	default:
+		return abi.Fail(abi.EINVAL)
+	}
+	t.blocked &^= abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP)
+	return abi.Ok(0)
+}
+
+// sysKill is kill(2) to a process, checks in conventions order (SIG-2).
+func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
+	if s.Pid <= 0 {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if s.Sig < 0 || s.Sig > abi.NSIG {
+		return abi.Fail(abi.EINVAL)
+	}
+	target := k.tasks[s.Pid]
+	if target == nil {
+		return abi.Fail(abi.ESRCH)
+	}
+	if s.Sig == 0 {
+		return abi.Ok(0)
+	}
+	if s.Sig >= abi.SIGRTMIN {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	g := target.g
+	if defaultStop(s.Sig) {
+		sh := g.sighandOf()
+		if s.Sig == abi.SIGSTOP || sh == nil || sh.act[s.Sig].handler == abi.SigDefault {
+			return abi.Refuse(abi.OutcomeUnsupported)
+		}
+	}
+	k.sendSignal(g, s.Sig)
+	return abi.Ok(0)
+}

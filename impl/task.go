@@ -1,0 +1,123 @@
+package impl
+
+import "github.com/forkspec/forkspec/abi"
+
+// taskState is what a task can do (abi.TaskState without the View's names).
+type taskState int
+
+const (
+	stateRunning taskState = iota
+	stateFrozen            // a vfork parent waiting for its child (VFORK-2)
+	stateZombie            // exited; a group leader awaiting its reaper
+)
+
+// task is one thread (Linux's task_struct).
+type task struct {
+	tid int
+	// g is the thread group. Invariant: t is in g.threads.
+	g     *group
+	state taskState
+	// exiting is set when the task starts to exit (PF_EXITING); it is never
+	// cleared. Invariant: state == stateZombie implies exiting.
+	exiting bool
+	// exitSignal is the signal sent to the parent when this process ends:
+	// -1 for a non-leader thread (CLONE-6, THR-2).
+	exitSignal int
+	blocked    abi.SigSet
+	image      string
+	// mm, files, sh and fs are the task's shared objects; nil once it exited.
+	// Invariant: non-nil exactly when !exiting.
+	mm    *mm
+	files *fdTable
+	sh    *sighand
+	fs    *fsStruct
+	// vforkParent is the frozen task waiting for this task's exec or exit
+	// (vfork_done). Invariant: vforkParent.vforkChild == t.
+	vforkParent *task
+	// vforkChild is the child this frozen task waits for.
+	// Invariant: state == stateFrozen exactly when vforkChild != nil.
+	vforkChild *task
+}
+
+// live reports whether the task has not started to exit.
+func (t *task) live() bool { return !t.exiting }
+
+// group is a thread group, a process (Linux's signal_struct plus the group
+// leader's parent link).
+type group struct {
+	tgid int
+	// leader is the task whose tid is tgid. Invariant: leader.tid == tgid.
+	leader *task
+	// threads are the group's tasks in tid order: live threads, frozen ones
+	// and a zombie leader. Exited non-leaders are removed at once.
+	threads []*task
+	// parent is the real_parent thread of the process; nil for task 1.
+	// Invariant: parent is a task in existence, live unless this group is
+	// being torn down in the same step.
+	parent *task
+	// pending is the shared pending set (conventions: process-directed).
+	pending abi.SigSet
+	// handled counts handler runs per signal (SIG-2).
+	handled [abi.NSIG + 1]int
+	// subreaper is PR_SET_CHILD_SUBREAPER; not inherited (FORK-5).
+	subreaper bool
+	// exited is SIGNAL_GROUP_EXIT: the group's exit status is fixed.
+	exited bool
+	// status is the wait status once exited.
+	status int
+	// killSig is the signal that killed the group, 0 when it exited.
+	killSig int
+	// fatal is a fatal signal whose group kill is due at the next delivery
+	// (complete_signal's shortcut that wakes even a frozen vfork parent).
+	fatal int
+}
+
+// ppid is what getppid returns in the group: its parent thread's tgid.
+func (g *group) ppid() int {
+	if g.parent == nil {
+		return 0
+	}
+	return g.parent.g.tgid
+}
+
+// liveThreads counts the threads that have not started to exit.
+func (g *group) liveThreads() int {
+	n := 0
+	for _, t := range g.threads {
+		if t.live() {
+			n++
+		}
+	}
+	return n
+}
+
+// firstLive is the first live thread in tid order (find_alive_thread), or nil.
+func (g *group) firstLive() *task {
+	for _, t := range g.threads {
+		if t.live() {
+			return t
+		}
+	}
+	return nil
+}
+
+// removeThread drops t from the group's thread list.
+func (g *group) removeThread(t *task) {
+	for i, x := range g.threads {
+		if x == t {
+			g.threads = append(g.threads[:i], g.threads[i+1:]...)
+			return
+		}
+	}
+}
+
+// sighandOf returns the group's disposition table (all threads share it:
+// CLONE_THREAD requires CLONE_SIGHAND), or nil when every thread exited.
+func (g *group) sighandOf() *sighand {
+	for _, t := range g.threads {
+		if t.sh != nil {
+			return t.sh
+		}
+	}
+	return nil
+}

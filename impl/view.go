@@ -1,0 +1,115 @@
+package impl
+
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// View reports the observable state (abi.Kernel): raw identities (object
+// ids, frame numbers + 1) canonicalized by abi.Canonicalize. Pages are listed
+// when they hold a data frame: a private page's PTE maps a frame other than
+// the zero frame; a MAP_SHARED page's object has a frame for it, whether or
+// not this mm's PTE is present (COW-7).
+func (k *Kernel) View() abi.View {
+	var v abi.View
+	seenMM, seenFT, seenSH, seenFS := map[*mm]bool{}, map[*fdTable]bool{}, map[*sighand]bool{}, map[*fsStruct]bool{}
+	seenFile := map[*openFile]bool{}
+	for _, t := range k.sortedTasks() {
+		g := t.g
+		tv := abi.TaskView{Tid: t.tid, Tgid: g.tgid, Ppid: g.ppid(), ExitSignal: t.exitSignal, Image: t.image, Blocked: t.blocked}
+		switch {
+		case t.state == stateZombie:
+			tv.State = abi.Zombie
+			if len(g.threads) == 1 {
+				tv.WaitStatus = g.status
+			}
+		case t.state == stateFrozen:
+			tv.State = abi.VforkFrozen
+		}
+		if t.mm != nil {
+			tv.Mm, tv.FdTable, tv.Sighand, tv.Fs = t.mm.id, t.files.id, t.sh.id, t.fs.id
+			if !seenMM[t.mm] {
+				seenMM[t.mm] = true
+				v.Mms = append(v.Mms, k.mmView(t.mm))
+			}
+			if !seenFT[t.files] {
+				seenFT[t.files] = true
+				ftv := abi.FdTableView{ID: t.files.id}
+				for fd, s := range t.files.fds {
+					if s.file == nil {
+						continue
+					}
+					ftv.Fds = append(ftv.Fds, abi.FdView{Fd: fd, File: s.file.id, Cloexec: s.cloexec})
+					if !seenFile[s.file] {
+						seenFile[s.file] = true
+						v.Files = append(v.Files, abi.FileView{ID: s.file.id, Path: s.file.path, Offset: s.file.offset})
+					}
+				}
+				v.FdTables = append(v.FdTables, ftv)
+			}
+			if !seenSH[t.sh] {
+				seenSH[t.sh] = true
+				shv := abi.SighandView{ID: t.sh.id}
+				for sig := 1; sig <= abi.NSIG; sig++ {
+					if a := t.sh.act[sig]; a != (action{}) {
+						shv.Actions = append(shv.Actions, abi.ActionView{Sig: sig, Handler: a.handler, Flags: a.flags})
+					}
+				}
+				v.Sighands = append(v.Sighands, shv)
+			}
+			if !seenFS[t.fs] {
+				seenFS[t.fs] = true
+				v.Fss = append(v.Fss, abi.FsView{ID: t.fs.id, Umask: t.fs.umask})
+			}
+		}
+		v.Tasks = append(v.Tasks, tv)
+		if g.leader == t {
+			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending}
+			for sig, n := range g.handled {
+				if n > 0 {
+					pv.Handled = append(pv.Handled, abi.SigCount{Sig: sig, Count: n})
+				}
+			}
+			v.Procs = append(v.Procs, pv)
+		}
+	}
+	for _, p := range abi.Files {
+		if sz := k.inodes[p]; sz != 0 {
+			v.Inodes = append(v.Inodes, abi.InodeView{Path: p, Size: sz})
+		}
+	}
+	return abi.Canonicalize(v)
+}
+
+// mmView lists m's mappings and the pages holding a data frame.
+func (k *Kernel) mmView(m *mm) abi.MmView {
+	mv := abi.MmView{ID: m.id}
+	for i := range m.vmas {
+		v := &m.vmas[i]
+		mv.Mappings = append(mv.Mappings, abi.MappingView{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared, DontFork: v.dontfork, WipeOnFork: v.wipe})
+		if v.shared {
+			var idx []uint64
+			for p := range v.shm.pages {
+				if p >= v.pgoff && p < v.pgoff+v.pages() {
+					idx = append(idx, p)
+				}
+			}
+			slices.Sort(idx)
+			for _, p := range idx {
+				f := v.shm.pages[p]
+				mv.Pages = append(mv.Pages, abi.PageView{Addr: v.start + (p-v.pgoff)<<pageShift, Value: k.frames.meta(f).val, Frame: int(f) + 1})
+			}
+			continue
+		}
+		m.pt.walk(v.start, v.end, func(l *ptPage, base uint64, lo, hi int) {
+			for x := lo; x < hi; x++ {
+				if e := l.ent[x]; e.present() && e.frame() != zeroFrame {
+					f := e.frame()
+					mv.Pages = append(mv.Pages, abi.PageView{Addr: base + uint64(x)<<pageShift, Value: k.frames.meta(f).val, Frame: int(f) + 1})
+				}
+			}
+		})
+	}
+	return mv
+}

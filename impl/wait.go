@@ -1,0 +1,51 @@
+package impl
+
+import "github.com/forkspec/forkspec/abi"
+
+// wait4 option bits abi does not export (include/uapi/linux/wait.h).
+const (
+	wNothread int64 = 0x20000000
+	wAll      int64 = 0x40000000
+	wClone    int64 = 0x80000000
+)
+
+// sysWait4 is a non-blocking-only wait4(2) (WAIT-*, conventions "Parents,
+// waiting, reaping"): children of every thread of the group (or of the
+// caller alone with __WNOTHREAD), filtered by eligible_child; the lowest
+// waitable zombie is reaped.
+func (k *Kernel) sysWait4(t *task, w abi.Wait4) abi.Result {
+	if w.Options&^abi.Wait4Valid != 0 {
+		return abi.Fail(abi.EINVAL)
+	}
+	if w.Pid == 0 || w.Pid < -1 {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	wclone := w.Options&wClone != 0
+	var best *group
+	eligible := false
+	for _, g := range k.groups() {
+		switch {
+		case g.parent == nil,
+			w.Options&wNothread != 0 && g.parent != t,
+			g.parent.g != t.g,
+			w.Pid > 0 && g.tgid != w.Pid,
+			w.Options&wAll == 0 && (g.leader.exitSignal == abi.SIGCHLD) == wclone:
+			continue
+		}
+		eligible = true
+		if best == nil && g.leader.state == stateZombie && len(g.threads) == 1 {
+			best = g
+		}
+	}
+	switch {
+	case !eligible:
+		return abi.Fail(abi.ECHILD)
+	case best == nil && w.Options&abi.WNOHANG != 0:
+		return abi.Ok(0)
+	case best == nil:
+		return abi.Refuse(abi.OutcomeWouldBlock)
+	}
+	st := best.status
+	k.reap(best.leader)
+	return abi.Result{Ret: uint64(best.tgid), Status: st}
+}
