@@ -36,8 +36,11 @@ func (vt *vforkTracker) check(c *stepCtx) error {
 	for _, p := range sortedKeys(vt.waits) {
 		child := vt.waits[p]
 		pa, alive := task(c.after, p)
-		if !alive || pa.State == abi.Zombie {
-			delete(vt.waits, p) // killed while frozen (VFORK-5)
+		pb, _ := task(c.before, p)
+		if !alive || pa.State == abi.Zombie || execed && actor.Tgid == pb.Tgid && c.tid != p {
+			// Killed while frozen (VFORK-5), or killed by another thread's
+			// exec (EXEC-5), which may have taken over its tid.
+			delete(vt.waits, p)
 			continue
 		}
 		cb, _ := task(c.before, child)

@@ -2,6 +2,8 @@ package props
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/forkspec/forkspec/gen"
@@ -20,15 +22,23 @@ type suite struct {
 	backends []Backend
 	// tune adjusts the generator (emphasis, macro rate); nil for none.
 	tune func(*gen.Generator)
-	// after runs once the random steps are done; nil for nothing.
-	after func(t *rapid.T, m *Machine)
+	// final runs once the random steps are done and returns a *Failure or
+	// nil; nil for nothing.
+	final func(m *Machine) error
 	// cov, when set, accumulates the events of every run.
 	cov *gen.Coverage
+	// last holds the most recent failing run: rapid re-runs the shrunk case
+	// last, so at the end of the test it is the shrunk one.
+	last *lastFailure
+}
+
+type lastFailure struct {
+	steps []traces.Step
+	f     *Failure
 }
 
 // prop is the rapid property of s: a fresh Machine, rapid-chosen steps in
-// lockstep with every check after each, then s.after. The first failure is
-// written as a trace and reported with the command that replays it.
+// lockstep with every check after each, then s.final.
 func (s suite) prop(t *rapid.T) {
 	m, err := NewMachine(opts, s.checks, s.backends...)
 	if err != nil {
@@ -45,29 +55,47 @@ func (s suite) prop(t *rapid.T) {
 			}
 		},
 	})
-	if s.after != nil {
-		s.after(t, m)
+	if s.final != nil {
+		if err := s.final(m); err != nil {
+			s.report(t, m, err)
+		}
 	}
 	if s.cov != nil {
 		s.cov.Merge(&m.Cov)
 	}
 }
 
-// report writes the failing run as a trace and fails t.
+// report remembers the failing run and fails t.
 func (s suite) report(t *rapid.T, m *Machine, err error) {
 	t.Helper()
 	var f *Failure
-	if !errors.As(err, &f) {
-		t.Fatalf("%v", err)
+	if errors.As(err, &f) && s.last != nil {
+		s.last.steps, s.last.f = m.Trace("").Steps, f
 	}
-	path, replay, werr := WriteFailure(m, s.name, f)
-	if werr != nil {
-		t.Fatalf("%v\n(writing the trace failed: %v)", err, werr)
-	}
-	t.Fatalf("%v\ntrace: %s\nreplay: %s", err, path, replay)
+	t.Fatalf("%v", err)
 }
 
-// run checks s with rapid under t.
+// run checks s with rapid under t. When it fails, the shrunk run is reduced
+// further by meaning (Reduce), written as a trace under testdata/failures,
+// and logged with the command that replays it.
 func (s suite) run(t *testing.T) {
+	if s.name == "" {
+		s.name = t.Name()
+	}
+	s.last = &lastFailure{}
+	t.Cleanup(func() {
+		if !t.Failed() || s.last.f == nil {
+			return
+		}
+		steps, f := Reduce(opts, s.checks, s.backends, s.last.steps, s.final, s.last.f)
+		m, _ := Replay(opts, s.checks, s.backends, steps, nil)
+		path, replay, err := WriteFailure(m, s.name, f)
+		if err != nil {
+			t.Logf("writing the failure trace: %v", err)
+			return
+		}
+		text, _ := os.ReadFile(filepath.Join(FailureDir, filepath.Base(path)))
+		t.Logf("reduced to %d steps (from %d):\n%s\n%v\ntrace: %s\nreplay: %s", len(steps), len(s.last.steps), text, f, path, replay)
+	})
 	rapid.Check(t, s.prop)
 }
