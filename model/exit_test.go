@@ -74,12 +74,12 @@ func TestEXIT3_ExitReleasesAndNotifies(t *testing.T) {
 		t.Fatal("zombie still holds its mm or fds")
 	}
 	// Its frame went back: the parent's page is exclusive again (COW-3).
-	f := w.frame(2, data0)
+	f := w.token(2, data0)
 	w.run(`4 exit 0 -> exited`)
 	w.state(2, abi.Running)
 	eq(t, "handler ran at release", w.handled(2, abi.SIGCHLD), 1)
 	w.run(`2 store 0x100000200000 7 -> 0`)
-	eq(t, "frame reused", w.frame(2, data0), f)
+	eq(t, "frame reused", w.token(2, data0), f)
 }
 
 func TestEXIT4_FatalSignalKillsGroup(t *testing.T) {

@@ -205,3 +205,15 @@ func eq[T comparable](t *testing.T, what string, got, want T) {
 		t.Fatalf("%s: got %v, want %v", what, got, want)
 	}
 }
+
+// token is the model's raw frame token behind a private page of tid (0 if
+// none). Canonical frame numbers are renumbered in every View, so a test
+// that compares frames across steps compares raw tokens.
+func (w *world) token(tid int, addr uint64) uint64 {
+	w.t.Helper()
+	t, ok := w.k.tasks[tid]
+	if !ok || t.mm == nil {
+		w.t.Fatalf("task %d has no mm", tid)
+	}
+	return t.mm.pages[addr].token
+}
