@@ -249,3 +249,33 @@ func TestRecordAndWriteFailure(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestReduce: a long trace whose second fork diverges shrinks to the two
+// forks, with expectations from the reference; a passing trace is kept.
+func TestReduce(t *testing.T) {
+	var src strings.Builder
+	for i := 0; i < 30; i++ {
+		src.WriteString("1 getpid\n1 store 0x100000000000 0x7\n")
+		if i == 10 || i == 20 {
+			src.WriteString("1 fork\n")
+		}
+	}
+	tr := mustParse(t, src.String())
+	good, bad := fakeBackend("good", nil), fakeBackend("bad", func(f *fake) { f.wrongForkAt = 2 })
+	red, ok := Reduce(tr, 0, good, bad)
+	if !ok {
+		t.Fatal("Reduce found no divergence")
+	}
+	if len(red.Steps) != 2 {
+		t.Fatalf("reduced to %d steps, want the 2 forks:\n%s", len(red.Steps), red.Format())
+	}
+	if *red.Steps[1].Want != abi.Ok(3) {
+		t.Errorf("expectation not from the reference:\n%s", red.Format())
+	}
+	if err := Lockstep(red, good, bad); err == nil {
+		t.Error("the reduced trace no longer diverges")
+	}
+	if same, ok := Reduce(tr, 0, good, good); ok || same != tr {
+		t.Error("Reduce changed a trace that does not diverge")
+	}
+}

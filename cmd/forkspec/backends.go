@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/impl"
 	"github.com/forkspec/forkspec/model"
 	"github.com/forkspec/forkspec/traces"
 )
@@ -12,11 +13,8 @@ import (
 // backends are the kernels forkspec can run, by name.
 var backends = map[string]traces.Backend{
 	"model": {Name: "model", New: func(c abi.Config) abi.Kernel { return model.New(c) }},
+	"impl":  {Name: "impl", New: func(c abi.Config) abi.Kernel { return impl.New(c) }},
 }
-
-// backendNames lists the known backends in a fixed order: the reference
-// (model) first.
-var backendNames = []string{"model", "impl"}
 
 // pickBackends resolves a -backend value: one name, "both" (model and
 // impl), or a comma-separated list.

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/forkspec/forkspec/gen"
+	"github.com/forkspec/forkspec/traces"
+)
+
+func init() {
+	register(&command{name: "check", summary: "random lockstep search: model against impl, step by step", run: runCheck})
+}
+
+// checkConfig is what a check run needs besides its output.
+type checkConfig struct {
+	sequences, steps int
+	seed             uint64
+	out              string
+	opts             traces.Options
+	backends         []traces.Backend
+	keepGoing        bool
+	reduce           int  // replay budget for reducing a failure; 0: none
+	progress         bool // draw a progress bar (stdout is a terminal)
+}
+
+// checkStats is what a check run counts.
+type checkStats struct {
+	sequences, steps int
+	failures         []string // paths of saved traces
+	coverage         gen.Coverage
+	elapsed          time.Duration // the whole run
+	reducing         time.Duration // the part spent shrinking failures
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check", "[-n N] [-steps S] [-seed X] [-out DIR] [flags]",
+		"Runs N random sequences of S steps each on the backends in lockstep, choosing each\n"+
+			"step from the reference backend's View with the gen package's generator, and\n"+
+			"compares Results, Views and invariants after every step. Sequence i uses seed X+i,\n"+
+			"so any sequence can be rerun alone. A divergence is reduced to a short trace,\n"+
+			"saved in DIR with the command to replay it, and the run exits 1.", stderr)
+	n := fs.Int("n", 100, "number of sequences")
+	steps := fs.Int("steps", 200, "steps per sequence")
+	seed := fs.Uint64("seed", 0, "seed of the first sequence (0: from the clock; the seed used is printed)")
+	out := fs.String("out", "forkspec-failures", "directory for failing traces")
+	maxTasks := fs.Int("max-tasks", 12, "task limit of every world (FORK-7)")
+	backend := fs.String("backend", "model,impl", "backends to compare, the reference first")
+	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
+	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
+	if st, ok := parseFlags(fs, args); !ok {
+		return st
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "forkspec check: unexpected argument %q\n", fs.Arg(0))
+		return exitBadArgs
+	}
+	if *n < 1 || *steps < 1 || *maxTasks < 1 {
+		fmt.Fprintln(stderr, "forkspec check: -n, -steps and -max-tasks must be at least 1")
+		return exitBadArgs
+	}
+	bs, err := pickBackends(*backend)
+	if err != nil {
+		fmt.Fprintf(stderr, "forkspec check: %v\n", err)
+		return exitBadArgs
+	}
+	if len(bs) < 2 {
+		fmt.Fprintln(stderr, "forkspec check: -backend needs at least two backends to compare")
+		return exitBadArgs
+	}
+	cfg := checkConfig{
+		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
+		opts: traces.Options{MaxTasks: *maxTasks}, keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stdout),
+	}
+	if cfg.seed == 0 {
+		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
+	}
+	st := check(cfg, stdout)
+	printSummary(cfg, st, stdout)
+	if len(st.failures) > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// check runs the sequences and reports failures as it goes.
+func check(cfg checkConfig, w io.Writer) checkStats {
+	var st checkStats
+	start := time.Now()
+	bar := progress{w: w, tty: cfg.progress, total: cfg.sequences}
+	for i := 0; i < cfg.sequences; i++ {
+		seed := cfg.seed + uint64(i)
+		fail, err := sequence(cfg, seed, &st)
+		st.sequences++
+		if err != nil { // the backends could not even start
+			bar.clear()
+			fmt.Fprintf(w, "seed %d: %v\n", seed, err)
+			st.failures = append(st.failures, "")
+			break
+		}
+		if fail != nil {
+			bar.clear()
+			path, err := save(cfg, seed, fail)
+			if err != nil {
+				fmt.Fprintf(w, "seed %d: %v\n(could not save the trace: %v)\n", seed, fail.err, err)
+			} else {
+				fmt.Fprintf(w, "seed %d: divergence after %d steps, reduced to %d:\n%v\n\nsaved %s\nreplay: forkspec replay -backend %s %s\n\n",
+					seed, fail.at, len(fail.trace.Steps), fail.err, path, backendList(cfg.backends), path)
+			}
+			st.failures = append(st.failures, path)
+			if !cfg.keepGoing {
+				break
+			}
+		}
+		st.elapsed = time.Since(start)
+		bar.update(i+1, st.steps, st.elapsed-st.reducing)
+	}
+	st.elapsed = time.Since(start)
+	bar.clear()
+	return st
+}
+
+// failure is a divergent sequence: where it diverged, and the reduced trace.
+type failure struct {
+	at    int // steps run when it diverged
+	err   error
+	trace *traces.Trace
+}
+
+// sequence runs one seeded sequence; it returns the failure, if any.
+func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
+	name := fmt.Sprintf("check-seed%d", seed)
+	l, err := traces.NewLock(name, cfg.opts, cfg.backends...)
+	if err != nil {
+		return nil, err
+	}
+	src := gen.FromRand(seed)
+	g := gen.New(cfg.opts.Config())
+	var cls gen.Classifier
+	before := l.View()
+	for s := 0; s < cfg.steps; s++ {
+		tid, sc := g.Next(src, before)
+		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
+		st.steps++
+		after := l.View()
+		if err != nil {
+			var d *traces.Divergence
+			if !errors.As(err, &d) {
+				return nil, err
+			}
+			t := l.Trace()
+			t.Comments = []string{
+				fmt.Sprintf("Found by: forkspec check -seed %d -n 1 -steps %d -max-tasks %d -backend %s",
+					seed, cfg.steps, cfg.opts.MaxTasks, backendList(cfg.backends)),
+				fmt.Sprintf("%s at step %d of the sequence; expectations are %s's results.", d.Kind, s+1, cfg.backends[0].Name),
+			}
+			reduced := t
+			if cfg.reduce > 0 {
+				start := time.Now()
+				if r, ok := traces.Reduce(t, cfg.reduce, cfg.backends...); ok {
+					reduced = r
+				}
+				st.reducing += time.Since(start)
+			}
+			// Report the divergence of the reduced trace: it is the one saved.
+			_, rerr := traces.Replay(reduced, cfg.backends...)
+			if rerr == nil {
+				rerr = err
+			}
+			return &failure{at: s + 1, err: rerr, trace: reduced}, nil
+		}
+		st.coverage.Add(cls.Events(before, after, tid, sc, r))
+		before = after
+	}
+	return nil, nil
+}
+
+func save(cfg checkConfig, seed uint64, f *failure) (string, error) {
+	return traces.WriteFailure(cfg.out, f.trace)
+}
+
+func backendList(bs []traces.Backend) string {
+	names := make([]string, len(bs))
+	for i, b := range bs {
+		names[i] = b.Name
+	}
+	return strings.Join(names, ",")
+}
+
+func printSummary(cfg checkConfig, st checkStats, w io.Writer) {
+	secs := st.elapsed.Seconds()
+	search := (st.elapsed - st.reducing).Seconds()
+	rate := 0.0
+	if search > 0 {
+		rate = float64(st.steps) / search
+	}
+	fmt.Fprintf(w, "checked %d sequences, %d steps in %.1fs (%.0f steps/s searching", st.sequences, st.steps, secs, rate)
+	if st.reducing > 0 {
+		fmt.Fprintf(w, "; %.1fs reducing failures", st.reducing.Seconds())
+	}
+	fmt.Fprintf(w, "); seeds %d..%d; %s in lockstep, task limit %d\n",
+		cfg.seed, cfg.seed+uint64(max(st.sequences, 1)-1), backendList(cfg.backends), cfg.opts.MaxTasks)
+	missing := st.coverage.Missing()
+	covered := 0
+	for _, c := range st.coverage {
+		if c > 0 {
+			covered++
+		}
+	}
+	fmt.Fprintf(w, "events covered: %d of %d (! marks a required event never hit)\n", covered, len(st.coverage))
+	for _, l := range strings.Split(strings.TrimRight(st.coverage.String(), "\n"), "\n") {
+		fmt.Fprintln(w, "  "+l)
+	}
+	if len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, e := range missing {
+			names[i] = e.String()
+		}
+		fmt.Fprintf(w, "weak run: never hit %s\n", strings.Join(names, ", "))
+	}
+	if len(st.failures) == 0 {
+		fmt.Fprintln(w, "PASS: no divergence")
+	} else {
+		fmt.Fprintf(w, "FAIL: %d divergent sequence(s)\n", len(st.failures))
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws a bar that redraws in place on a terminal, and otherwise
+// prints a plain line at every tenth of the run.
+type progress struct {
+	w      io.Writer
+	tty    bool
+	total  int
+	drawn  bool
+	lastPc int
+}
+
+func (p *progress) update(done, steps int, elapsed time.Duration) {
+	rate := 0.0
+	if s := elapsed.Seconds(); s > 0 {
+		rate = float64(steps) / s
+	}
+	if p.tty {
+		const width = 30
+		fill := done * width / p.total
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d sequences  %d steps  %.0f steps/s ",
+			strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, p.total, steps, rate)
+		p.drawn = true
+		return
+	}
+	if pc := done * 10 / p.total; pc > p.lastPc || done == p.total {
+		p.lastPc = pc
+		fmt.Fprintf(p.w, "progress: %d/%d sequences, %d steps, %.0f steps/s\n", done, p.total, steps, rate)
+	}
+}
+
+// clear erases a drawn bar so that other output starts on a clean line.
+func (p *progress) clear() {
+	if p.tty && p.drawn {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 90))
+		p.drawn = false
+	}
+}
