@@ -1,0 +1,93 @@
+package linux
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+)
+
+// agentSource is the C agent; it is compiled at run time with the system's
+// C compiler because Go's runtime cannot run safely in a raw fork/vfork child.
+//
+//go:embed agent/agent.c
+var agentSource []byte
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// agentBinary returns the path of the compiled agent, building it once per
+// process into a cache directory named by the source's hash (so concurrent
+// test binaries share one build).
+func agentBinary() (string, error) {
+	buildOnce.Do(func() { buildPath, buildErr = build() })
+	return buildPath, buildErr
+}
+
+func build() (string, error) {
+	sum := sha256.Sum256(agentSource)
+	dir := filepath.Join(os.TempDir(), "forkspec-agent-"+hex.EncodeToString(sum[:8]))
+	bin := filepath.Join(dir, "agent")
+	if fi, err := os.Stat(bin); err == nil && fi.Mode()&0o111 != 0 {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	src := filepath.Join(tmp, "agent.c")
+	if err := os.WriteFile(src, agentSource, 0o644); err != nil {
+		return "", err
+	}
+	out := filepath.Join(tmp, "agent")
+	cmd := exec.Command("cc", "-O2", "-static", "-nostdlib", "-ffreestanding",
+		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
+		"-fno-asynchronous-unwind-tables", "-o", out, src)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the agent with cc: %v\n%s", err, msg)
+	}
+	if err := os.Chmod(out, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Rename(out, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// Available reports whether the Linux oracle can run here, and if not, why:
+// it needs Linux on x86-64, root (pid namespaces, pagemap frame numbers,
+// kcmp), a C compiler named cc, and pid namespaces.
+func Available() (ok bool, why string) {
+	if runtime.GOOS != "linux" {
+		return false, "the Linux oracle needs Linux (GOOS=" + runtime.GOOS + ")"
+	}
+	if runtime.GOARCH != "amd64" {
+		return false, "the Linux oracle's agent is x86-64 only (GOARCH=" + runtime.GOARCH + ")"
+	}
+	if os.Geteuid() != 0 {
+		return false, "the Linux oracle needs root (pid namespace, pagemap frame numbers, kcmp)"
+	}
+	if _, err := exec.LookPath("cc"); err != nil {
+		return false, "the Linux oracle needs a C compiler named cc to build its agent"
+	}
+	if _, err := os.Stat("/proc/self/ns/pid"); err != nil {
+		return false, "the Linux oracle needs pid namespaces (/proc/self/ns/pid)"
+	}
+	return true, ""
+}

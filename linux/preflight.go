@@ -1,0 +1,230 @@
+package linux
+
+import (
+	"github.com/forkspec/forkspec/abi"
+)
+
+// preflight refuses, before anything reaches Linux, the requests that
+// docs/conventions.md declares unsupported, and those the oracle cannot
+// represent (memory outside the arena, where the agent itself lives). A
+// request Linux itself rejects with an errno is never refused here: the
+// real kernel answers it.
+func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error) {
+	unsupported := abi.Refuse(abi.OutcomeUnsupported)
+	switch s := sc.(type) {
+	case abi.Clone:
+		f := s.Flags & 0xffffffff // the legacy syscall keeps the low 32 bits
+		if f&^abi.CSIGNAL&^abi.CloneModelled != 0 && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
+			return unsupported, true, nil
+		}
+	case abi.Clone3:
+		f := s.Flags
+		bad := f&^abi.CloneKnown != 0 || s.ExitSignal > abi.NSIG ||
+			f&(abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND) == abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND ||
+			(f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && s.ExitSignal != 0)
+		if !bad && f&^abi.CloneModelled != 0 && !cloneFlagsFail(f, t) {
+			return unsupported, true, nil
+		}
+	case abi.Exit:
+		if t.Tgid == 1 {
+			last, err := k.lastLiveThread(t)
+			if err != nil || last {
+				return unsupported, true, err
+			}
+		}
+	case abi.ExitGroup:
+		if t.Tgid == 1 {
+			return unsupported, true, nil // init never exits (WORLD-1)
+		}
+	case abi.Wait4:
+		if s.Options&^abi.Wait4Valid == 0 && (s.Pid == 0 || s.Pid < -1) {
+			return unsupported, true, nil // process groups are not modelled
+		}
+	case abi.Prctl:
+		o := int32(s.Option)
+		if o != int32(abi.PR_SET_CHILD_SUBREAPER) && o != int32(abi.PR_GET_CHILD_SUBREAPER) {
+			return unsupported, true, nil
+		}
+	case abi.Mmap:
+		if mmapUnsupported(s) {
+			return unsupported, true, nil
+		}
+	case abi.Munmap:
+		if s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) && s.Addr+pageUp(s.Len) <= abi.TaskSize && s.Addr+pageUp(s.Len) > s.Addr {
+			return unsupported, true, nil
+		}
+	case abi.Mprotect:
+		if s.Addr%abi.PageSize == 0 && s.Prot&^7 == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) {
+			return unsupported, true, nil
+		}
+	case abi.Madvise:
+		if s.Addr%abi.PageSize == 0 && s.Len != 0 {
+			if linuxOnlyAdvice(s.Advice) {
+				return unsupported, true, nil
+			}
+			if modelledAdvice(s.Advice) && !inArena(s.Addr, s.Len) {
+				return unsupported, true, nil
+			}
+		}
+	case abi.Load:
+		return k.accessPreflight(t, s.Addr, false)
+	case abi.Store:
+		return k.accessPreflight(t, s.Addr, true)
+	case abi.Open:
+		if s.Flags&^abi.O_CLOEXEC != 0 {
+			return unsupported, true, nil
+		}
+	case abi.Fcntl:
+		c := uint32(s.Cmd)
+		if k.fdOpen(t, s.Fd) && c != uint32(abi.F_GETFD) && c != uint32(abi.F_SETFD) {
+			return unsupported, true, nil
+		}
+	case abi.Write:
+		if s.N > 16<<20 {
+			return unsupported, true, nil // the agent writes from a scratch buffer this large at most
+		}
+	case abi.Sigaction:
+		valid := s.Sig >= 1 && s.Sig <= abi.NSIG && s.Sig != abi.SIGKILL && s.Sig != abi.SIGSTOP
+		allowed := abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
+		if valid && (s.Flags&^allowed != 0 || s.Handler < abi.SigDefault || s.Handler > abi.SigHandle) {
+			return unsupported, true, nil
+		}
+	case abi.Kill:
+		return k.killPreflight(s)
+	}
+	return abi.Result{}, false, nil
+}
+
+// cloneFlagsFail reports whether Linux's flag validation (conventions step
+// 2, copy_process) rejects f with EINVAL before creating anything.
+func cloneFlagsFail(f uint64, t procTask) bool {
+	has := func(b uint64) bool { return f&b != 0 }
+	return (has(abi.CLONE_NEWNS) && has(abi.CLONE_FS)) ||
+		(has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS)) ||
+		(has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND)) ||
+		(has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM)) ||
+		(has(abi.CLONE_PARENT) && t.Tgid == 1)
+}
+
+func pageUp(n uint64) uint64 { return (n + abi.PageSize - 1) &^ (abi.PageSize - 1) }
+
+// inArena reports whether [addr, addr+len) (len rounded up to pages) lies
+// inside the arena, the only part of the address space the oracle shows.
+func inArena(addr, n uint64) bool {
+	end := addr + pageUp(n)
+	return addr >= abi.ArenaStart && end <= abi.ArenaEnd && end >= addr && pageUp(n) >= n
+}
+
+// mmapUnsupported follows the mmap rules of docs/conventions.md: requests
+// Linux answers with an errno go to Linux; valid ones outside the model's
+// flags, below MmapMinAddr or outside the arena are refused.
+func mmapUnsupported(s abi.Mmap) bool {
+	named := abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
+	typ := s.Flags & (abi.MAP_SHARED | abi.MAP_PRIVATE)
+	if s.Len == 0 || typ == 0 || typ == abi.MAP_SHARED|abi.MAP_PRIVATE ||
+		s.Flags&abi.MAP_ANONYMOUS == 0 || s.Prot&^7 != 0 || pageUp(s.Len) < s.Len || pageUp(s.Len) > abi.TaskSize {
+		return false // Linux answers
+	}
+	if s.Flags&^named != 0 {
+		return true
+	}
+	if s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
+		if s.Addr%abi.PageSize != 0 || s.Addr+pageUp(s.Len) > abi.TaskSize {
+			return false
+		}
+		return !inArena(s.Addr, s.Len)
+	}
+	hint := s.Addr &^ (abi.PageSize - 1)
+	if hint == 0 || hint < abi.MmapMinAddr || hint+pageUp(s.Len) > abi.TaskSize {
+		return false // no usable hint: placed top-down, into the arena
+	}
+	return !inArena(hint, s.Len)
+}
+
+// modelledAdvice is the advice the model implements (abi.Madvise).
+func modelledAdvice(a int64) bool {
+	switch a {
+	case abi.MADV_NORMAL, abi.MADV_DONTNEED, abi.MADV_DONTFORK, abi.MADV_DOFORK,
+		abi.MADV_WIPEONFORK, abi.MADV_KEEPONFORK:
+		return true
+	}
+	return false
+}
+
+// linuxOnlyAdvice is advice Linux accepts but forkspec does not model
+// (include/uapi/asm-generic/mman-common.h).
+func linuxOnlyAdvice(a int64) bool {
+	switch {
+	case a >= 1 && a <= 3, a == 8, a == 9, a >= 12 && a <= 17, a >= 20 && a <= 25, a >= 100 && a <= 103:
+		return true
+	}
+	return false
+}
+
+// lastLiveThread reports whether t is the only live thread of its group.
+func (k *Kernel) lastLiveThread(t procTask) (bool, error) {
+	tasks, err := k.listTasks()
+	if err != nil {
+		return false, err
+	}
+	for _, o := range tasks {
+		if o.Tgid == t.Tgid && o.Tid != t.Tid && o.State != 'Z' && o.State != 'X' {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// accessPreflight refuses loads and stores outside the arena, and faulting
+// ones that conventions.md refuses: in init's group (init never dies) or
+// with a SIGSEGV handler (the handler would return into the fault forever).
+func (k *Kernel) accessPreflight(t procTask, addr uint64, write bool) (abi.Result, bool, error) {
+	unsupported := abi.Refuse(abi.OutcomeUnsupported)
+	if !inArena(addr&^(abi.PageSize-1), abi.PageSize) {
+		return unsupported, true, nil
+	}
+	if t.Tgid != 1 && t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) == 0 {
+		return abi.Result{}, false, nil
+	}
+	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
+	if err != nil {
+		return abi.Result{}, false, err
+	}
+	for _, m := range maps {
+		if addr >= m.Start && addr < m.End {
+			p := m.prot()
+			if (write && p&abi.PROT_WRITE != 0) || (!write && p != 0) {
+				return abi.Result{}, false, nil
+			}
+			break
+		}
+	}
+	return unsupported, true, nil
+}
+
+// killPreflight applies the kill rules of docs/conventions.md that Linux
+// would answer differently from the model: process groups, queued
+// real-time signals and stop signals are not modelled.
+func (k *Kernel) killPreflight(s abi.Kill) (abi.Result, bool, error) {
+	unsupported := abi.Refuse(abi.OutcomeUnsupported)
+	if s.Pid <= 0 {
+		return unsupported, true, nil
+	}
+	if s.Sig <= 0 || s.Sig > abi.NSIG {
+		return abi.Result{}, false, nil
+	}
+	target, ok, err := k.findTask(s.Pid)
+	if err != nil || !ok {
+		return abi.Result{}, false, err
+	}
+	switch {
+	case s.Sig >= abi.SIGRTMIN, s.Sig == abi.SIGSTOP:
+		return unsupported, true, nil
+	case s.Sig == abi.SIGTSTP || s.Sig == abi.SIGTTIN || s.Sig == abi.SIGTTOU:
+		bit := uint64(abi.SigBit(s.Sig))
+		if target.SigIgn&bit == 0 && target.SigCgt&bit == 0 && target.State != 'Z' {
+			return unsupported, true, nil
+		}
+	}
+	return abi.Result{}, false, nil
+}

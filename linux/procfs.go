@@ -1,0 +1,210 @@
+package linux
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// procTask is what /proc says about one task (thread) of the namespace.
+type procTask struct {
+	Tid, Tgid, Ppid int
+	// State is the state letter of /proc/PID/stat: R, S, D (a vfork parent
+	// waiting for its child), Z (zombie), ….
+	State      byte
+	ExitSignal int
+	ExitCode   int // stat field 52: the task's own exit code, wait-status form
+	Comm       string
+	SigBlk     uint64 // per thread
+	SigPnd     uint64 // per thread pending
+	ShdPnd     uint64 // per process pending
+	SigIgn     uint64
+	SigCgt     uint64
+	Umask      int64 // -1 when the line is absent (a zombie has no fs)
+}
+
+// taskDir is /proc/<tgid>/task/<tid> in the namespace's procfs.
+func (k *Kernel) taskDir(tgid, tid int) string {
+	return filepath.Join(k.nsproc, strconv.Itoa(tgid), "task", strconv.Itoa(tid))
+}
+
+// listTasks returns every task in the namespace, sorted by tid.
+func (k *Kernel) listTasks() ([]procTask, error) {
+	ents, err := os.ReadDir(k.nsproc)
+	if err != nil {
+		return nil, err
+	}
+	var out []procTask
+	for _, e := range ents {
+		tgid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		tents, err := os.ReadDir(filepath.Join(k.nsproc, e.Name(), "task"))
+		if err != nil {
+			continue // the process went away while we looked
+		}
+		for _, te := range tents {
+			tid, err := strconv.Atoi(te.Name())
+			if err != nil {
+				continue
+			}
+			t, ok, err := k.readTask(tgid, tid)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b procTask) int { return a.Tid - b.Tid })
+	return out, nil
+}
+
+// findTask reads the task with trace tid, wherever its group is; ok is false
+// when no such task exists.
+func (k *Kernel) findTask(tid int) (procTask, bool, error) {
+	if tid <= 0 {
+		return procTask{}, false, nil
+	}
+	// /proc/<tid> resolves any task, leader or not; its status names the tgid.
+	st, err := os.ReadFile(filepath.Join(k.nsproc, strconv.Itoa(tid), "status"))
+	if err != nil {
+		if os.IsNotExist(err) || strings.Contains(err.Error(), "no such process") {
+			return procTask{}, false, nil
+		}
+		return procTask{}, false, err
+	}
+	tgid := statusInt(string(st), "Tgid")
+	return k.readTask(tgid, tid)
+}
+
+// readTask reads stat, status and comm of one task; ok is false when it has
+// vanished.
+func (k *Kernel) readTask(tgid, tid int) (procTask, bool, error) {
+	d := k.taskDir(tgid, tid)
+	stat, err := os.ReadFile(filepath.Join(d, "stat"))
+	if err != nil {
+		return procTask{}, false, nil
+	}
+	status, err := os.ReadFile(filepath.Join(d, "status"))
+	if err != nil {
+		return procTask{}, false, nil
+	}
+	t := procTask{Tid: tid, Tgid: tgid}
+	s := string(stat)
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open {
+		return t, false, fmt.Errorf("task %d: bad stat %q", tid, s)
+	}
+	t.Comm = s[open+1 : close]
+	f := strings.Fields(s[close+1:])
+	// f[0] is field 3 (state); field N is f[N-3].
+	if len(f) < 50 {
+		return t, false, fmt.Errorf("task %d: short stat %q", tid, s)
+	}
+	t.State = f[0][0]
+	t.Ppid, _ = strconv.Atoi(f[1])
+	t.ExitSignal, _ = strconv.Atoi(f[35])
+	t.ExitCode, _ = strconv.Atoi(f[49])
+	st := string(status)
+	t.SigBlk = statusHex(st, "SigBlk")
+	t.SigPnd = statusHex(st, "SigPnd")
+	t.ShdPnd = statusHex(st, "ShdPnd")
+	t.SigIgn = statusHex(st, "SigIgn")
+	t.SigCgt = statusHex(st, "SigCgt")
+	t.Umask = -1
+	if v, ok := statusField(st, "Umask"); ok {
+		if u, err := strconv.ParseInt(v, 8, 64); err == nil {
+			t.Umask = u
+		}
+	}
+	// PPid in status is the parent's tgid, as getppid reports it.
+	t.Ppid = statusInt(st, "PPid")
+	return t, true, nil
+}
+
+func statusField(st, key string) (string, bool) {
+	for _, line := range strings.Split(st, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+func statusInt(st, key string) int {
+	v, _ := statusField(st, key)
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
+func statusHex(st, key string) uint64 {
+	v, _ := statusField(st, key)
+	n, _ := strconv.ParseUint(v, 16, 64)
+	return n
+}
+
+// mapping is one line of /proc/PID/smaps with its VmFlags.
+type mapping struct {
+	Start, End uint64
+	Perms      string // "rw-p"
+	Offset     uint64
+	Inode      uint64
+	Dev        string
+	VmFlags    []string
+}
+
+// readSmaps parses /proc/.../smaps of a task.
+func readSmaps(path string) ([]mapping, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []mapping
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "VmFlags:") {
+			if n := len(out); n > 0 {
+				out[n-1].VmFlags = strings.Fields(line[len("VmFlags:"):])
+			}
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.Contains(f[0], "-") || strings.HasSuffix(f[0], ":") {
+			continue
+		}
+		a, b, _ := strings.Cut(f[0], "-")
+		start, err1 := strconv.ParseUint(a, 16, 64)
+		end, err2 := strconv.ParseUint(b, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		off, _ := strconv.ParseUint(f[2], 16, 64)
+		ino, _ := strconv.ParseUint(f[4], 10, 64)
+		out = append(out, mapping{Start: start, End: end, Perms: f[1], Offset: off, Dev: f[3], Inode: ino})
+	}
+	return out, nil
+}
+
+func (m mapping) has(flag string) bool { return slices.Contains(m.VmFlags, flag) }
+
+func (m mapping) prot() int64 {
+	var p int64
+	if m.Perms[0] == 'r' {
+		p |= 1
+	}
+	if m.Perms[1] == 'w' {
+		p |= 2
+	}
+	if m.Perms[2] == 'x' {
+		p |= 4
+	}
+	return p
+}

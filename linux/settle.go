@@ -1,0 +1,169 @@
+package linux
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// settle brings the world to rest after a step, so that what the View shows
+// does not depend on scheduling (design: each step completes before the
+// next begins):
+//
+//  1. every dying task (SIGKILL pending: a group exit or a fatal signal,
+//     complete_signal) has died;
+//  2. every running task answers a ping: on its way back to user mode it
+//     takes every pending signal it does not block (handlers run and are
+//     counted, default actions apply), and its pong carries its actions and
+//     subreaper flag;
+//
+// repeated while a round sees a task die (a death notifies a parent, whose
+// SIGCHLD handler must run in the same step).
+func (k *Kernel) settle() error {
+	deadline := time.Now().Add(stepTimeout)
+	for round := 0; round < 50; round++ {
+		tasks, err := k.waitDying(deadline)
+		if err != nil {
+			return err
+		}
+		k.prune(tasks)
+		k.seq++
+		seq := k.seq
+		pending := map[int]bool{}
+		for _, t := range tasks {
+			if t.State == 'Z' || t.State == 'X' || t.State == 'D' {
+				continue
+			}
+			if err := k.send(t.Tid, command{Seq: seq, Op: opPing}); err != nil {
+				return err
+			}
+			pending[t.Tid] = true
+		}
+		died := false
+		for len(pending) > 0 {
+			if time.Now().After(deadline) {
+				return errors.New("timed out waiting for pongs")
+			}
+			m, err := k.rr.next(2 * time.Millisecond)
+			if err != nil && !errors.Is(err, errTimeout) {
+				return err
+			}
+			if m != nil {
+				if err := k.absorb(m); err != nil {
+					return err
+				}
+				if m.Kind == repPong && m.Seq == seq {
+					delete(pending, m.Tid)
+				}
+				continue
+			}
+			for _, tid := range sortedKeys(pending) {
+				t, ok, err := k.findTask(tid)
+				if err != nil {
+					return err
+				}
+				if !ok || t.State == 'Z' || t.State == 'X' {
+					delete(pending, tid)
+					died = true
+				}
+			}
+		}
+		if !died {
+			return nil
+		}
+	}
+	return errors.New("the world did not settle")
+}
+
+// waitDying waits until no task has SIGKILL pending and returns the tasks.
+func (k *Kernel) waitDying(deadline time.Time) ([]procTask, error) {
+	for {
+		tasks, err := k.listTasks()
+		if err != nil {
+			return nil, err
+		}
+		dying := false
+		for _, t := range tasks {
+			if t.State != 'Z' && t.State != 'X' && t.SigPnd&uint64(abi.SigBit(abi.SIGKILL)) != 0 {
+				dying = true
+			}
+		}
+		if !dying {
+			return tasks, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("timed out waiting for dying tasks")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// prune forgets agents whose tasks no longer exist.
+func (k *Kernel) prune(tasks []procTask) {
+	live := map[int]bool{}
+	groups := map[int]bool{}
+	for _, t := range tasks {
+		live[t.Tid] = true
+		groups[t.Tgid] = true
+	}
+	for tid, t := range k.tasks {
+		if !live[tid] {
+			t.fifo.Close()
+			delete(k.tasks, tid)
+			delete(k.pong, tid)
+		}
+	}
+	for tgid, fd := range k.pidfds {
+		if !groups[tgid] {
+			syscall.Close(fd)
+			delete(k.pidfds, tgid)
+		}
+	}
+}
+
+// pidfdInfo is struct pidfd_info (include/uapi/linux/pidfd.h), version 0.
+type pidfdInfo struct {
+	Mask     uint64
+	Cgroupid uint64
+	Ids      [11]uint32 // pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid
+	ExitCode int32
+}
+
+const (
+	pidfdGetInfo  = 0xC040FF0B // _IOWR(0xFF, 11, struct pidfd_info)
+	pidfdInfoExit = 1 << 3
+)
+
+// pidfdExitCode returns the exit code of a reaped thread-group leader
+// through its pidfd (PIDFD_GET_INFO with PIDFD_INFO_EXIT, Linux 6.15+).
+func (k *Kernel) pidfdExitCode(tgid int) (int, bool) {
+	fd, ok := k.pidfds[tgid]
+	if !ok {
+		return 0, false
+	}
+	info := pidfdInfo{Mask: pidfdInfoExit}
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), pidfdGetInfo, uintptr(unsafe.Pointer(&info)))
+	if e != 0 || info.Mask&pidfdInfoExit == 0 {
+		return 0, false
+	}
+	return int(info.ExitCode), true
+}
+
+func sortedKeys(m map[int]bool) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j-1] > out[j]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+var _ = os.Getpid

@@ -1,0 +1,477 @@
+package linux
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// kcmp types (include/uapi/linux/kcmp.h).
+const (
+	kcmpFile    = 0
+	kcmpVM      = 1
+	kcmpFiles   = 2
+	kcmpFS      = 3
+	kcmpSighand = 4
+	sysKcmp     = 312
+)
+
+// View observes the world and returns it in canonical form. A failure to
+// observe is recorded (see Err) and the View returned is partial.
+func (k *Kernel) View() abi.View {
+	v, err := k.ViewErr()
+	if err != nil {
+		k.fail(err)
+	}
+	return v
+}
+
+// ViewErr is View with the observation error returned.
+func (k *Kernel) ViewErr() (abi.View, error) {
+	if k.err != nil {
+		return abi.View{}, k.err
+	}
+	if k.closed {
+		return abi.View{}, errors.New("the world is closed")
+	}
+	return k.view()
+}
+
+func (k *Kernel) view() (abi.View, error) {
+	tasks, err := k.listTasks()
+	if err != nil {
+		return abi.View{}, err
+	}
+	var live []procTask // tasks that hold an mm, fd table, sighand and fs
+	for _, t := range tasks {
+		if t.State != 'Z' && t.State != 'X' {
+			if k.tasks[t.Tid] == nil {
+				return abi.View{}, fmt.Errorf("task %d exists but never said hello", t.Tid)
+			}
+			live = append(live, t)
+		}
+	}
+	var ids [5]map[int]int
+	var reps [5][]procTask
+	for _, typ := range []int{kcmpVM, kcmpFiles, kcmpFS, kcmpSighand} {
+		ids[typ], reps[typ], err = k.classes(live, typ)
+		if err != nil {
+			return abi.View{}, err
+		}
+	}
+
+	var v abi.View
+	byTgid := map[int][]procTask{}
+	for _, t := range tasks {
+		byTgid[t.Tgid] = append(byTgid[t.Tgid], t)
+	}
+	for _, t := range tasks {
+		tv := abi.TaskView{
+			Tid: t.Tid, Tgid: t.Tgid, Ppid: t.Ppid, ExitSignal: t.ExitSignal,
+			Image: t.Comm, Blocked: abi.SigSet(t.SigBlk),
+			Mm: ids[kcmpVM][t.Tid], FdTable: ids[kcmpFiles][t.Tid],
+			Sighand: ids[kcmpSighand][t.Tid], Fs: ids[kcmpFS][t.Tid],
+		}
+		switch t.State {
+		case 'Z', 'X':
+			tv.State = abi.Zombie
+			if t.Tid == t.Tgid && len(byTgid[t.Tgid]) == 1 {
+				tv.WaitStatus, err = k.waitStatus(t, tasks)
+				if err != nil {
+					return abi.View{}, err
+				}
+			}
+		case 'D':
+			tv.State = abi.VforkFrozen
+		}
+		v.Tasks = append(v.Tasks, tv)
+	}
+	for _, tgid := range sortedGroups(byTgid) {
+		g := byTgid[tgid]
+		pv := abi.ProcView{Tgid: tgid, Subreaper: k.subreaper[tgid], Pending: abi.SigSet(g[0].ShdPnd)}
+		for sig := 1; sig <= abi.NSIG; sig++ {
+			if n := k.handled[tgid][sig]; n > 0 {
+				pv.Handled = append(pv.Handled, abi.SigCount{Sig: sig, Count: n})
+			}
+		}
+		v.Procs = append(v.Procs, pv)
+	}
+	frames := map[string]int{}
+	for i, rep := range reps[kcmpVM] {
+		mv, err := k.mmView(rep, frames)
+		if err != nil {
+			return abi.View{}, err
+		}
+		mv.ID = i + 1
+		v.Mms = append(v.Mms, mv)
+	}
+	if err := k.fdViews(reps[kcmpFiles], &v); err != nil {
+		return abi.View{}, err
+	}
+	for i, rep := range reps[kcmpSighand] {
+		v.Sighands = append(v.Sighands, abi.SighandView{ID: i + 1, Actions: k.actions(rep, live, ids[kcmpSighand])})
+	}
+	for i, rep := range reps[kcmpFS] {
+		v.Fss = append(v.Fss, abi.FsView{ID: i + 1, Umask: rep.Umask})
+	}
+	for _, f := range abi.Files {
+		fi, err := os.Stat(filepath.Join(k.dir, "files", f))
+		if err != nil {
+			return abi.View{}, err
+		}
+		v.Inodes = append(v.Inodes, abi.InodeView{Path: f, Size: fi.Size()})
+	}
+	return abi.Canonicalize(v), nil
+}
+
+func sortedGroups(m map[int][]procTask) []int {
+	keys := map[int]bool{}
+	for k := range m {
+		keys[k] = true
+	}
+	return sortedKeys(keys)
+}
+
+// kcmp compares a kernel object of two host tasks (kcmp(2)): 0 means the
+// same object.
+func kcmp(pid1, pid2, typ int, idx1, idx2 uintptr) (int, error) {
+	r, _, e := syscall.Syscall6(sysKcmp, uintptr(pid1), uintptr(pid2), uintptr(typ), idx1, idx2, 0)
+	if e != 0 {
+		return 0, fmt.Errorf("kcmp(%d, %d, %d): %w", pid1, pid2, typ, e)
+	}
+	return int(r), nil
+}
+
+// classes partitions the tasks by the identity of one kernel object (mm, fd
+// table, fs, sighand), numbering classes in order of first appearance; it
+// returns tid → class and one representative task per class.
+func (k *Kernel) classes(ts []procTask, typ int) (map[int]int, []procTask, error) {
+	ids := map[int]int{}
+	var reps []procTask
+	for _, t := range ts {
+		host := k.tasks[t.Tid].host
+		found := 0
+		for i, r := range reps {
+			c, err := kcmp(host, k.tasks[r.Tid].host, typ, 0, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			if c == 0 {
+				found = i + 1
+				break
+			}
+		}
+		if found == 0 {
+			reps = append(reps, t)
+			found = len(reps)
+		}
+		ids[t.Tid] = found
+	}
+	return ids, reps, nil
+}
+
+// waitStatus is what wait4 would report for a waitable zombie: asked of a
+// running thread of its parent with waitid(WNOWAIT), which reports exactly
+// what a reaping wait would, without reaping; when no thread of the parent
+// can run, the zombie's own exit code from /proc/PID/stat.
+func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
+	for _, p := range tasks {
+		if p.Tgid != z.Ppid || p.State == 'Z' || p.State == 'X' || p.State == 'D' {
+			continue
+		}
+		m, err := k.request(p.Tid, command{Op: opPeek, Args: [5]uint64{uint64(z.Tid)}})
+		if err != nil {
+			return 0, err
+		}
+		if m.errno() != 0 || m.word(2) == 0 {
+			break
+		}
+		code, st := m.word(0), int(int32(m.word(1)))
+		switch code {
+		case 1: // CLD_EXITED
+			return abi.WaitExited(st), nil
+		case 2: // CLD_KILLED
+			return st & 0x7f, nil
+		case 3: // CLD_DUMPED
+			return st&0x7f | 0x80, nil
+		}
+		break
+	}
+	return z.ExitCode, nil
+}
+
+// request sends a command to a running task and waits for its result.
+func (k *Kernel) request(tid int, c command) (*report, error) {
+	k.seq++
+	c.Seq = k.seq
+	if err := k.send(tid, c); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		m, err := k.rr.next(50 * time.Millisecond)
+		if errors.Is(err, errTimeout) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := k.absorb(m); err != nil {
+			return nil, err
+		}
+		if m.Kind == repResult && m.Tid == tid && m.Seq == c.Seq {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("task %d did not answer op %d", tid, c.Op)
+}
+
+// actions is a disposition table: handler kinds from /proc/PID/status
+// (SigIgn, SigCgt) of the representative, sa_flags from the last pong of a
+// member (flags are not in /proc).
+func (k *Kernel) actions(rep procTask, live []procTask, ids map[int]int) []abi.ActionView {
+	words := k.pong[rep.Tid]
+	if words == nil {
+		for _, t := range live {
+			if ids[t.Tid] == ids[rep.Tid] && k.pong[t.Tid] != nil {
+				words = k.pong[t.Tid]
+				break
+			}
+		}
+	}
+	var out []abi.ActionView
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		bit := uint64(1) << (sig - 1)
+		a := abi.ActionView{Sig: sig}
+		switch {
+		case rep.SigIgn&bit != 0:
+			a.Handler = abi.SigIgnore
+		case rep.SigCgt&bit != 0:
+			a.Handler = abi.SigHandle
+		}
+		if i := 2 + 2*(sig-1); i < len(words) {
+			a.Flags = words[i]
+		}
+		if a.Handler != abi.SigDefault || a.Flags != 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+var (
+	zeroOnce sync.Once
+	zeroPFN  uint64
+	zeroErr  error
+)
+
+// zeroFrame returns the PFN of the kernel's shared zero page, found by
+// reading an untouched private page of our own and looking it up in
+// /proc/self/pagemap (COW-7: pages backed by it hold no data frame).
+func zeroFrame() (uint64, error) {
+	zeroOnce.Do(func() {
+		b, err := syscall.Mmap(-1, 0, abi.PageSize, syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			zeroErr = err
+			return
+		}
+		defer syscall.Munmap(b)
+		sink += b[0] // fault in the zero page
+		addr := uint64(uintptrOf(b))
+		e, err := pagemapEntries("/proc/self/pagemap", addr, 1)
+		if err != nil {
+			zeroErr = err
+			return
+		}
+		if e[0]>>63 == 0 {
+			zeroErr = errors.New("zero page not present after a load")
+			return
+		}
+		zeroPFN = e[0] & pfnMask
+	})
+	return zeroPFN, zeroErr
+}
+
+const pfnMask = 1<<55 - 1
+
+// sink keeps the compiler from dropping the load that faults in the zero page.
+var sink byte
+
+// pagemapEntries reads n pagemap entries starting at addr's page.
+func pagemapEntries(path string, addr uint64, n int) ([]uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 8*n)
+	if _, err := f.ReadAt(buf, int64(addr/abi.PageSize*8)); err != nil {
+		return nil, fmt.Errorf("pagemap %s: %w", path, err)
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
+	}
+	return out, nil
+}
+
+// mmView observes the address space of task rep: its arena mappings (with
+// the DONTFORK "dc" and WIPEONFORK "wf" VmFlags of smaps) and the pages
+// that hold a data frame.
+func (k *Kernel) mmView(rep procTask, frames map[string]int) (abi.MmView, error) {
+	var mv abi.MmView
+	dir := k.taskDir(rep.Tgid, rep.Tid)
+	maps, err := readSmaps(filepath.Join(dir, "smaps"))
+	if err != nil {
+		return mv, err
+	}
+	zero, err := zeroFrame()
+	if err != nil {
+		return mv, err
+	}
+	frame := func(key string) int {
+		if id, ok := frames[key]; ok {
+			return id
+		}
+		frames[key] = len(frames) + 1
+		return frames[key]
+	}
+	for _, m := range maps {
+		if m.End <= abi.ArenaStart || m.Start >= abi.ArenaEnd {
+			continue
+		}
+		m.Start, m.End = max(m.Start, abi.ArenaStart), min(m.End, abi.ArenaEnd)
+		shared := m.Perms[3] == 's'
+		mv.Mappings = append(mv.Mappings, abi.MappingView{
+			Start: m.Start, End: m.End, Prot: m.prot(), Shared: shared,
+			DontFork: m.has("dc"), WipeOnFork: m.has("wf"),
+		})
+		if shared {
+			pages, err := k.sharedPages(dir, m, frame)
+			if err != nil {
+				return mv, err
+			}
+			mv.Pages = append(mv.Pages, pages...)
+			continue
+		}
+		n := int((m.End - m.Start) / abi.PageSize)
+		ents, err := pagemapEntries(filepath.Join(dir, "pagemap"), m.Start, n)
+		if err != nil {
+			return mv, err
+		}
+		var mem *os.File
+		for i, e := range ents {
+			pfn := e & pfnMask
+			if e>>63 == 0 || pfn == 0 || pfn == zero {
+				continue // absent or the zero page: no data frame (COW-7)
+			}
+			if mem == nil {
+				if mem, err = os.Open(filepath.Join(dir, "mem")); err != nil {
+					return mv, err
+				}
+				defer mem.Close()
+			}
+			addr := m.Start + uint64(i)*abi.PageSize
+			var b [8]byte
+			if _, err := mem.ReadAt(b[:], int64(addr)); err != nil {
+				return mv, fmt.Errorf("reading %#x of task %d: %w", addr, rep.Tid, err)
+			}
+			mv.Pages = append(mv.Pages, abi.PageView{Addr: addr, Value: binary.LittleEndian.Uint64(b[:]), Frame: frame("pfn:" + strconv.FormatUint(pfn, 10))})
+		}
+	}
+	return mv, nil
+}
+
+// sharedPages observes a MAP_SHARED mapping through its shmem object
+// (/proc/PID/map_files): a page holds a frame when the object has it in its
+// page cache (SEEK_DATA), whether or not this process has faulted it in —
+// fork does not copy shared page-table entries, yet the child maps the same
+// frames (MEM-2, COW-4). The frame's identity is (object, page offset).
+func (k *Kernel) sharedPages(dir string, m mapping, frame func(string) int) ([]abi.PageView, error) {
+	f, err := os.Open(filepath.Join(dir, "map_files", fmt.Sprintf("%x-%x", m.Start, m.End)))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	var out []abi.PageView
+	end := int64(m.Offset + (m.End - m.Start))
+	for off := int64(m.Offset); off < end; {
+		data, err := syscall.Seek(fd, off, 3) // SEEK_DATA
+		if err != nil || data >= end {
+			break // ENXIO: no data past off
+		}
+		hole, err := syscall.Seek(fd, data, 4) // SEEK_HOLE
+		if err != nil {
+			return nil, err
+		}
+		hole = min(hole, end)
+		for p := data &^ (abi.PageSize - 1); p < hole; p += abi.PageSize {
+			var b [8]byte
+			if _, err := f.ReadAt(b[:], p); err != nil {
+				return nil, err
+			}
+			key := fmt.Sprintf("shm:%s:%d:%d", m.Dev, m.Inode, p/abi.PageSize)
+			out = append(out, abi.PageView{Addr: m.Start + uint64(p) - m.Offset, Value: binary.LittleEndian.Uint64(b[:]), Frame: frame(key)})
+		}
+		off = hole
+	}
+	return out, nil
+}
+
+// fdViews observes fd tables (one representative per table), their open
+// file descriptions (identity by kcmp KCMP_FILE) with offsets from fdinfo.
+func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
+	type fileRep struct{ host, fd int }
+	var files []fileRep
+	for i, rep := range reps {
+		tv := abi.FdTableView{ID: i + 1}
+		dir := k.taskDir(rep.Tgid, rep.Tid)
+		host := k.tasks[rep.Tid].host
+		for fd := 0; fd < abi.FdLimit; fd++ {
+			target, err := os.Readlink(filepath.Join(dir, "fd", strconv.Itoa(fd)))
+			if err != nil {
+				continue
+			}
+			info, err := os.ReadFile(filepath.Join(dir, "fdinfo", strconv.Itoa(fd)))
+			if err != nil {
+				return err
+			}
+			pos, _ := strconv.ParseInt(fieldOf(string(info), "pos"), 10, 64)
+			flags, _ := strconv.ParseUint(fieldOf(string(info), "flags"), 8, 64)
+			id := 0
+			for j, fr := range files {
+				c, err := kcmp(host, fr.host, kcmpFile, uintptr(fd), uintptr(fr.fd))
+				if err != nil {
+					return err
+				}
+				if c == 0 {
+					id = j + 1
+					break
+				}
+			}
+			if id == 0 {
+				files = append(files, fileRep{host, fd})
+				id = len(files)
+				v.Files = append(v.Files, abi.FileView{ID: id, Path: filepath.Base(target), Offset: pos})
+			}
+			tv.Fds = append(tv.Fds, abi.FdView{Fd: fd, File: id, Cloexec: flags&0o2000000 != 0})
+		}
+		v.FdTables = append(v.FdTables, tv)
+	}
+	return nil
+}
+
+func fieldOf(s, key string) string {
+	v, _ := statusField(s, key)
+	return strings.TrimSpace(v)
+}
