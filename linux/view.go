@@ -356,7 +356,9 @@ func (k *Kernel) mmView(rep procTask, frames map[string]int) (abi.MmView, error)
 			DontFork: m.has("dc"), WipeOnFork: m.has("wf"),
 		})
 		if shared {
-			pages, err := k.sharedPages(dir, m, frame)
+			// map_files is only in /proc/PID (not in task/TID); /proc/TID of
+			// a thread is such a directory for the thread itself.
+			pages, err := k.sharedPages(filepath.Join(k.nsproc, strconv.Itoa(rep.Tid)), m, frame)
 			if err != nil {
 				return mv, err
 			}
