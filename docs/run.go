@@ -1,0 +1,160 @@
+package docs
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/traces"
+)
+
+// FrameNamer is implemented by backends that can name the physical frame
+// behind a page with an identity that stays the same across steps (on
+// Linux, the PFN from /proc/PID/pagemap). Only the `frame T:ADDR kept`
+// assertion needs it (COW-3: reuse is invisible in a single canonical View,
+// whose frame numbers are renumbered at every call). On a backend without
+// it that assertion is reported as unchecked, never as passed.
+type FrameNamer interface {
+	// FrameID returns the identity of the data frame behind the page that
+	// holds addr in task tid's address space; ok is false when there is none.
+	FrameID(tid int, addr uint64) (id uint64, ok bool)
+}
+
+// Status is how a spec fared on one backend.
+type Status int
+
+const (
+	// Pass: every step returned what the block expects and every assertion held.
+	Pass Status = iota
+	// PassUnchecked: nothing failed, but some assertion needs a capability
+	// the backend lacks (see Outcome.Unchecked).
+	PassUnchecked
+	// Fail: a step result, an assertion or the backend's own invariants failed.
+	Fail
+	// Skipped: the spec says it cannot run on this backend (`# linux: skip`).
+	Skipped
+)
+
+var statusText = [...]string{Pass: "pass", PassUnchecked: "pass*", Fail: "FAIL", Skipped: "skip"}
+
+// String is the status as the index shows it.
+func (s Status) String() string { return statusText[s] }
+
+// Outcome is the result of running one spec on one backend.
+type Outcome struct {
+	Status Status
+	// Line is the page line of the first failure; 0 when none.
+	Line int
+	// Msg says what failed: the step or assertion, what was expected and
+	// what happened. Empty on success.
+	Msg string
+	// Unchecked lists the assertions the backend could not check.
+	Unchecked []string
+	// Got maps the page line of every step that ran to the result it
+	// returned, in trace syntax (traces.ResultText), for -update.
+	Got map[int]string
+}
+
+// event is a step or an assertion, in page order.
+type event struct {
+	line   int
+	step   *traces.Step
+	assert *Assertion
+}
+
+// Run runs s on a fresh kernel from b. It stops at the first failure unless
+// keepGoing, in which case it runs every step (recording Got) and reports
+// the first failure. A backend that panics fails the spec; Run itself does
+// not panic.
+func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
+	out.Got = map[int]string{}
+	if s.Block.Trace == nil {
+		return Outcome{Status: Fail, Line: s.Line, Msg: "the spec's trace block did not parse"}
+	}
+	var events []event
+	for i := range s.Block.Trace.Steps {
+		st := &s.Block.Trace.Steps[i]
+		events = append(events, event{line: st.Line, step: st})
+	}
+	for i := range s.Block.Asserts {
+		a := &s.Block.Asserts[i]
+		events = append(events, event{line: a.Line, assert: a})
+	}
+	sort.SliceStable(events, func(i, j int) bool { return events[i].line < events[j].line })
+
+	current := ""
+	defer func() {
+		if r := recover(); r != nil {
+			out.Status, out.Line = Fail, 0
+			out.Msg = fmt.Sprintf("%s panicked during %s: %v", b.Name, current, r)
+		}
+	}()
+	current = "construction"
+	k := b.New(s.Block.Trace.Options.Config())
+	namer, _ := k.(FrameNamer)
+	checker, _ := k.(abi.Checker)
+
+	fail := func(line int, format string, args ...any) {
+		if out.Status != Fail {
+			out.Status, out.Line, out.Msg = Fail, line, fmt.Sprintf(format, args...)
+		}
+	}
+	// before holds, for the `kept` assertions after the current step, the
+	// frame identity their page had before the step.
+	type frameID struct {
+		id uint64
+		ok bool
+	}
+	before := map[*Assertion]frameID{}
+	for i, e := range events {
+		if out.Status == Fail && !keepGoing {
+			break
+		}
+		if e.step != nil {
+			st := e.step
+			current = "step " + st.String()
+			if namer != nil {
+				for _, later := range events[i+1:] {
+					if later.step != nil {
+						break
+					}
+					if later.assert.needsFrameIDs() {
+						id, ok := namer.FrameID(later.assert.tid, later.assert.addr)
+						before[later.assert] = frameID{id, ok}
+					}
+				}
+			}
+			got := k.Step(st.Tid, st.Call)
+			out.Got[st.Line] = traces.ResultText(st.Call, got)
+			if st.Want != nil && got != *st.Want {
+				fail(st.Line, "step `%d %v`: got %s, want %s", st.Tid, st.Call,
+					traces.ResultText(st.Call, got), traces.ResultText(st.Call, *st.Want))
+			}
+			if checker != nil {
+				current = "CheckInvariants after " + current
+				if err := checker.CheckInvariants(); err != nil {
+					fail(st.Line, "invariants broken after step `%d %v`: %v", st.Tid, st.Call, err)
+				}
+			}
+			continue
+		}
+		a := e.assert
+		current = "expect " + a.Text
+		if a.needsFrameIDs() && namer == nil {
+			out.Unchecked = append(out.Unchecked, fmt.Sprintf("line %d: %s (needs FrameID)", a.Line, a.Text))
+			continue
+		}
+		var now frameID
+		if a.needsFrameIDs() {
+			now.id, now.ok = namer.FrameID(a.tid, a.addr)
+		}
+		prev := before[a]
+		if err := a.check(k.View(), prev.id, now.id, prev.ok, now.ok); err != nil {
+			fail(a.Line, "expect %s: %v", a.Text, err)
+		}
+	}
+	if out.Status != Fail && len(out.Unchecked) > 0 {
+		out.Status = PassUnchecked
+	}
+	return out
+}
