@@ -34,17 +34,17 @@ type Assertion struct {
 	// Text is the assertion as written after "# expect:".
 	Text string
 
-	kind     string // the first word
-	tid, tid2 int
+	kind        string // the first word
+	tid, tid2   int
 	addr, addr2 uint64
-	op       string // frame: "==", "!=", "none", "alone", "kept"; same/differ: the kind of object
-	state    string
-	tids     []int
-	n        int
-	sig      int
-	set      abi.SigSet
-	disp     abi.Disposition
-	flags    uint64
+	op          string // frame: "==", "!=", "none", "alone", "kept"; same/differ: the kind of object
+	state       string
+	tids        []int
+	n           int
+	sig         int
+	set         abi.SigSet
+	disp        abi.Disposition
+	flags       uint64
 }
 
 // parseAssertion reads the text after "# expect:".

@@ -73,10 +73,10 @@ const (
 func ParsePage(page string, src []byte) ([]Spec, error) {
 	lines := strings.Split(string(src), "\n")
 	var (
-		specs []Spec
-		errs  []error
-		cur   *Spec // the spec whose section we are in
-		blocks int  // trace blocks seen in cur's section
+		specs  []Spec
+		errs   []error
+		cur    *Spec // the spec whose section we are in
+		blocks int   // trace blocks seen in cur's section
 	)
 	errAt := func(line int, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s", page, line, fmt.Sprintf(format, args...)))
