@@ -1,0 +1,122 @@
+// Package model is forkspec's reference semantics of Linux process creation:
+// fork, vfork, clone, clone3, execve, exit, exit_group and wait4, with the
+// memory, file descriptor and signal state they copy, share and reset. It
+// implements abi.Kernel and abi.Checker; New builds a world holding only
+// task 1 (WORLD-1), Step performs one syscall by one task, View reports the
+// canonical observable state, CheckInvariants re-verifies the structure
+// from scratch and Clone deep-copies the whole world.
+//
+// The model is deliberately simple: plain maps and slices, eager copies,
+// sharing by pointer identity (a CLONE_VM child holds the same *mm, a
+// CLONE_FILES child the same *fdTable), no caches and no reference counts —
+// an object lives while some task points to it. Blocking is state: a vfork
+// parent is VforkFrozen until released; a wait that would block is refused.
+// A step that would need something unmodelled is refused, and Step restores
+// the world from a Clone taken before the step, so refusals never change
+// anything. Everything iterates in tid or address order: no map order leaks.
+//
+// Physical sharing is modelled by abstract frame tokens (COW-1 … COW-7): a
+// page that holds data carries a token from a counter; fork gives the child
+// the parent's tokens; a store to a private page whose token another page
+// also holds gets a fresh token, a store to an exclusive token keeps it;
+// MAP_SHARED pages live in a shared object and get one token at first touch;
+// private pages never stored to hold none.
+//
+// # What it leaves out
+//
+// File-backed mappings, page contents beyond one word per page, blocking
+// waits, process groups and sessions, stop/continue (a stop signal's
+// default action is refused), queued real-time signals (a pending set holds
+// one instance of each signal, rt included, and kill of an rt signal is
+// refused), ptrace, namespaces beyond the one init, rlimits other than the
+// task limit and FdLimit, credentials, and CLONE_* flags outside
+// abi.CloneModelled (refused).
+//
+// # Where to start reading
+//
+// kernel.go (Kernel, New, Step and the refusals), task.go (task and
+// thread-group state), then one file per concept: clone.go, exec.go,
+// exit.go, wait.go, signal.go, mm.go (mappings), memory.go (mmap, munmap,
+// mprotect, madvise, load, store and frame tokens), fd.go, prctl.go,
+// view.go, invariants.go, clone_world.go (deep copy).
+//
+// # Clauses and where they live
+//
+//	WORLD-1  New; Kernel.allocTid; sysExit/sysExitGroup/forceSegv (init never exits); sendSignal (SIGNAL_UNKILLABLE); sysClone (CLONE_PARENT from init); childReaper
+//	WORLD-2  Kernel.imageMm; sysExecve (ENOENT)
+//	WORLD-3  Kernel.Step (no-task, zombie, task-frozen; snapshot restore)
+//	FORK-1   sysClone (new group, copy of the calling thread only)
+//	FORK-2   Kernel.dupMm
+//	FORK-3   sysClone (blocked copied, pending empty, copySighand)
+//	FORK-4   Kernel.copyFdTable
+//	FORK-5   dispatch (fork = clone SIGCHLD); sysClone (subreaper not inherited)
+//	FORK-6   Kernel.dupMm (DONTFORK skipped, WIPEONFORK empty, marks kept)
+//	FORK-7   sysClone (task limit → EAGAIN)
+//	VFORK-1  dispatch (vfork = CLONE_VM|CLONE_VFORK|SIGCHLD)
+//	VFORK-2  sysClone (freeze); releaseVforkParent from finishExit and sysExecve
+//	VFORK-3  sysClone (shared *mm); sysStore (no COW within one mm)
+//	VFORK-4  sysClone (fd table, sighand, fs copied)
+//	VFORK-5  deliverGroup (pending while frozen; fatal non-core kills at once); finishExit (child lets go)
+//	VFORK-6  sysClone (only the caller's state changes); deliverGroup (Running threads take signals)
+//	VFORK-7  sysClone (CLONE_VFORK without CLONE_VM: dupMm and freeze)
+//	CLONE-1  sysClone (CLONE_VM)
+//	CLONE-2  sysClone (CLONE_FILES)
+//	CLONE-3  sysClone (CLONE_FS); sysUmask
+//	CLONE-4  sysClone (CLONE_SIGHAND, CLONE_CLEAR_SIGHAND → sighand.flushHandlers)
+//	CLONE-5  sysClone (CLONE_PARENT: parent and exit signal)
+//	CLONE-6  sysLegacyClone, sysClone3 (exit signal); eligibleChild; notifyParent
+//	CLONE-7  sysClone3 (clone3_args_valid); sysClone (copy_process checks)
+//	EXEC-1   sysExecve (imageMm; the old mm stays with CLONE_VM partners)
+//	EXEC-2   sysExecve (ENOENT before any change)
+//	EXEC-3   sysExecve (copySighand + flushHandlers; mask and pending kept)
+//	EXEC-4   sysExecve (copyFdTable + closeOnExec)
+//	EXEC-5   deThread
+//	EXEC-6   sysExecve (exit signal SIGCHLD; releaseVforkParent; umask, parent, subreaper kept)
+//	EXIT-1   sysExitGroup; endGroup (first group exit wins)
+//	EXIT-2   sysExit (synchronize_group_exit); finishExit (zombie leader, released threads)
+//	EXIT-3   finishExit (objects dropped, vfork parent released); processDead; notifyParent
+//	EXIT-4   killGroup; forceSegv; deliverGroup
+//	WAIT-1   sysWait4 (pid or -1; reap removes the zombie)
+//	WAIT-2   sysWait4 (WNOHANG → 0; ECHILD)
+//	WAIT-3   sysWait4 (option check); eligibleChild (__WCLONE, __WALL)
+//	WAIT-4   isWaiter (__WNOTHREAD); sysWait4 (threads never waitable: only leaders are children)
+//	WAIT-5   notifyParent (auto-reap with SIG_IGN or SA_NOCLDWAIT)
+//	REAP-1   reparentChildren; findNewReaper; childReaper; sysPrctl
+//	REAP-2   reparentChildren (exit signal → SIGCHLD; zombie notified at once)
+//	MEM-1    Kernel.dupMm (tokens shared); sysStore (copy on store)
+//	MEM-2    Kernel.dupMm (shmObj pointer kept); sysStore/sysLoad (touchShared)
+//	MEM-3    sysMmap (MAP_FIXED replaces, fresh reads zero); sysLoad/sysStore → forceSegv
+//	MEM-4    sysMunmap; sysMprotect (ENOMEM after changing pages before the hole); mm.splitAt
+//	MEM-5    sysMadvise
+//	MEM-6    sysClone (CLONE_VM shares the *mm as is: marks only matter in dupMm)
+//	COW-1    Kernel.dupMm
+//	COW-2    sysStore; tokenShared
+//	COW-3    sysStore; tokenShared (only live mms count)
+//	COW-4    touchShared (one token per shared object page)
+//	COW-5    sysStore (a store writes only the writer's page map)
+//	COW-6    liveMms (frames of released mms are gone); TestCOW6_FramesConserved
+//	COW-7    sysLoad (no token for private loads); touchShared; sysStore
+//	FD-1     sysOpen; fdTable.lowestFree
+//	FD-2     sysDup; sysFcntl
+//	FD-3     openFile (shared *openFile); sysWrite; sysLseek
+//	FD-4     sysClose; fdTable.lookup (EBADF)
+//	SIG-1    sysSigaction
+//	SIG-2    sysKill; sendSignal; deliverAll/deliverGroup
+//	SIG-3    sysSigprocmask; deliverAll (unblocked pending delivered in the step)
+//	SIG-4    notifyParent
+//	THR-1    sysClone (CLONE_THREAD joins the group); dispatch (getpid/gettid/getppid)
+//	THR-2    finishExit (threads released at once, one notification at the end)
+//	THR-3    sysClone (parent is the calling thread; isWaiter: any thread waits)
+//	THR-4    sighand shared by the group; deliverGroup; killGroup/endGroup
+//
+// # Where the model follows Linux over docs/conventions.md
+//
+// madvise: the vma walk applies the advice to every mapped part of the
+// range, before and after holes, and MADV_WIPEONFORK fails EINVAL when the
+// walk reaches a shared vma with earlier vmas already changed
+// (madvise_walk_vmas). kill: a missing pid is ESRCH before the signal is
+// validated (kill_pid_info_type). Signal generation checks the target
+// thread's mask (sig_ignored), not every thread's. Syscall arguments that
+// are C ints (pids, signals, wait options, fds, whence, advice, prctl
+// option, sigprocmask how) are read as Linux reads them: their low 32 bits.
+package model
