@@ -4,22 +4,37 @@ import (
 	"flag"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
-// TestMain gives rapid longer runs than its default 30 steps on average
-// (unless -rapid.steps or RAPID_STEPS says otherwise): fork-exit-reparent
-// patterns need room to unfold.
+// TestMain sets this package's default budget where neither a flag nor a
+// RAPID_* variable says otherwise: longer runs than rapid's 30 steps (fork,
+// exit and reparent patterns need room to unfold), more of them than
+// rapid's 100 (a lockstep step costs ~50 µs, so the default run stays
+// well under a minute on two cores), and a shorter shrink deadline (the
+// by-meaning reducer finishes the job).
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if !flagSet("rapid.steps") && os.Getenv("RAPID_STEPS") == "" {
-		_ = flag.Set("rapid.steps", strconv.Itoa(defaultSteps))
+	for name, value := range map[string]string{
+		"rapid.steps":      strconv.Itoa(defaultSteps),
+		"rapid.checks":     strconv.Itoa(defaultChecks),
+		"rapid.shrinktime": "10s",
+	} {
+		env := "RAPID_" + strings.ToUpper(strings.TrimPrefix(name, "rapid."))
+		if !flagSet(name) && os.Getenv(env) == "" {
+			_ = flag.Set(name, value)
+		}
 	}
 	os.Exit(m.Run())
 }
 
-// defaultSteps is the average run length of the default budget.
-const defaultSteps = 60
+// The default budget: runs of defaultSteps steps on average, defaultChecks
+// runs per property.
+const (
+	defaultSteps  = 100
+	defaultChecks = 300
+)
 
 func flagSet(name string) bool {
 	set := false

@@ -18,7 +18,7 @@ func TestRefinement(t *testing.T) {
 	var cov gen.Coverage
 	suite{name: t.Name(), checks: CheckAll, backends: []Backend{Model, Impl}, cov: &cov}.run(t)
 	t.Logf("events over the run (! = required, never hit):\n%s", cov.String())
-	if missing := cov.Missing(); len(missing) > 0 && !testing.Short() && rapidChecks() >= 100 {
+	if missing := cov.Missing(); len(missing) > 0 && !testing.Short() && rapidChecks() >= defaultChecks {
 		t.Errorf("the run never hit %v: the generator no longer reaches them", missing)
 	}
 }
@@ -112,7 +112,9 @@ func conserved(m *Machine, i int) error {
 // every generated step and satisfy every property — the harness and the
 // property checks are sound on the reference.
 func TestHarnessModelAgainstItself(t *testing.T) {
-	suite{name: t.Name(), checks: CheckAll, backends: []Backend{Model, Model}}.run(t)
+	var cov gen.Coverage
+	suite{name: t.Name(), checks: CheckAll, backends: []Backend{Model, Model}, cov: &cov}.run(t)
+	t.Logf("events over the run (! = required, never hit):\n%s", cov.String())
 }
 
 // TestMachineReportsDivergence: a backend that lies is caught at the first
