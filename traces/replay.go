@@ -215,43 +215,63 @@ func (l *Lock) Trace() *Trace {
 	return &Trace{Name: l.name, Options: l.opts, Steps: steps}
 }
 
-// viewDiff is "" when the views are equal, else cmp.Diff(a, b).
+// viewDiff is "" when the views are equal, else a cmp.Diff of the two in
+// a form that shows addresses and page values in hex, as traces write them.
 func viewDiff(a, b abi.View) string {
 	if reflect.DeepEqual(a, b) {
 		return ""
 	}
-	if d := cmp.Diff(a, b, hexAddrs); d != "" {
+	if d := cmp.Diff(forDiff(a), forDiff(b)); d != "" {
 		return d
 	}
-	return "(the Views differ in a way cmp.Diff does not show)\n"
+	// The display form dropped what differs (a field added to abi.View
+	// after diffView was written): show the raw diff.
+	return cmp.Diff(a, b)
 }
 
-// hexAddrs shows addresses and page values in hex in diffs, as traces
-// write them; go-cmp would print them in decimal.
-var hexAddrs = cmp.Options{
-	cmp.Transformer("hex", func(p abi.PageView) struct {
-		Addr, Value string
-		Frame       int
-	} {
-		return struct {
-			Addr, Value string
-			Frame       int
-		}{hexs(p.Addr), hexs(p.Value), p.Frame}
-	}),
-	cmp.Transformer("hex", func(m abi.MappingView) struct {
-		Start, End                   string
-		Prot                         int64
-		Shared, DontFork, WipeOnFork bool
-	} {
-		return struct {
-			Start, End                   string
-			Prot                         int64
-			Shared, DontFork, WipeOnFork bool
-		}{hexs(m.Start), hexs(m.End), m.Prot, m.Shared, m.DontFork, m.WipeOnFork}
-	}),
+// diffView mirrors abi.View for display only, with hex address spaces.
+type diffView struct {
+	Tasks    []abi.TaskView
+	Procs    []abi.ProcView
+	Mms      []diffMm
+	FdTables []abi.FdTableView
+	Files    []abi.FileView
+	Inodes   []abi.InodeView
+	Sighands []abi.SighandView
+	Fss      []abi.FsView
 }
 
-func hexs(v uint64) string { return fmt.Sprintf("%#x", v) }
+type diffMm struct {
+	ID       int
+	Mappings []string // "0x…-0x… prot=3 shared dontfork wipeonfork"
+	Pages    []string // "0x… = 0x… frame N"
+}
+
+func forDiff(v abi.View) diffView {
+	d := diffView{Tasks: v.Tasks, Procs: v.Procs, FdTables: v.FdTables, Files: v.Files,
+		Inodes: v.Inodes, Sighands: v.Sighands, Fss: v.Fss}
+	for _, m := range v.Mms {
+		dm := diffMm{ID: m.ID}
+		for _, mp := range m.Mappings {
+			t := fmt.Sprintf("%#x-%#x prot=%d", mp.Start, mp.End, mp.Prot)
+			if mp.Shared {
+				t += " shared"
+			}
+			if mp.DontFork {
+				t += " dontfork"
+			}
+			if mp.WipeOnFork {
+				t += " wipeonfork"
+			}
+			dm.Mappings = append(dm.Mappings, t)
+		}
+		for _, p := range m.Pages {
+			dm.Pages = append(dm.Pages, fmt.Sprintf("%#x = %#x frame %d", p.Addr, p.Value, p.Frame))
+		}
+		d.Mms = append(d.Mms, dm)
+	}
+	return d
+}
 
 // protect calls f and turns a panic into an error with the stack, so that a
 // buggy backend yields a report instead of killing the replay.
