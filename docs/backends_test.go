@@ -2,6 +2,8 @@ package docs
 
 import (
 	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/impl"
+	"github.com/forkspec/forkspec/linux"
 	"github.com/forkspec/forkspec/model"
 	"github.com/forkspec/forkspec/traces"
 )
@@ -9,11 +11,16 @@ import (
 // linuxName heads the Linux oracle's column and names its subtests.
 const linuxName = "Linux"
 
-// specBackends are the kernels every spec runs on. why says why the Linux
-// oracle is not among them ("" when it is).
+// specBackends are the kernels every spec runs on: the model, the impl and,
+// when linux.Available says it can run here, the Linux oracle. why says why
+// the oracle is not among them ("" when it is).
 func specBackends() (bs []traces.Backend, why string) {
 	bs = []traces.Backend{
 		{Name: "model", New: func(c abi.Config) abi.Kernel { return model.New(c) }},
+		{Name: "impl", New: func(c abi.Config) abi.Kernel { return impl.New(c) }},
 	}
-	return bs, "the impl and linux backends are not wired yet"
+	if ok, why := linux.Available(); !ok {
+		return bs, why
+	}
+	return append(bs, traces.Backend{Name: linuxName, New: linux.Backend}), ""
 }

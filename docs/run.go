@@ -2,6 +2,7 @@ package docs
 
 import (
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/forkspec/forkspec/abi"
@@ -50,6 +51,9 @@ type Outcome struct {
 	Msg string
 	// Unchecked lists the assertions the backend could not check.
 	Unchecked []string
+	// BackendBroken: the failure is the backend's own (its Err reported a
+	// driver failure), not a verdict on the spec; running again may help.
+	BackendBroken bool
 	// Got maps the page line of every step that ran to the result it
 	// returned, in trace syntax (traces.ResultText), for -update.
 	Got map[int]string
@@ -91,6 +95,9 @@ func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
 	}()
 	current = "construction"
 	k := b.New(s.Block.Trace.Options.Config())
+	if c, ok := k.(io.Closer); ok {
+		defer c.Close()
+	}
 	namer, _ := k.(FrameNamer)
 	checker, _ := k.(abi.Checker)
 
@@ -151,6 +158,14 @@ func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
 		prev := before[a]
 		if err := a.check(k.View(), prev.id, now.id, prev.ok, now.ok); err != nil {
 			fail(a.Line, "expect %s: %v", a.Text, err)
+		}
+	}
+	// A backend that can break by itself (the Linux oracle's driver: a
+	// timeout, a dead agent) says so through Err; its results are then void.
+	if e, ok := k.(interface{ Err() error }); ok {
+		if err := e.Err(); err != nil {
+			out.Status, out.Line, out.BackendBroken = Fail, s.Block.Line, true
+			out.Msg = fmt.Sprintf("%s itself failed, so its results say nothing about the spec: %v", b.Name, err)
 		}
 	}
 	if out.Status != Fail && len(out.Unchecked) > 0 {
