@@ -61,6 +61,7 @@ func (k *Kernel) endGroup(g *group, status int) {
 	}
 	g.groupExit = true
 	g.exitStatus = status
+	g.fatal = 0
 	threads := append([]*task(nil), g.threads...)
 	for _, t := range threads {
 		t.exiting = true
@@ -123,7 +124,9 @@ func (k *Kernel) release(t *task) {
 // (exit_notify, EXIT-3, SIG-4, WAIT-5).
 func (k *Kernel) processDead(g *group) {
 	g.dead = true
-	g.pending = 0 // __exit_signal flushes the shared pending set
+	// The shared pending set stays until the zombie is reaped
+	// (__exit_signal flushes it in release_task), as /proc/PID/status
+	// ShdPnd shows on 6.18.
 	k.notifyParent(g)
 }
 

@@ -150,8 +150,11 @@ func (k *Kernel) checkGroup(g *group) []error {
 	if g.leader.state == abi.Zombie && !g.dead && g.firstAlive() == nil {
 		bad("zombie leader with no live thread left is not dead")
 	}
-	if g.dead && (g.pending != 0 || !g.groupExit) {
-		bad("dead process with pending signals or no exit status")
+	if g.dead && !g.groupExit {
+		bad("dead process with no exit status")
+	}
+	if g.fatal != 0 && (g.groupExit || g.dead || !g.pending.Has(g.fatal)) {
+		bad("fatal signal %d recorded but not pending in a live group", g.fatal)
 	}
 	if g.isInit() {
 		if g.parent != nil {

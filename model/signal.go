@@ -147,7 +147,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 		return abi.Ok(0)
 	}
 	g := target.group
-	if g.groupExit || g.dead {
+	if g.groupExit || g.dead || g.fatal != 0 {
 		return abi.Ok(0) // prepare_signal: a dying or dead group takes nothing
 	}
 	if sig >= abi.SIGRTMIN {
@@ -165,8 +165,13 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 // PIDTYPE_TGID). prepare_signal/sig_ignored: a dying group takes nothing;
 // init's group drops every signal it has at SIG_DFL, SIGKILL included
 // (SIGNAL_UNKILLABLE, WORLD-1); an ignored signal is discarded unless the
-// target thread blocks it. Otherwise it joins the shared pending set and
-// deliverAll acts on it.
+// target thread blocks it. Otherwise it joins the shared pending set.
+//
+// complete_signal: when the signal is fatal to the group (SIGKILL, or a
+// default action that terminates without a core dump) and some live thread
+// does not block it — a frozen vfork parent included (VFORK-5) — the group
+// is doomed at once: deliverAll kills it with the signal still pending.
+// Other signals wait for deliverAll to hand them to a Running thread.
 //
 // docs/conventions.md says "unless blocked by every thread"; Linux checks
 // the target thread's mask (sig_ignored(t)). The end state agrees except
@@ -174,8 +179,8 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 func (k *Kernel) sendSignal(target *task, sig int) {
 	g := target.group
 	h := g.sighand()
-	if g.groupExit || g.dead || h == nil {
-		return
+	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
+		return // prepare_signal: SIGNAL_GROUP_EXIT takes nothing more
 	}
 	a := h.actions[sig]
 	if g.isInit() && a.handler == abi.SigDefault {
@@ -185,16 +190,27 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return
 	}
 	g.pending |= abi.SigBit(sig)
+	fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
+	if fatal && g.fatal == 0 {
+		for _, t := range g.threads {
+			if !t.exiting && !t.blocked.Has(sig) {
+				g.fatal = sig
+				break
+			}
+		}
+	}
 }
 
 // deliverAll acts on pending signals until nothing changes
-// (docs/conventions.md "Signals"): for each process in tgid order, each
-// pending signal lowest first is taken by the first Running thread (tid
-// order) that does not block it. A handler counts one run; an ignored signal
-// is dropped; a terminating default kills the group; a stop default is not
-// modelled (the step becomes unsupported). A fatal signal that no Running
-// thread can take kills the group at once if a frozen thread does not block
-// it and it does not dump core (VFORK-5, complete_signal).
+// (docs/conventions.md "Signals"). For each process in tgid order: a group
+// doomed by a fatal signal at generation dies of it (the signal stays
+// pending); otherwise each pending signal, lowest first, is taken (removed
+// from the pending set) by the first Running thread in tid order that does
+// not block it. A handler counts one run; an ignored signal is dropped; a
+// terminating default kills the group (get_signal → do_group_exit); a stop
+// default is not modelled (the step becomes unsupported). A signal that no
+// Running thread can take stays pending: a frozen vfork parent acts on it
+// when released (VFORK-5).
 func (k *Kernel) deliverAll() {
 	for changed := true; changed && !k.unsupported; {
 		changed = false
@@ -209,6 +225,14 @@ func (k *Kernel) deliverAll() {
 // deliverGroup acts on g's pending signals; it reports whether anything
 // happened.
 func (k *Kernel) deliverGroup(g *group) bool {
+	if g.dead || g.groupExit {
+		return false
+	}
+	if sig := g.fatal; sig != 0 {
+		g.fatal = 0
+		k.killGroup(g, sig)
+		return true
+	}
 	changed := false
 	for sig := 1; sig <= abi.NSIG; sig++ {
 		if g.dead || g.groupExit || !g.pending.Has(sig) {
@@ -220,24 +244,13 @@ func (k *Kernel) deliverGroup(g *group) bool {
 		}
 		a := h.actions[sig]
 		var taker *task
-		frozenTaker := false
 		for _, t := range g.threads {
-			if t.exiting || t.blocked.Has(sig) {
-				continue
-			}
-			if t.state == abi.Running {
+			if !t.exiting && t.state == abi.Running && !t.blocked.Has(sig) {
 				taker = t
 				break
 			}
-			frozenTaker = true
 		}
 		if taker == nil {
-			fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
-			if frozenTaker && fatal && !g.isInit() {
-				g.pending &^= abi.SigBit(sig)
-				k.killGroup(g, sig)
-				return true
-			}
 			continue
 		}
 		g.pending &^= abi.SigBit(sig)

@@ -57,12 +57,25 @@ func TestSIG2_Kill(t *testing.T) {
 		1 kill 2 SIGUSR1 -> 0
 	`)
 	eq(t, "pending while blocked", w.proc(2).Pending, abi.SigBit(abi.SIGUSR1))
-	// Default terminate; a zombie takes nothing.
+	// Default terminate; a zombie takes nothing more. The killing signal
+	// stays in the zombie's pending set (complete_signal's fast path leaves
+	// it queued; release_task flushes it), as /proc/PID/status shows.
 	w.run(`
 		1 kill 2 SIGTERM -> 0
-		1 kill 2 SIGUSR1 -> 0
-		1 wait4 2 0 -> 2 status=signal(SIGTERM)
+		1 kill 2 SIGUSR2 -> 0
 	`)
+	w.state(2, abi.Zombie)
+	eq(t, "zombie's pending", w.proc(2).Pending, abi.SigBit(abi.SIGUSR1)|abi.SigBit(abi.SIGTERM))
+	w.run(`1 wait4 2 0 -> 2 status=signal(SIGTERM)`)
+	// A fatal signal taken from the pending set (unblocked later) is
+	// dequeued: it does not stay pending.
+	w.run(`
+		1 fork -> 3
+		3 sigprocmask SIG_BLOCK SIGTERM -> 0
+		1 kill 3 SIGTERM -> 0
+		3 sigprocmask SIG_UNBLOCK SIGTERM -> killed(SIGTERM)
+	`)
+	eq(t, "dequeued", w.proc(3).Pending, abi.SigSet(0))
 }
 
 func TestSIG3_Sigprocmask(t *testing.T) {

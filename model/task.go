@@ -71,6 +71,11 @@ type group struct {
 	exitStatus int
 	// killSig is the signal that killed the group, 0 if none (EXIT-4).
 	killSig int
+	// fatal is a signal whose generation found it fatal to the whole group
+	// (complete_signal's fast path); deliverAll kills the group with it at
+	// the end of the step, and the signal stays in the pending set, as on
+	// Linux. 0 if none.
+	fatal int
 	// dead is set once every thread has exited: the leader is a waitable
 	// zombie. Invariant: dead ⇔ the only thread is a zombie leader.
 	dead bool
