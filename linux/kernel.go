@@ -117,7 +117,8 @@ func (k *Kernel) fail(err error) {
 }
 
 func (k *Kernel) start(bin string) error {
-	dir, err := os.MkdirTemp("", "forkspec-linux-")
+	sweepStaleWorlds()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("forkspec-linux-%d-", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -190,6 +191,26 @@ func (k *Kernel) start(bin string) error {
 		}
 	}
 	return k.settle()
+}
+
+// sweepStaleWorlds removes world directories left by drivers that died
+// without Close (their agents died with them: PR_SET_PDEATHSIG).
+func sweepStaleWorlds() {
+	ents, _ := os.ReadDir(os.TempDir())
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), "forkspec-linux-")
+		if !ok {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
+		}
+	}
 }
 
 // layout is an image's layout in the agent's text form:
