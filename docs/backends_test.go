@@ -8,9 +8,6 @@ import (
 	"github.com/forkspec/forkspec/traces"
 )
 
-// linuxName heads the Linux oracle's column and names its subtests.
-const linuxName = "Linux"
-
 // specBackends are the kernels every spec runs on: the model, the impl and,
 // when linux.Available says it can run here, the Linux oracle. why says why
 // the oracle is not among them ("" when it is).
@@ -22,5 +19,5 @@ func specBackends() (bs []traces.Backend, why string) {
 	if ok, why := linux.Available(); !ok {
 		return bs, why
 	}
-	return append(bs, traces.Backend{Name: linuxName, New: linux.Backend}), ""
+	return append(bs, traces.Backend{Name: LinuxColumn, New: linux.Backend}), ""
 }

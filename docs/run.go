@@ -173,3 +173,37 @@ func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
 	}
 	return out
 }
+
+// LinuxColumn names the Linux oracle's backend and its index column.
+// Specs marked `# linux: skip` are not run on a backend with this name.
+const LinuxColumn = "Linux"
+
+// RunAll runs every spec on b and returns the outcomes by spec ID. On the
+// Linux oracle (b.Name == LinuxColumn) specs marked `# linux: skip` are
+// Skipped. A run that failed because the backend itself broke
+// (Outcome.BackendBroken) is tried up to twice more: it says nothing about
+// the spec.
+func RunAll(specs []Spec, b traces.Backend) map[string]Outcome {
+	out := make(map[string]Outcome, len(specs))
+	for _, s := range specs {
+		if b.Name == LinuxColumn && s.Block.LinuxSkip != "" {
+			out[s.ID] = Outcome{Status: Skipped, Msg: s.Block.LinuxSkip}
+			continue
+		}
+		o := Run(s, b, false)
+		for try := 1; try < 3 && o.BackendBroken; try++ {
+			o = Run(s, b, false)
+		}
+		out[s.ID] = o
+	}
+	return out
+}
+
+// StatusColumn is the index column of outcomes, by spec ID.
+func StatusColumn(name string, outcomes map[string]Outcome) Column {
+	c := Column{Name: name, Status: make(map[string]string, len(outcomes))}
+	for id, o := range outcomes {
+		c.Status[id] = o.Status.String()
+	}
+	return c
+}

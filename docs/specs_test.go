@@ -39,18 +39,10 @@ func results(t *testing.T) {
 		run.outcomes = map[string]map[string]Outcome{}
 		for _, s := range run.specs {
 			run.outcomes[s.ID] = map[string]Outcome{}
-			for _, b := range run.backends {
-				if b.Name == linuxName && s.Block.LinuxSkip != "" {
-					run.outcomes[s.ID][b.Name] = Outcome{Status: Skipped, Msg: s.Block.LinuxSkip}
-					continue
-				}
-				// A backend that broke by itself (the oracle's driver) says
-				// nothing about the spec: give it up to two more tries.
-				o := Run(s, b, false)
-				for try := 1; try < 3 && o.BackendBroken; try++ {
-					o = Run(s, b, false)
-				}
-				run.outcomes[s.ID][b.Name] = o
+		}
+		for _, b := range run.backends {
+			for id, o := range RunAll(run.specs, b) {
+				run.outcomes[id][b.Name] = o
 			}
 		}
 	})
@@ -137,19 +129,20 @@ func backendNamed(name string) *traces.Backend {
 // column is kept as last recorded when the oracle is not available here.
 func indexColumns(readme string) []Column {
 	var cols []Column
-	for _, name := range []string{"model", "impl", linuxName} {
-		col := Column{Name: name, Status: map[string]string{}}
+	for _, name := range []string{"model", "impl", LinuxColumn} {
 		if backendNamed(name) == nil {
-			if name == linuxName {
+			col := Column{Name: name}
+			if name == LinuxColumn {
 				col.Status = IndexColumn(readme, name)
 			}
 			cols = append(cols, col)
 			continue
 		}
+		outcomes := map[string]Outcome{}
 		for _, s := range run.specs {
-			col.Status[s.ID] = run.outcomes[s.ID][name].Status.String()
+			outcomes[s.ID] = run.outcomes[s.ID][name]
 		}
-		cols = append(cols, col)
+		cols = append(cols, StatusColumn(name, outcomes))
 	}
 	return cols
 }
