@@ -211,12 +211,16 @@ func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
 
 // request sends a command to a running task and waits for its result.
 func (k *Kernel) request(tid int, c command) (*report, error) {
+	return k.requestWithin(tid, c, stepTimeout)
+}
+
+func (k *Kernel) requestWithin(tid int, c command, timeout time.Duration) (*report, error) {
 	k.seq++
 	c.Seq = k.seq
 	if err := k.send(tid, c); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(stepTimeout)
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		m, err := k.rr.next(50 * time.Millisecond)
 		if errors.Is(err, errTimeout) {
