@@ -38,6 +38,7 @@ func (k *Kernel) sysExecve(t *task, name string) abi.Result {
 	t.sh.flushHandlers()
 	t.exitSignal = abi.SIGCHLD
 	t.image = name
+	t.selfExecID++
 	return abi.Result{Outcome: abi.OutcomeExeced}
 }
 

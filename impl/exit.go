@@ -40,8 +40,10 @@ func (k *Kernel) killGroup(g *group, sig int) {
 	if g.exited || g.tgid == 1 {
 		return
 	}
+	// The shared pending set stays until the zombie is reaped (__exit_signal
+	// flushes it in release_task).
 	g.exited, g.status, g.killSig = true, abi.WaitSignaled(sig), sig
-	g.pending, g.fatal = 0, 0
+	g.fatal = 0
 	k.exitAllThreads(g)
 }
 
@@ -139,6 +141,9 @@ func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
 		return false
 	}
 	sig := leader.exitSignal
+	if sig != abi.SIGCHLD && leader.parentExecID != p.selfExecID {
+		sig = abi.SIGCHLD // the parent exec'd since: no custom signal
+	}
 	sh := p.sh
 	if sh == nil {
 		sh = p.g.sighandOf()
@@ -153,7 +158,7 @@ func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
 		}
 	}
 	if sig >= 1 && sig <= abi.NSIG {
-		k.sendSignal(p.g, sig)
+		k.sendSignal(p, sig)
 	}
 	return autoreap
 }

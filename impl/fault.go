@@ -132,11 +132,19 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 }
 
 // segv is a bad access: SIGSEGV forced on the group (force_sig_fault, MEM-3,
-// EXIT-4). Task 1's group cannot die and a SIGSEGV handler would re-fault
-// forever: both are refused unsupported (conventions "Signals").
+// EXIT-4). Task 1's group cannot die and an unblocked SIGSEGV handler would
+// re-fault forever: both are refused unsupported (conventions "Signals").
 func (k *Kernel) segv(t *task) abi.Result {
-	if t.g.tgid == 1 || t.sh.act[abi.SIGSEGV].handler == abi.SigHandle {
+	blocked := t.blocked.Has(abi.SIGSEGV)
+	if t.g.tgid == 1 || (t.sh.act[abi.SIGSEGV].handler == abi.SigHandle && !blocked) {
 		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	// force_sig_info_to_task: a blocked or ignored SIGSEGV is reset to
+	// SIG_DFL in the (possibly shared) table and unblocked in the thread.
+	a := &t.sh.act[abi.SIGSEGV]
+	if blocked || a.handler == abi.SigIgnore {
+		a.handler = abi.SigDefault
+		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
 	k.killGroup(t.g, abi.SIGSEGV)
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}

@@ -47,7 +47,10 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 			return abi.Fail(abi.ENOMEM)
 		}
 	}
-	c := &task{tid: k.allocPid(), blocked: t.blocked, image: t.image, mm: m}
+	c := &task{tid: k.allocPid(), blocked: t.blocked, image: t.image, mm: m, parentExecID: t.selfExecID}
+	if has(abi.CLONE_PARENT | abi.CLONE_THREAD) {
+		c.parentExecID = t.parentExecID
+	}
 	if has(abi.CLONE_FILES) {
 		c.files = t.files
 		c.files.refs++

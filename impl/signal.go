@@ -53,31 +53,34 @@ func blockedByAll(g *group, sig int) bool {
 	return true
 }
 
-// sendSignal generates sig for process g, from kill or from the kernel
-// (do_notify_parent), following prepare_signal and complete_signal.
-func (k *Kernel) sendSignal(g *group, sig int) {
+// sendSignal generates sig for target's process, from kill or from the
+// kernel (do_notify_parent), following prepare_signal and complete_signal.
+// sig_ignored looks at the target thread's mask first: a signal it blocks
+// always joins the pending set, even for init (get_signal drops it later);
+// otherwise init drops SIG_DFL signals, SIGKILL included (WORLD-1), and an
+// ignored signal is discarded. docs/conventions.md says "blocked by every
+// thread"; the kernel checks the target thread, and so does the model.
+func (k *Kernel) sendSignal(target *task, sig int) {
+	g := target.g
 	sh := g.sighandOf()
-	if sh == nil || g.exited || g.liveThreads() == 0 {
+	if sh == nil || g.exited || g.fatal != 0 || g.liveThreads() == 0 {
 		return // prepare_signal: a group that is exiting takes nothing
 	}
 	act := sh.act[sig]
-	if g.tgid == 1 && act.handler == abi.SigDefault {
-		return // WORLD-1: SIGNAL_UNKILLABLE init drops SIG_DFL signals, SIGKILL too
-	}
-	if sig == abi.SIGKILL {
-		if g.fatal == 0 {
-			g.fatal = sig
+	if !target.blocked.Has(sig) {
+		if g.tgid == 1 && act.handler == abi.SigDefault {
+			return // sig_task_ignored: SIGNAL_UNKILLABLE
 		}
-		return
-	}
-	if ignores(act, sig) && !blockedByAll(g, sig) {
-		return // sig_ignored: discarded at generation
+		if ignores(act, sig) {
+			return
+		}
 	}
 	g.pending |= abi.SigBit(sig)
-	// complete_signal: a fatal signal without core dump that some thread
-	// (running or frozen in vfork) does not block kills the group at once
-	// (VFORK-5).
-	if act.handler == abi.SigDefault && !defaultIgnore(sig) && !defaultStop(sig) && !coreDump(sig) && !blockedByAll(g, sig) && g.fatal == 0 {
+	// complete_signal: SIGKILL, or a fatal default without core dump that
+	// some live thread (running or frozen in vfork) does not block, kills
+	// the group at once (VFORK-5); deliverAll carries it out.
+	fatal := sig == abi.SIGKILL || (act.handler == abi.SigDefault && !defaultIgnore(sig) && !defaultStop(sig) && !coreDump(sig))
+	if fatal && g.tgid != 1 && !blockedByAll(g, sig) {
 		g.fatal = sig
 	}
 }
@@ -205,6 +208,6 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 			return abi.Refuse(abi.OutcomeUnsupported)
 		}
 	}
-	k.sendSignal(g, s.Sig)
+	k.sendSignal(target, s.Sig)
 	return abi.Ok(0)
 }

@@ -37,6 +37,11 @@ type task struct {
 	// vforkChild is the child this frozen task waits for.
 	// Invariant: state == stateFrozen exactly when vforkChild != nil.
 	vforkChild *task
+	// selfExecID counts the task's successful execs, and parentExecID is the
+	// parent's selfExecID when this task was created (self_exec_id,
+	// parent_exec_id): a parent that exec'd since gets SIGCHLD rather than a
+	// custom termination signal (do_notify_parent).
+	selfExecID, parentExecID int
 }
 
 // live reports whether the task has not started to exit.
