@@ -51,6 +51,7 @@ func Replay(t *Trace, bs ...Backend) ([]*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer l.Close()
 	hs := make([]*History, len(bs))
 	for i, b := range bs {
 		hs[i] = &History{Backend: b.Name, Start: l.views[i]}
@@ -96,20 +97,40 @@ func NewLock(name string, opts Options, bs ...Backend) (*Lock, error) {
 	for _, b := range bs {
 		k, err := protect(b.Name, "starting", func() abi.Kernel { return b.New(opts.Config()) })
 		if err != nil {
-			return nil, err
-		}
-		v, err := protect(b.Name, "View", k.View)
-		if err != nil {
+			l.Close()
 			return nil, err
 		}
 		l.kernels = append(l.kernels, k)
+		v, err := protect(b.Name, "View", k.View)
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
 		l.views = append(l.views, v)
 		l.results = append(l.results, abi.Result{})
 	}
 	if err := l.compare(-1, Step{}, nil); err != nil {
+		l.Close()
 		return nil, err
 	}
 	return l, nil
+}
+
+// Close releases the kernels that hold outside resources (the Linux
+// oracle's agent processes): every kernel with a Close() error method is
+// closed. The Lock must not be stepped afterwards. It returns the first
+// error.
+func (l *Lock) Close() error {
+	var first error
+	for i, k := range l.kernels {
+		if c, ok := k.(interface{ Close() error }); ok {
+			if err := protectErr(l.backends[i].Name, "Close", c.Close); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	l.kernels = nil
+	return first
 }
 
 // Step performs s on every backend, then checks in this order: no backend

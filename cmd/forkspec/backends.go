@@ -6,6 +6,7 @@ import (
 
 	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/impl"
+	"github.com/forkspec/forkspec/linux"
 	"github.com/forkspec/forkspec/model"
 	"github.com/forkspec/forkspec/traces"
 )
@@ -14,10 +15,13 @@ import (
 var backends = map[string]traces.Backend{
 	"model": {Name: "model", New: func(c abi.Config) abi.Kernel { return model.New(c) }},
 	"impl":  {Name: "impl", New: func(c abi.Config) abi.Kernel { return impl.New(c) }},
+	// The real kernel (needs root and cc; see linux.Available). Tasks
+	// are real processes, released by traces.Lock's Close.
+	"linux": {Name: "linux", New: linux.Backend},
 }
 
 // pickBackends resolves a -backend value: one name, "both" (model and
-// impl), or a comma-separated list.
+// impl), or a comma-separated list. linux is refused where it cannot run.
 func pickBackends(spec string) ([]traces.Backend, error) {
 	names := strings.Split(spec, ",")
 	if spec == "both" {
@@ -25,9 +29,15 @@ func pickBackends(spec string) ([]traces.Backend, error) {
 	}
 	var out []traces.Backend
 	for _, n := range names {
-		b, ok := backends[strings.TrimSpace(n)]
+		n = strings.TrimSpace(n)
+		b, ok := backends[n]
 		if !ok {
-			return nil, fmt.Errorf("unknown backend %q (want model, impl, both, or a comma-separated list)", n)
+			return nil, fmt.Errorf("unknown backend %q (want model, impl, linux, both, or a comma-separated list)", n)
+		}
+		if n == "linux" {
+			if ok, why := linux.Available(); !ok {
+				return nil, fmt.Errorf("backend linux cannot run here: %s", why)
+			}
 		}
 		out = append(out, b)
 	}

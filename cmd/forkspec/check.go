@@ -138,6 +138,7 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer l.Close()
 	src := gen.FromRand(seed)
 	g := gen.New(cfg.opts.Config())
 	var cls gen.Classifier

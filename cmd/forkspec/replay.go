@@ -21,7 +21,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			"its line, task, syscall, the expected result (blank when the trace expects none)\n"+
 			"and each backend's result. A row marked ✗ is where a result differs. Replay stops\n"+
 			"at the first divergence or unmet expectation and explains it.", stderr)
-	backend := fs.String("backend", "both", "backends to run: model, impl, both, or a comma-separated list")
+	backend := fs.String("backend", "both", "backends to run: model, impl, linux, both (model,impl), or a comma-separated list")
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
