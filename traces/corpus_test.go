@@ -6,6 +6,7 @@ import (
 
 	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/impl"
+	"github.com/forkspec/forkspec/linux"
 	"github.com/forkspec/forkspec/model"
 	"github.com/forkspec/forkspec/traces"
 )
@@ -64,5 +65,29 @@ func TestCorpusCanonical(t *testing.T) {
 		if len(back.Steps) != len(tr.Steps) || len(back.Comments) != len(tr.Comments) || back.Options != tr.Options {
 			t.Errorf("%s: Format lost something", f)
 		}
+	}
+}
+
+// TestCorpusLinux replays the corpus on the real kernel against the model,
+// where the Linux oracle can run (root, cc): the traces mean the same there.
+func TestCorpusLinux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the Linux oracle starts real processes")
+	}
+	if ok, why := linux.Available(); !ok {
+		t.Skip(why)
+	}
+	linuxBackend := traces.Backend{Name: "linux", New: linux.Backend}
+	files, _ := filepath.Glob("*.trace")
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			tr, err := traces.ParseFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := traces.Lockstep(tr, modelBackend, linuxBackend); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
