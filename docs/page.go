@@ -164,7 +164,7 @@ func parseBlock(page string, first int, lines []string) (Block, error) {
 		case strings.HasPrefix(body, expectPrefix):
 			a, err := parseAssertion(strings.TrimSpace(strings.TrimPrefix(body, expectPrefix)))
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s:%d: %s: %v", page, lineNo, expectPrefix, err))
+				errs = append(errs, fmt.Errorf("%s:%d: bad assertion: %v", page, lineNo, err))
 				continue
 			}
 			a.Line = lineNo

@@ -25,8 +25,8 @@ func RewriteResults(src []byte, got map[int]string) []byte {
 		}
 		rest := line[arrow+4:]
 		comment := ""
-		if c := strings.Index(rest, " #"); c >= 0 {
-			comment = rest[c:]
+		if c := strings.Index(rest, "#"); c >= 0 {
+			comment = rest[len(strings.TrimRight(rest[:c], " \t")):]
 		}
 		lines[i] = line[:arrow] + " -> " + text + comment
 	}

@@ -1,0 +1,50 @@
+package docs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestIndexRoundTripsItsStatusColumns(t *testing.T) {
+	specs := []Spec{
+		{ID: "VFORK-1a", Clause: "VFORK-1", Title: "vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD)", Page: "vfork.md"},
+		{ID: "VFORK-2a", Clause: "VFORK-2", Title: "frozen", Page: "vfork.md"},
+	}
+	cols := []Column{
+		{Name: "model", Status: map[string]string{"VFORK-1a": "pass", "VFORK-2a": "FAIL"}},
+		{Name: "Linux", Status: map[string]string{"VFORK-1a": "skip"}},
+	}
+	idx := Index(specs, cols)
+	if !strings.Contains(idx, `clone(CLONE_VM\|CLONE_VFORK\|SIGCHLD)`) {
+		t.Errorf("title pipes not escaped:\n%s", idx)
+	}
+	if !strings.Contains(idx, "- model: 1 pass, 1 FAIL") || !strings.Contains(idx, "- Linux: 1 skip, 1 not run") {
+		t.Errorf("tallies wrong:\n%s", idx)
+	}
+	readme, ok := SpliceIndex("intro\n"+IndexBegin+"\nold\n"+IndexEnd+"\nend\n", idx)
+	if !ok || !strings.HasPrefix(readme, "intro\n"+IndexBegin+"\n| Spec") || !strings.HasSuffix(readme, IndexEnd+"\nend\n") {
+		t.Fatalf("splice:\n%s", readme)
+	}
+	got := IndexColumn(readme, "Linux")
+	if got["VFORK-1a"] != "skip" || got["VFORK-2a"] != "not run" || len(got) != 2 {
+		t.Errorf("Linux column read back as %v", got)
+	}
+	if got := IndexColumn(readme, "model"); got["VFORK-2a"] != "FAIL" {
+		t.Errorf("model column read back as %v", got)
+	}
+	if IndexColumn(readme, "impl") != nil {
+		t.Error("a missing column should read back as nil")
+	}
+	if _, ok := SpliceIndex("no markers", idx); ok {
+		t.Error("splice without markers should fail")
+	}
+}
+
+func TestRewriteResultsKeepsCommentsAndBareSteps(t *testing.T) {
+	src := "intro -> prose\n1 fork -> 3  # the child\n1 getpid\n1 load 0x1000 -> 0x1\n"
+	got := string(RewriteResults([]byte(src), map[int]string{2: "2", 3: "1", 4: "0x21"}))
+	want := "intro -> prose\n1 fork -> 2  # the child\n1 getpid\n1 load 0x1000 -> 0x21\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
