@@ -162,10 +162,10 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 }
 
 // sendSignal generates sig for target's process (send_signal_locked with
-// PIDTYPE_TGID). prepare_signal/sig_ignored: a dying group takes nothing;
+// PIDTYPE_TGID). prepare_signal/sig_ignored: a dying group takes nothing; a
+// signal the target thread blocks always joins the pending set; otherwise
 // init's group drops every signal it has at SIG_DFL, SIGKILL included
-// (SIGNAL_UNKILLABLE, WORLD-1); an ignored signal is discarded unless the
-// target thread blocks it. Otherwise it joins the shared pending set.
+// (SIGNAL_UNKILLABLE, WORLD-1), and an ignored signal is discarded.
 //
 // complete_signal: when the signal is fatal to the group (SIGKILL, or a
 // default action that terminates without a core dump) and some live thread
@@ -183,15 +183,20 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return // prepare_signal: SIGNAL_GROUP_EXIT takes nothing more
 	}
 	a := h.actions[sig]
-	if g.isInit() && a.handler == abi.SigDefault {
-		return
-	}
-	if ignores(a, sig) && !target.blocked.Has(sig) {
-		return
+	// sig_ignored: a signal the target blocks is never ignored, not even by
+	// init (the handler may change before it is unblocked; get_signal
+	// drops it then if init still has it at SIG_DFL).
+	if !target.blocked.Has(sig) {
+		if g.isInit() && a.handler == abi.SigDefault {
+			return // sig_task_ignored: SIGNAL_UNKILLABLE
+		}
+		if ignores(a, sig) {
+			return
+		}
 	}
 	g.pending |= abi.SigBit(sig)
 	fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
-	if fatal && g.fatal == 0 {
+	if fatal && g.fatal == 0 && !g.isInit() {
 		for _, t := range g.threads {
 			if !t.exiting && !t.blocked.Has(sig) {
 				g.fatal = sig
