@@ -88,6 +88,9 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 // deliverAll delivers pending signals in every process until nothing more
 // can be taken; a death can notify a parent, so it loops to a fixed point.
 func (k *Kernel) deliverAll() {
+	if !k.anySignal() {
+		return
+	}
 	for progress := true; progress; {
 		progress = false
 		for _, g := range k.groups() {
@@ -96,6 +99,18 @@ func (k *Kernel) deliverAll() {
 			}
 		}
 	}
+}
+
+// anySignal reports whether some process has a pending or doomed signal:
+// the common step has none and skips delivery (the answer does not depend
+// on map order).
+func (k *Kernel) anySignal() bool {
+	for _, t := range k.tasks {
+		if g := t.g; g.leader == t && (g.pending != 0 || g.fatal != 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliverGroup takes g's deliverable signals lowest first, each by the first
