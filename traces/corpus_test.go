@@ -91,3 +91,14 @@ func TestCorpusLinux(t *testing.T) {
 		})
 	}
 }
+
+// TestFoundParse keeps the divergences found by forkspec check (testdata/
+// found, not part of the corpus until model and impl agree) parseable.
+func TestFoundParse(t *testing.T) {
+	files, _ := filepath.Glob("testdata/found/*.trace")
+	for _, f := range files {
+		if _, err := traces.ParseFile(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
