@@ -220,9 +220,12 @@ func (m *Machine) fail(index int, s traces.Step, kind string, i int, detail stri
 // Error prints the failure: what, where, both results and the diff.
 func (f *Failure) Error() string {
 	var b strings.Builder
-	if f.Index < 0 {
+	switch {
+	case f.Index < 0:
 		fmt.Fprintf(&b, "initial state: %s on %s: %s\n", f.Kind, f.Backend, f.Detail)
-	} else {
+	case f.Step.Call == nil:
+		fmt.Fprintf(&b, "after step %d (final check): %s on %s: %s\n", f.Index+1, f.Kind, f.Backend, f.Detail)
+	default:
 		fmt.Fprintf(&b, "step %d (%d %v): %s on %s: %s\n", f.Index+1, f.Step.Tid, f.Step.Call, f.Kind, f.Backend, f.Detail)
 		fmt.Fprintf(&b, "results: %v\n", f.Results)
 	}
