@@ -115,6 +115,8 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 			g.parentExecID = t.selfExecID
 			g.exitSignal = a.exitSignal // FORK-5, CLONE-6
 		}
+		g.parentSeq = k.nextSeq
+		k.nextSeq++
 		c.group = g
 	}
 	k.tasks[c.tid] = c

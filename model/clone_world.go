@@ -14,6 +14,7 @@ func (k *Kernel) Clone() *Kernel {
 		nextTid:     k.nextTid,
 		nextID:      k.nextID,
 		nextToken:   k.nextToken,
+		nextSeq:     k.nextSeq,
 		sizes:       maps.Clone(k.sizes),
 		unsupported: k.unsupported,
 	}
@@ -75,6 +76,7 @@ func (cp *copier) group(g *group) *group {
 	cp.groups[g] = n
 	*n = *g
 	n.handled = maps.Clone(g.handled)
+	n.prefer = maps.Clone(g.prefer)
 	n.leader = cp.task(g.leader)
 	n.parent = cp.task(g.parent)
 	n.threads = make([]*task, len(g.threads))

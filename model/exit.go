@@ -1,6 +1,11 @@
 package model
 
-import "github.com/forkspec/forkspec/abi"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
 
 // sysExit is the raw exit(2) (EXIT-2): it ends only the calling thread. Init
 // never exits: ending task 1's group's last live thread is unsupported
@@ -43,11 +48,14 @@ func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
 
 // killGroup ends g by a fatal signal (EXIT-4, THR-4): the wait status is the
 // signal number.
-func (k *Kernel) killGroup(g *group, sig int) {
+// taker is the tid of the thread that took the signal and died of it in
+// get_signal, or 0 when every thread was SIGKILLed at once.
+func (k *Kernel) killGroup(g *group, sig, taker int) {
 	if g.groupExit || g.dead {
 		return
 	}
 	g.killSig = sig
+	g.killTaker = taker
 	k.endGroup(g, abi.WaitSignaled(sig))
 }
 
@@ -175,18 +183,15 @@ func (k *Kernel) reap(g *group) {
 // group gets SIGCHLD as its exit signal and, if already a dead zombie, is
 // notified to its new parent at once (reparent_leader, REAP-2).
 func (k *Kernel) reparentChildren(father *task) {
-	var kids []*group
-	for _, g := range k.groups() {
-		if g.parent == father {
-			kids = append(kids, g)
-		}
-	}
+	kids := k.childrenOf(father)
 	if len(kids) == 0 {
 		return
 	}
 	reaper := k.findNewReaper(father)
 	for _, c := range kids {
 		c.parent = reaper
+		c.parentSeq = k.nextSeq // list_splice_tail_init onto the reaper's list
+		k.nextSeq++
 		if reaper == nil || reaper.group == father.group {
 			continue // a threaded reparent notifies nobody
 		}
@@ -195,6 +200,19 @@ func (k *Kernel) reparentChildren(father *task) {
 			k.notifyParent(c)
 		}
 	}
+}
+
+// childrenOf returns the processes whose parent thread is p, in the order
+// of p's children list (parentSeq).
+func (k *Kernel) childrenOf(p *task) []*group {
+	var kids []*group
+	for _, g := range k.groups() {
+		if g.parent == p {
+			kids = append(kids, g)
+		}
+	}
+	slices.SortFunc(kids, func(a, b *group) int { return cmp.Compare(a.parentSeq, b.parentSeq) })
+	return kids
 }
 
 // findNewReaper picks the new parent thread for father's children

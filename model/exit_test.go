@@ -267,3 +267,22 @@ func TestREAP2_ReparentedChild(t *testing.T) {
 		7 getpid -> no-task
 	`)
 }
+
+// TestWAIT1_AnyChildInListOrder: wait4 -1 takes the first waitable child in
+// the parent's children list, where reparented children come after the
+// parent's own (do_wait_thread; forget_original_parent splices at the
+// tail), not the lowest pid.
+func TestWAIT1_AnyChildInListOrder(t *testing.T) {
+	w := newWorld(t)
+	w.run(`
+		1 fork -> 2
+		2 fork -> 3
+		1 fork -> 4
+		3 exit 3 -> exited
+		4 exit 4 -> exited
+		2 exit_group 2 -> exited
+		1 wait4 -1 WNOHANG -> 2 status=exit(2)
+		1 wait4 -1 WNOHANG -> 4 status=exit(4)
+		1 wait4 -1 WNOHANG -> 3 status=exit(3)
+	`)
+}

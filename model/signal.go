@@ -194,6 +194,14 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 			return
 		}
 	}
+	if !g.pending.Has(sig) {
+		// complete_signal wakes the target thread if it wants the signal
+		// (legacy_queue: a signal already pending wakes nobody new).
+		if g.prefer == nil {
+			g.prefer = map[int]int{}
+		}
+		g.prefer[sig] = target.tid
+	}
 	g.pending |= abi.SigBit(sig)
 	fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
 	if fatal && g.fatal == 0 && !g.isInit() {
@@ -235,7 +243,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 	}
 	if sig := g.fatal; sig != 0 {
 		g.fatal = 0
-		k.killGroup(g, sig)
+		k.killGroup(g, sig, 0)
 		return true
 	}
 	changed := false
@@ -248,17 +256,12 @@ func (k *Kernel) deliverGroup(g *group) bool {
 			return changed
 		}
 		a := h.actions[sig]
-		var taker *task
-		for _, t := range g.threads {
-			if !t.exiting && t.state == abi.Running && !t.blocked.Has(sig) {
-				taker = t
-				break
-			}
-		}
+		taker := k.taker(g, sig)
 		if taker == nil {
 			continue
 		}
 		g.pending &^= abi.SigBit(sig)
+		delete(g.prefer, sig)
 		changed = true
 		switch {
 		case a.handler == abi.SigHandle:
@@ -270,11 +273,34 @@ func (k *Kernel) deliverGroup(g *group) bool {
 		case g.isInit():
 			// get_signal: SIGNAL_UNKILLABLE drops default actions in init.
 		default:
-			k.killGroup(g, sig)
+			k.killGroup(g, sig, taker.tid)
 			return true
 		}
 	}
 	return changed
+}
+
+// taker picks the thread that takes pending signal sig of g, or nil when no
+// Running thread can: the thread complete_signal woke for it (the one a
+// kill named), else the step's caller (a thread that unblocks a pending
+// signal takes it on its way back to user space, recalc_sigpending), else
+// the first in tid order (docs/conventions.md).
+func (k *Kernel) taker(g *group, sig int) *task {
+	can := func(t *task) bool {
+		return t != nil && t.group == g && !t.exiting && t.state == abi.Running && !t.blocked.Has(sig)
+	}
+	if tid, ok := g.prefer[sig]; ok && can(k.tasks[tid]) {
+		return k.tasks[tid]
+	}
+	if can(k.caller) {
+		return k.caller
+	}
+	for _, t := range g.threads {
+		if can(t) {
+			return t
+		}
+	}
+	return nil
 }
 
 // forceSegv is a bad memory access by t (MEM-3, EXIT-4): SIGSEGV forced on
@@ -293,6 +319,6 @@ func (k *Kernel) forceSegv(t *task) abi.Result {
 		a.handler = abi.SigDefault // visible to a CLONE_SIGHAND partner
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
-	k.killGroup(g, abi.SIGSEGV)
+	k.killGroup(g, abi.SIGSEGV, t.tid)
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
 }

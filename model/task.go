@@ -71,6 +71,21 @@ type group struct {
 	exitStatus int
 	// killSig is the signal that killed the group, 0 if none (EXIT-4).
 	killSig int
+	// killTaker is the tid of the thread that took killSig from the pending
+	// set and died of it (get_signal); the other threads were zapped after
+	// the step's syscall returned, so only the taker never returned from
+	// it. 0 when the group was doomed at generation (complete_signal's fast
+	// path SIGKILLs every thread before any returns to user space).
+	killTaker int
+	// prefer maps a pending signal to the thread complete_signal woke for it
+	// (the thread a kill named, or the parent thread a child notified): it
+	// takes the signal first if it can.
+	prefer map[int]int
+	// parentSeq orders this process in its parent thread's children list
+	// (list_add_tail at creation; forget_original_parent splices an exiting
+	// thread's children onto the reaper's tail). wait4 -1 walks children in
+	// this order.
+	parentSeq uint64
 	// fatal is a signal whose generation found it fatal to the whole group
 	// (complete_signal's fast path); deliverAll kills the group with it at
 	// the end of the step, and the signal stays in the pending set, as on

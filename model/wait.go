@@ -1,6 +1,10 @@
 package model
 
-import "github.com/forkspec/forkspec/abi"
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
 
 // The __W* options. abi declares them as __WNOTHREAD, __WALL and __WCLONE,
 // which Go does not export (a leading underscore is not upper case), so the
@@ -27,14 +31,19 @@ func (k *Kernel) sysWait4(t *task, s abi.Wait4) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported) // process groups
 	}
 	var eligible []*group
-	for _, c := range k.groups() {
-		if k.isWaiter(t, c.parent, opts) && eligibleChild(c, pid, opts) {
-			eligible = append(eligible, c)
+	for _, w := range k.waiters(t, opts) {
+		for _, c := range k.childrenOf(w) {
+			if eligibleChild(c, pid, opts) {
+				eligible = append(eligible, c)
+			}
 		}
 	}
 	if len(eligible) == 0 {
 		return abi.Fail(abi.ECHILD) // WAIT-1, WAIT-2
 	}
+	// wait4 -1 reaps the first waitable child in that order: each thread's
+	// children list in list order (do_wait_thread). docs/conventions.md says
+	// the lowest pid; Linux's order differs once children are reparented.
 	for _, c := range eligible {
 		// wait_consider_task: a zombie leader with threads left is not
 		// reaped (delay_group_leader); only a dead process is waitable.
@@ -50,17 +59,17 @@ func (k *Kernel) sysWait4(t *task, s abi.Wait4) abi.Result {
 	return abi.Refuse(abi.OutcomeWouldBlock)
 }
 
-// isWaiter reports whether a child whose parent thread is p is seen by a
-// wait in t: children of any thread of t's group, or only t's own with
-// __WNOTHREAD (WAIT-4, do_wait_thread).
-func (k *Kernel) isWaiter(t, p *task, opts uint64) bool {
-	if p == nil {
-		return false
-	}
+// waiters returns the threads whose children a wait by t considers, in
+// do_wait's order: t itself, then (unless __WNOTHREAD) the other threads of
+// its group, going round the thread list from t (while_each_thread) —
+// children created by any thread are the group's (WAIT-4).
+func (k *Kernel) waiters(t *task, opts uint64) []*task {
 	if opts&wNothread != 0 {
-		return p == t
+		return []*task{t}
 	}
-	return p.group == t.group
+	ts := t.group.threads
+	i := slices.Index(ts, t)
+	return append(slices.Clone(ts[i:]), ts[:i]...)
 }
 
 // eligibleChild is eligible_child (WAIT-1, WAIT-3, CLONE-6): pid -1 or the
