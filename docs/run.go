@@ -54,6 +54,9 @@ type Outcome struct {
 	// BackendBroken: the failure is the backend's own (its Err reported a
 	// driver failure), not a verdict on the spec; running again may help.
 	BackendBroken bool
+	// History is every step that ran, as "line: TID CALL -> RESULT" with the
+	// result it returned, for reading a failure in context.
+	History []string
 	// Got maps the page line of every step that ran to the result it
 	// returned, in trace syntax (traces.ResultText), for -update.
 	Got map[int]string
@@ -133,6 +136,7 @@ func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
 			}
 			got := k.Step(st.Tid, st.Call)
 			out.Got[st.Line] = traces.ResultText(st.Call, got)
+			out.History = append(out.History, fmt.Sprintf("%d: %d %v -> %s", st.Line, st.Tid, st.Call, out.Got[st.Line]))
 			if st.Want != nil && got != *st.Want {
 				fail(st.Line, "step `%d %v`: got %s, want %s", st.Tid, st.Call,
 					traces.ResultText(st.Call, got), traces.ResultText(st.Call, *st.Want))

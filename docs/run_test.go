@@ -72,6 +72,9 @@ func TestRunReportsTheFirstFailingLine(t *testing.T) {
 	if o.Status != Fail || o.Line != 7 || !strings.Contains(o.Msg, "step `1 fork`: got 3, want 9") {
 		t.Errorf("outcome %+v: want a failure at line 7 naming got 3, want 9", o)
 	}
+	if len(o.History) != 2 || o.History[1] != "7: 1 fork -> 3" {
+		t.Errorf("history %q: want the two steps that ran", o.History)
+	}
 	if len(o.Got) != 2 {
 		t.Errorf("ran %d steps after the failure, want it to stop: %v", len(o.Got), o.Got)
 	}

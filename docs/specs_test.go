@@ -67,8 +67,9 @@ func TestSpecs(t *testing.T) {
 					case Skipped:
 						t.Skipf("%s:%d: %s: %s", s.Page, s.Line, s.ID, o.Msg)
 					case Fail:
-						t.Errorf("%s:%d: %s on %s: %s\n(spec %q, trace block at %s:%d)",
-							s.Page, o.Line, s.ID, b.Name, o.Msg, s.Title, s.Page, s.Block.Line)
+						t.Errorf("%s:%d: %s on %s: %s\n(spec %q, trace block at %s:%d; the steps as run:\n  %s)",
+							s.Page, o.Line, s.ID, b.Name, o.Msg, s.Title, s.Page, s.Block.Line,
+							strings.Join(o.History, "\n  "))
 					case PassUnchecked:
 						t.Logf("%s: not checkable on %s: %s", s.ID, b.Name, strings.Join(o.Unchecked, "; "))
 					}
