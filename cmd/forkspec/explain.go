@@ -23,7 +23,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 			"Frame numbers are canonical per step (first appearance), not stable across steps.\n"+
 			"-format dot writes one Graphviz digraph per step (render with: dot -Tsvg -O).", stderr)
 	format := fs.String("format", "text", "output format: text or dot")
-	backend := fs.String("backend", "model", "backend to run: model or impl")
+	backend := fs.String("backend", "model", "backend to run: model, impl or linux")
 	only := fs.Int("step", -1, "draw only after step N (0 = the initial state); -1 draws every step")
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
@@ -39,7 +39,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	}
 	bs, err := pickBackends(*backend)
 	if err != nil || len(bs) != 1 {
-		fmt.Fprintf(stderr, "forkspec explain: -backend must name one backend (model or impl)\n")
+		fmt.Fprintf(stderr, "forkspec explain: -backend must name one backend (model, impl or linux)\n")
 		return exitBadArgs
 	}
 	t, err := traces.ParseFile(fs.Arg(0))

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "replay", summary: "replay trace files step by step on model, impl or both", run: runReplay})
+	register(&command{name: "replay", summary: "replay trace files step by step on model, impl, linux, or several in lockstep", run: runReplay})
 }
 
 // runReplay parses every file first (any syntax error: status 2, nothing
