@@ -1,6 +1,11 @@
 package impl
 
-import "github.com/forkspec/forkspec/abi"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
 
 // sysExit is the raw exit(2): only the calling thread ends (EXIT-2). When it
 // is the group's last live thread its code becomes the group's status,
@@ -36,10 +41,13 @@ func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
 
 // killGroup ends g by signal sig (EXIT-4, THR-4): status sig, pending
 // flushed, every thread exits.
-func (k *Kernel) killGroup(g *group, sig int) {
+//
+// taker is the thread that took the signal (nil: all killed at once).
+func (k *Kernel) killGroup(g *group, sig int, taker *task) {
 	if g.exited || g.tgid == 1 {
 		return
 	}
+	g.killTaker = taker
 	// The shared pending set stays until the zombie is reaped (__exit_signal
 	// flushes it in release_task).
 	g.exited, g.status, g.killSig = true, abi.WaitSignaled(sig), sig
@@ -173,18 +181,15 @@ func (k *Kernel) reap(leader *task) {
 // new parent (REAP-1); one moved to another group gets SIGCHLD as its
 // termination signal and, if already a zombie, is notified there (REAP-2).
 func (k *Kernel) forgetOriginalParent(father *task) {
-	var kids []*group
-	for _, g := range k.groups() {
-		if g.parent == father {
-			kids = append(kids, g)
-		}
-	}
+	kids := k.childrenOf(father)
 	if len(kids) == 0 {
 		return
 	}
 	reaper := k.findNewReaper(father)
 	for _, g := range kids {
 		g.parent = reaper
+		g.parentSeq = k.nextSeq // list_splice_tail_init onto the reaper's list
+		k.nextSeq++
 		k.stats.Reparents++
 		if reaper.g == father.g {
 			continue
@@ -196,6 +201,19 @@ func (k *Kernel) forgetOriginalParent(father *task) {
 			}
 		}
 	}
+}
+
+// childrenOf returns the processes whose parent thread is p, in the order
+// of p's children list.
+func (k *Kernel) childrenOf(p *task) []*group {
+	var kids []*group
+	for _, g := range k.groups() {
+		if g.parent == p {
+			kids = append(kids, g)
+		}
+	}
+	slices.SortFunc(kids, func(a, b *group) int { return cmp.Compare(a.parentSeq, b.parentSeq) })
+	return kids
 }
 
 // findNewReaper picks the new parent for father's children

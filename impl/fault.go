@@ -146,7 +146,7 @@ func (k *Kernel) segv(t *task) abi.Result {
 		a.handler = abi.SigDefault
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
-	k.killGroup(t.g, abi.SIGSEGV)
+	k.killGroup(t.g, abi.SIGSEGV, t)
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
 }
 
@@ -160,6 +160,6 @@ func (k *Kernel) oom(t *task) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	k.stats.OOMKills++
-	k.killGroup(t.g, abi.SIGKILL)
+	k.killGroup(t.g, abi.SIGKILL, t)
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGKILL}
 }

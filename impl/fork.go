@@ -78,7 +78,8 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 		c.exitSignal = -1
 		c.g.threads = append(c.g.threads, c) // the newest tid is the largest
 	default:
-		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, parent: t}
+		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, parent: t, parentSeq: k.nextSeq}
+		k.nextSeq++
 		c.exitSignal = sig
 		if has(abi.CLONE_PARENT) {
 			g.parent = t.g.parent

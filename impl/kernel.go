@@ -23,6 +23,10 @@ type Kernel struct {
 	// inodes holds the size of each fixed file (abi.Files).
 	inodes map[string]int64
 	stats  Stats
+	// nextSeq numbers attachments to a parent's children list (parentSeq).
+	nextSeq uint64
+	// caller is the task performing the current step; nil between steps.
+	caller *task
 }
 
 // Stats are event counters for coverage reporting, and current gauges.
@@ -150,15 +154,21 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
+	k.caller = t
+	defer func() { k.caller = nil }()
 	r := k.dispatch(t, sc)
 	if r.Outcome.Refused() {
 		return r
 	}
 	k.deliverAll()
-	// The caller's own group may have died of a signal during delivery
-	// (kill of itself, a released vfork child's pending fatal signal).
-	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+	// The caller never returns from the call when it died of a signal during
+	// the step: one doomed at generation (every thread SIGKILLed before any
+	// returns), or one it took itself. When another thread of its group took
+	// the fatal signal, the caller's call returned first.
+	g := t.g
+	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && g.killSig != 0 &&
+		(g.killTaker == nil || g.killTaker == t) {
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: g.killSig}
 	}
 	return r
 }

@@ -75,6 +75,14 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 			return
 		}
 	}
+	if !g.pending.Has(sig) {
+		// complete_signal wakes the target thread if it wants the signal
+		// (legacy_queue: one already pending wakes nobody new).
+		if g.prefer == nil {
+			g.prefer = map[int]*task{}
+		}
+		g.prefer[sig] = target
+	}
 	g.pending |= abi.SigBit(sig)
 	// complete_signal: SIGKILL, or a fatal default without core dump that
 	// some live thread (running or frozen in vfork) does not block, kills
@@ -123,7 +131,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 	if g.fatal != 0 {
 		sig := g.fatal
 		g.fatal = 0
-		k.killGroup(g, sig)
+		k.killGroup(g, sig, nil)
 		return true
 	}
 	progress := false
@@ -133,17 +141,12 @@ func (k *Kernel) deliverGroup(g *group) bool {
 			if !g.pending.Has(sig) {
 				continue
 			}
-			var taker *task
-			for _, t := range g.threads {
-				if t.live() && t.state == stateRunning && !t.blocked.Has(sig) {
-					taker = t
-					break
-				}
-			}
+			taker := k.taker(g, sig)
 			if taker == nil {
 				continue
 			}
 			g.pending &^= abi.SigBit(sig)
+			delete(g.prefer, sig)
 			took, progress = true, true
 			act := taker.sh.act[sig]
 			switch {
@@ -155,7 +158,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 			case g.tgid == 1:
 				// SIGNAL_UNKILLABLE: get_signal skips it
 			default:
-				k.killGroup(g, sig)
+				k.killGroup(g, sig, taker)
 				return true
 			}
 		}
@@ -163,6 +166,28 @@ func (k *Kernel) deliverGroup(g *group) bool {
 			return progress
 		}
 	}
+}
+
+// taker picks the thread that takes pending signal sig of g, or nil when no
+// running thread can: the thread complete_signal woke for it, else the
+// step's caller (a thread that unblocks a pending signal takes it on its way
+// back to user space), else the first in tid order (conventions).
+func (k *Kernel) taker(g *group, sig int) *task {
+	can := func(t *task) bool {
+		return t != nil && t.g == g && t.live() && t.state == stateRunning && !t.blocked.Has(sig) && k.tasks[t.tid] == t
+	}
+	if t := g.prefer[sig]; can(t) {
+		return t
+	}
+	if can(k.caller) {
+		return k.caller
+	}
+	for _, t := range g.threads {
+		if can(t) {
+			return t
+		}
+	}
+	return nil
 }
 
 // sysSigaction is sigaction(2) (SIG-1).

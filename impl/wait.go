@@ -1,6 +1,10 @@
 package impl
 
-import "github.com/forkspec/forkspec/abi"
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
 
 // wait4 option bits abi does not export (include/uapi/linux/wait.h).
 const (
@@ -9,10 +13,23 @@ const (
 	wClone    int64 = 0x80000000
 )
 
+// waiters returns the threads whose children a wait by t considers, in
+// do_wait's order: t, then (unless __WNOTHREAD) the other threads of its
+// group going round the thread list from t (while_each_thread).
+func waiters(t *task, opts int64) []*task {
+	if opts&wNothread != 0 {
+		return []*task{t}
+	}
+	ts := t.g.threads
+	i := slices.Index(ts, t)
+	return append(slices.Clone(ts[i:]), ts[:i]...)
+}
+
 // sysWait4 is a non-blocking-only wait4(2) (WAIT-*, conventions "Parents,
 // waiting, reaping"): children of every thread of the group (or of the
-// caller alone with __WNOTHREAD), filtered by eligible_child; the lowest
-// waitable zombie is reaped.
+// caller alone with __WNOTHREAD), filtered by eligible_child; the first
+// waitable zombie in Linux's list order is reaped (conventions say the
+// lowest pid; the order differs once children are reparented).
 func (k *Kernel) sysWait4(t *task, w abi.Wait4) abi.Result {
 	if w.Options&^abi.Wait4Valid != 0 {
 		return abi.Fail(abi.EINVAL)
@@ -23,18 +40,17 @@ func (k *Kernel) sysWait4(t *task, w abi.Wait4) abi.Result {
 	wclone := w.Options&wClone != 0
 	var best *group
 	eligible := false
-	for _, g := range k.groups() {
-		switch {
-		case g.parent == nil,
-			w.Options&wNothread != 0 && g.parent != t,
-			g.parent.g != t.g,
-			w.Pid > 0 && g.tgid != w.Pid,
-			w.Options&wAll == 0 && (g.leader.exitSignal == abi.SIGCHLD) == wclone:
-			continue
-		}
-		eligible = true
-		if best == nil && g.leader.state == stateZombie && len(g.threads) == 1 {
-			best = g
+	for _, waiter := range waiters(t, w.Options) {
+		for _, g := range k.childrenOf(waiter) {
+			switch {
+			case w.Pid > 0 && g.tgid != w.Pid,
+				w.Options&wAll == 0 && (g.leader.exitSignal == abi.SIGCHLD) == wclone:
+				continue
+			}
+			eligible = true
+			if best == nil && g.leader.state == stateZombie && len(g.threads) == 1 {
+				best = g
+			}
 		}
 	}
 	switch {
