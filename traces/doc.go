@@ -10,7 +10,8 @@
 //
 // Where to start reading: README.md (the format, with a legend), trace.go
 // (the types), parse.go and format.go (text in and out), replay.go (Lock,
-// Replay, Run, Lockstep) and divergence.go (what a failure reports).
+// Replay, Run, Lockstep), divergence.go (what a failure reports), reduce.go
+// (shrinking a diverging trace) and record.go (Record, WriteFailure).
 //
 // What is deliberately not here: any knowledge of how a backend works. A
 // backend is an abi.Kernel; replay compares Results and canonical Views only.
