@@ -57,7 +57,7 @@ func build() (string, error) {
 	out := filepath.Join(tmp, "agent")
 	cmd := exec.Command("cc", "-O2", "-static", "-nostdlib", "-ffreestanding",
 		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
-		"-fno-asynchronous-unwind-tables", "-o", out, src)
+		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss", "-o", out, src)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the agent with cc: %v\n%s", err, msg)
 	}

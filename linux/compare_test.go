@@ -60,3 +60,5 @@ func lockstep(t *testing.T, cfg abi.Config, steps []step) *Kernel {
 	}
 	return k
 }
+
+func viewsEqual(a, b abi.View) bool { return cmp.Equal(a, b) }

@@ -52,6 +52,10 @@ type Kernel struct {
 	subreaper map[int]bool
 	err       error
 	closed    bool
+	// holeAt, when nonzero, is set by preflight for the current mprotect or
+	// madvise: the address where the agent's reservation (free space for
+	// the trace) begins inside the range; see holePreflight.
+	holeAt uint64
 }
 
 // agentTask is the driver's handle on one task's agent.

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"fmt"
+
 	"github.com/forkspec/forkspec/abi"
 )
 
@@ -46,16 +48,22 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 			return unsupported, true, nil
 		}
 	case abi.Mmap:
-		if mmapUnsupported(s) {
+		if start, n, unsup, check := mmapPreflight(s); unsup {
 			return unsupported, true, nil
+		} else if check {
+			// MAP_FIXED replaces reservation by itself; NOREPLACE and a
+			// hint need the reservation out of the way first.
+			unreserve := s.Flags&abi.MAP_FIXED == 0
+			return k.makeRoom(t, start, n, unreserve)
 		}
 	case abi.Munmap:
-		if s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) && s.Addr+pageUp(s.Len) <= abi.TaskSize && s.Addr+pageUp(s.Len) > s.Addr {
-			return unsupported, true, nil
+		if e := s.Addr + pageUp(s.Len); s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) &&
+			e <= abi.TaskSize && e > s.Addr {
+			return k.makeRoom(t, s.Addr, s.Len, false)
 		}
 	case abi.Mprotect:
-		if s.Addr%abi.PageSize == 0 && s.Prot&^7 == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) {
-			return unsupported, true, nil
+		if s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) {
+			return k.holePreflight(t, s.Addr, s.Len)
 		}
 	case abi.Madvise:
 		if s.Addr%abi.PageSize == 0 && s.Len != 0 {
@@ -63,7 +71,7 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 				return unsupported, true, nil
 			}
 			if modelledAdvice(s.Advice) && !inArena(s.Addr, s.Len) {
-				return unsupported, true, nil
+				return k.holePreflight(t, s.Addr, s.Len)
 			}
 		}
 	case abi.Load:
@@ -95,6 +103,93 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 	return abi.Result{}, false, nil
 }
 
+// refuseIfAgent refuses a memory call on a range outside the arena when the
+// range meets one of the agent's own mappings (its code, stacks, the
+// reservation that steers top-down placement into the arena); otherwise
+// Linux performs it, and the View shows the trace's mappings wherever they are.
+func (k *Kernel) refuseIfAgent(t procTask, addr, n uint64) (abi.Result, bool, error) {
+	end := addr + pageUp(n)
+	if end < addr || pageUp(n) < n {
+		end = ^uint64(0)
+	}
+	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
+	if err != nil {
+		return abi.Result{}, false, err
+	}
+	for _, m := range maps {
+		if m.agentOwned() && m.Start < end && addr < m.End {
+			return abi.Refuse(abi.OutcomeUnsupported), true, nil
+		}
+	}
+	return abi.Result{}, false, nil
+}
+
+// holePreflight prepares mprotect and madvise on a range outside the arena:
+// a range that meets an agent mapping other than the reservation is
+// refused; one that reaches into the reservation — free space for the
+// trace — is performed for real up to the reservation, and a success then
+// becomes ENOMEM, the answer Linux gives when a hole follows the mapped
+// part (MEM-4, MEM-5: the part before the hole has been changed).
+func (k *Kernel) holePreflight(t procTask, addr, n uint64) (abi.Result, bool, error) {
+	end := addr + pageUp(n)
+	if end < addr || pageUp(n) < n {
+		return abi.Result{}, false, nil // Linux answers (overflow)
+	}
+	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
+	if err != nil {
+		return abi.Result{}, false, err
+	}
+	for _, m := range maps {
+		if !(m.Start < end && addr < m.End) || !m.agentOwned() {
+			continue
+		}
+		if !m.reservation() {
+			return abi.Refuse(abi.OutcomeUnsupported), true, nil
+		}
+		k.holeAt = max(m.Start, addr)
+		return abi.Result{}, false, nil
+	}
+	return abi.Result{}, false, nil
+}
+
+// makeRoom lets mmap and munmap treat the reservation above the arena as
+// the free address space it stands for: a range that meets another agent
+// mapping is refused; otherwise, when unreserve is set, the reservation's
+// pieces in the range are unmapped first (the agent refills what is left
+// free after the call, so top-down placement still starts at ArenaEnd).
+func (k *Kernel) makeRoom(t procTask, addr, n uint64, unreserve bool) (abi.Result, bool, error) {
+	end := addr + pageUp(n)
+	if end < addr || pageUp(n) < n {
+		end = ^uint64(0)
+	}
+	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
+	if err != nil {
+		return abi.Result{}, false, err
+	}
+	var pieces [][2]uint64
+	for _, m := range maps {
+		if !(m.Start < end && addr < m.End) || !m.agentOwned() {
+			continue
+		}
+		if !m.reservation() {
+			return abi.Refuse(abi.OutcomeUnsupported), true, nil
+		}
+		pieces = append(pieces, [2]uint64{max(m.Start, addr), min(m.End, end)})
+	}
+	if unreserve {
+		for _, p := range pieces {
+			r, err := k.request(t.Tid, command{Op: opUnreserve, Args: [5]uint64{p[0], p[1] - p[0]}})
+			if err != nil {
+				return abi.Result{}, false, err
+			}
+			if r.errno() != 0 {
+				return abi.Result{}, false, fmt.Errorf("unreserving %#x-%#x: errno %d", p[0], p[1], r.errno())
+			}
+		}
+	}
+	return abi.Result{}, false, nil
+}
+
 // cloneFlagsFail reports whether Linux's flag validation (conventions step
 // 2, copy_process) rejects f with EINVAL before creating anything.
 func cloneFlagsFail(f uint64, t procTask) bool {
@@ -115,30 +210,34 @@ func inArena(addr, n uint64) bool {
 	return addr >= abi.ArenaStart && end <= abi.ArenaEnd && end >= addr && pageUp(n) >= n
 }
 
-// mmapUnsupported follows the mmap rules of docs/conventions.md: requests
-// Linux answers with an errno go to Linux; valid ones outside the model's
-// flags, below MmapMinAddr or outside the arena are refused.
-func mmapUnsupported(s abi.Mmap) bool {
+// mmapPreflight follows the mmap rules of docs/conventions.md: requests
+// Linux answers with an errno go to Linux; valid ones with flags outside the
+// model's or below MmapMinAddr are refused (unsup); a fixed range or a
+// usable hint must not meet the agent's own mappings (check: the range).
+func mmapPreflight(s abi.Mmap) (start, n uint64, unsup, check bool) {
 	named := abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
 	typ := s.Flags & (abi.MAP_SHARED | abi.MAP_PRIVATE)
 	if s.Len == 0 || typ == 0 || typ == abi.MAP_SHARED|abi.MAP_PRIVATE ||
 		s.Flags&abi.MAP_ANONYMOUS == 0 || s.Prot&^7 != 0 || pageUp(s.Len) < s.Len || pageUp(s.Len) > abi.TaskSize {
-		return false // Linux answers
+		return 0, 0, false, false // Linux answers
 	}
 	if s.Flags&^named != 0 {
-		return true
+		return 0, 0, true, false
 	}
 	if s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
-		if s.Addr%abi.PageSize != 0 || s.Addr+pageUp(s.Len) > abi.TaskSize {
-			return false
+		if s.Addr%abi.PageSize != 0 || s.Addr+pageUp(s.Len) > abi.TaskSize || s.Addr+pageUp(s.Len) < s.Addr {
+			return 0, 0, false, false
 		}
-		return !inArena(s.Addr, s.Len)
+		if s.Addr < abi.MmapMinAddr {
+			return 0, 0, true, false
+		}
+		return s.Addr, s.Len, false, !inArena(s.Addr, s.Len)
 	}
 	hint := s.Addr &^ (abi.PageSize - 1)
-	if hint == 0 || hint < abi.MmapMinAddr || hint+pageUp(s.Len) > abi.TaskSize {
-		return false // no usable hint: placed top-down, into the arena
+	if hint < abi.MmapMinAddr || hint+pageUp(s.Len) > abi.TaskSize || hint+pageUp(s.Len) < hint {
+		return 0, 0, false, false // no usable hint: placed top-down, into the arena
 	}
-	return !inArena(hint, s.Len)
+	return hint, s.Len, false, !inArena(hint, s.Len)
 }
 
 // modelledAdvice is the advice the model implements (abi.Madvise).
@@ -175,31 +274,39 @@ func (k *Kernel) lastLiveThread(t procTask) (bool, error) {
 	return true, nil
 }
 
-// accessPreflight refuses loads and stores outside the arena, and faulting
-// ones that conventions.md refuses: in init's group (init never dies) or
-// with a SIGSEGV handler (the handler would return into the fault forever).
+// accessPreflight decides loads and stores before they reach Linux:
+//   - an access that would succeed in one of the agent's own mappings is
+//     refused (it would touch the agent, not the trace's world); one that
+//     faults there (the PROT_NONE reservation) goes to Linux, which kills
+//     with SIGSEGV just as the model does for unmapped memory (MEM-3);
+//   - a faulting access is refused as conventions.md says in init's group
+//     (init never dies) and with a SIGSEGV handler (the handler would
+//     return into the fault forever).
 func (k *Kernel) accessPreflight(t procTask, addr uint64, write bool) (abi.Result, bool, error) {
 	unsupported := abi.Refuse(abi.OutcomeUnsupported)
-	if !inArena(addr&^(abi.PageSize-1), abi.PageSize) {
-		return unsupported, true, nil
-	}
-	if t.Tgid != 1 && t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) == 0 {
+	if inArena(addr&^(abi.PageSize-1), abi.PageSize) && t.Tgid != 1 && t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) == 0 {
 		return abi.Result{}, false, nil
 	}
 	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
 	if err != nil {
 		return abi.Result{}, false, err
 	}
+	faults, agent := true, false
 	for _, m := range maps {
 		if addr >= m.Start && addr < m.End {
 			p := m.prot()
-			if (write && p&abi.PROT_WRITE != 0) || (!write && p != 0) {
-				return abi.Result{}, false, nil
-			}
+			faults = !((write && p&abi.PROT_WRITE != 0) || (!write && p != 0))
+			agent = m.agentOwned()
 			break
 		}
 	}
-	return unsupported, true, nil
+	if agent && !faults {
+		return unsupported, true, nil
+	}
+	if faults && (t.Tgid == 1 || t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) != 0) {
+		return unsupported, true, nil
+	}
+	return abi.Result{}, false, nil
 }
 
 // killPreflight applies the kill rules of docs/conventions.md that Linux

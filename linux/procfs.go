@@ -2,6 +2,8 @@ package linux
 
 import (
 	"fmt"
+
+	"github.com/forkspec/forkspec/abi"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,8 +33,33 @@ func (k *Kernel) taskDir(tgid, tid int) string {
 	return filepath.Join(k.nsproc, strconv.Itoa(tgid), "task", strconv.Itoa(tid))
 }
 
+// ensureRoot keeps k.nsproc reachable: it goes through /proc/PID/root of a
+// live agent, and task 1's leader may have exited (a zombie has no root),
+// so another live agent's root is used then.
+func (k *Kernel) ensureRoot() error {
+	if _, err := os.Stat(k.nsproc); err == nil {
+		return nil
+	}
+	var tids []int
+	for tid := range k.tasks {
+		tids = append(tids, tid)
+	}
+	slices.Sort(tids)
+	for _, tid := range tids {
+		p := fmt.Sprintf("/proc/%d/root%s/nsproc", k.tasks[tid].host, k.dir)
+		if _, err := os.Stat(p); err == nil {
+			k.nsproc = p
+			return nil
+		}
+	}
+	return fmt.Errorf("no live agent gives access to the namespace's procfs")
+}
+
 // listTasks returns every task in the namespace, sorted by tid.
 func (k *Kernel) listTasks() ([]procTask, error) {
+	if err := k.ensureRoot(); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(k.nsproc)
 	if err != nil {
 		return nil, err
@@ -70,6 +97,9 @@ func (k *Kernel) listTasks() ([]procTask, error) {
 func (k *Kernel) findTask(tid int) (procTask, bool, error) {
 	if tid <= 0 {
 		return procTask{}, false, nil
+	}
+	if err := k.ensureRoot(); err != nil {
+		return procTask{}, false, err
 	}
 	// /proc/<tid> resolves any task, leader or not; its status names the tgid.
 	st, err := os.ReadFile(filepath.Join(k.nsproc, strconv.Itoa(tid), "status"))
@@ -156,6 +186,7 @@ type mapping struct {
 	Offset     uint64
 	Inode      uint64
 	Dev        string
+	Path       string // "" for anonymous memory, "[stack]", a file, …
 	VmFlags    []string
 }
 
@@ -188,9 +219,38 @@ func readSmaps(path string) ([]mapping, error) {
 		}
 		off, _ := strconv.ParseUint(f[2], 16, 64)
 		ino, _ := strconv.ParseUint(f[4], 10, 64)
-		out = append(out, mapping{Start: start, End: end, Perms: f[1], Offset: off, Dev: f[3], Inode: ino})
+		out = append(out, mapping{Start: start, End: end, Perms: f[1], Offset: off, Dev: f[3], Inode: ino, Path: strings.Join(f[5:], " ")})
 	}
 	return out, nil
+}
+
+// agentOwned reports whether a mapping is the agent's own rather than the
+// trace's: its executable file, the kernel's special mappings ([stack],
+// [vdso], …), and the anonymous memory it maps for itself, always with
+// MAP_NORESERVE ("nr"), which forkspec's mmap never passes. MAP_SHARED
+// anonymous memory shows as "/dev/zero (deleted)" and is the trace's.
+func (m mapping) agentOwned() bool {
+	switch {
+	case m.has("nr"), m.Start < agentZoneEnd && m.End > agentZoneStart:
+		return true
+	case strings.HasPrefix(m.Path, "["):
+		return true
+	case m.Path != "" && m.Path != "/dev/zero (deleted)":
+		return true
+	}
+	return false
+}
+
+// Agent zone: the agent's stacks and scratch buffers (agent.c STACK_AREA,
+// SCRATCH_AREA), never the trace's.
+const agentZoneStart, agentZoneEnd = 0x300000000000, 0x390000000000 // agent.c: 16 TiB from STACK_AREA...
+
+// reservation reports whether a mapping is part of the agent's PROT_NONE
+// reservation above the arena, which only exists to steer top-down mmap
+// placement into the arena: for the trace it is free address space.
+func (m mapping) reservation() bool {
+	return m.has("nr") && m.Perms == "---p" && m.Start >= abi.ArenaEnd &&
+		(m.End <= agentZoneStart || m.Start >= agentZoneEnd)
 }
 
 func (m mapping) has(flag string) bool { return slices.Contains(m.VmFlags, flag) }

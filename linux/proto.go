@@ -26,11 +26,12 @@ const (
 
 // Command ops (agent.c OP_*). The syscall ops follow abi's syscall types.
 const (
-	opPing  = 1
-	opPeek  = 2
-	opBench = 3
+	opPing      = 1
+	opPeek      = 2
+	opBench     = 3
+	opUnreserve = 4
 
-	opFork = 10 + iota - 3
+	opFork = 10 + iota - 4
 	opVfork
 	opClone
 	opClone3

@@ -44,8 +44,22 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	case t.State == 'D':
 		return abi.Refuse(abi.OutcomeTaskFrozen), nil
 	}
+	k.holeAt = 0
 	if r, refused, err := k.preflight(t, sc); err != nil || refused {
 		return r, err
+	}
+	hole := k.holeAt
+	switch s := sc.(type) {
+	case abi.Mprotect:
+		if hole != 0 {
+			s.Len = hole - s.Addr
+			sc = s
+		}
+	case abi.Madvise:
+		if hole != 0 {
+			s.Len = hole - s.Addr
+			sc = s
+		}
 	}
 	c, err := k.encode(sc)
 	if err != nil {
@@ -59,6 +73,9 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	r, err := k.await(t, sc, c.Seq)
 	if err != nil {
 		return r, err
+	}
+	if hole != 0 && r.Outcome == abi.OutcomeOK && r.Err == 0 {
+		r = abi.Fail(abi.ENOMEM) // the reservation stands for a hole
 	}
 	return r, k.settle()
 }

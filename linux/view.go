@@ -328,7 +328,8 @@ func pagemapEntries(path string, addr uint64, n int) ([]uint64, error) {
 	return out, nil
 }
 
-// mmView observes the address space of task rep: its arena mappings (with
+// mmView observes the address space of task rep: the trace's mappings (all
+// but the agent's own, see agentOwned; in practice the arena) with
 // the DONTFORK "dc" and WIPEONFORK "wf" VmFlags of smaps) and the pages
 // that hold a data frame.
 func (k *Kernel) mmView(rep procTask, frames map[string]int) (abi.MmView, error) {
@@ -350,10 +351,9 @@ func (k *Kernel) mmView(rep procTask, frames map[string]int) (abi.MmView, error)
 		return frames[key]
 	}
 	for _, m := range maps {
-		if m.End <= abi.ArenaStart || m.Start >= abi.ArenaEnd {
+		if m.agentOwned() {
 			continue
 		}
-		m.Start, m.End = max(m.Start, abi.ArenaStart), min(m.End, abi.ArenaEnd)
 		shared := m.Perms[3] == 's'
 		mv.Mappings = append(mv.Mappings, abi.MappingView{
 			Start: m.Start, End: m.End, Prot: m.prot(), Shared: shared,

@@ -13,13 +13,18 @@
  * (and the stack-slot counter, which only the acting task touches: steps
  * are serialized by the driver).
  *
- * Memory: the arena [ARENA_START, ARENA_END) belongs to the trace. At
+ * Memory: every anonymous mapping the agent makes for itself carries
+ * MAP_NORESERVE (VmFlags "nr" in smaps), which trace mappings never do, so
+ * the driver tells the agent's memory from the trace's. The arena
+ * [ARENA_START, ARENA_END) is where images and placements go. At
  * startup every free range between ARENA_END and the stack is filled with a
  * PROT_NONE reservation, so Linux's top-down mmap placement lands in the
  * arena (the convention in docs/conventions.md), and the agent's own stacks
  * and scratch buffers are carved out of that reservation at fixed addresses.
  *
  * Build: cc -O2 -static -nostdlib -ffreestanding -fno-stack-protector
+ *        -fno-zero-initialized-in-bss (no anonymous .bss mapping: every
+ *        anonymous mapping without "nr" is the trace's)
  *        -fno-pie -no-pie (x86-64 only).
  */
 
@@ -50,7 +55,7 @@ enum {
 	SYS_prctl = 157, SYS_mount = 165, SYS_gettid = 186,
 	SYS_sched_setaffinity = 203, SYS_clock_gettime = 228,
 	SYS_exit_group = 231, SYS_waitid = 247, SYS_mknodat = 259,
-	SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_clone3 = 435,
+	SYS_readlinkat = 267, SYS_fchmodat = 268, SYS_prlimit64 = 302, SYS_clone3 = 435,
 };
 
 /* Report kinds (linux/proto.go). */
@@ -60,7 +65,7 @@ enum { START_INIT = 1, START_CHILD = 2, START_EXEC = 3 };
 
 /* Command ops (linux/proto.go). */
 enum {
-	OP_PING = 1, OP_PEEK = 2, OP_BENCH = 3,
+	OP_PING = 1, OP_PEEK = 2, OP_BENCH = 3, OP_UNRESERVE = 4,
 	OP_FORK = 10, OP_VFORK, OP_CLONE, OP_CLONE3, OP_EXECVE, OP_EXIT,
 	OP_EXIT_GROUP, OP_WAIT4, OP_GETPID, OP_GETPPID, OP_GETTID, OP_PRCTL,
 	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE, OP_LOAD, OP_STORE,
@@ -332,9 +337,9 @@ static void die(const char *msg)
 
 /* ---- world setup ---- */
 
-static const char *g_dir;  /* the world directory (argv memory, immutable) */
-static const char *g_self; /* the agent binary path for bench execs */
-static u64 g_next_stack;   /* next free stack slot (shared under CLONE_VM) */
+static const char *g_dir = 0;  /* the world directory (argv memory, immutable) */
+static const char *g_self = 0; /* the agent binary path for bench execs */
+static u64 g_next_stack = 0;   /* next free stack slot (shared under CLONE_VM) */
 
 struct kernel_sigaction {
 	u64 handler;
@@ -368,8 +373,16 @@ static void set_nofile(u64 cur)
  */
 static void reserve(void)
 {
-	static char buf[16384];
+	static char buf[16384] = {0};
+	/* The agent zone [STACK_AREA, SCRATCH_AREA + 1 TiB) (stacks, scratch)
+	 * is reserved readable, so that it never merges with the PROT_NONE
+	 * reservation around it: the driver tells the two apart. EEXIST on a
+	 * refill is expected. */
+	sys6(SYS_mmap, (s64)STACK_AREA, (s64)(SCRATCH_AREA + (1UL << 40) - STACK_AREA), PROT_READ,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	set_nofile(4096);
 	int fd = (int)sys3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	set_nofile(FD_LIMIT);
 	if (fd < 0)
 		die("open /proc/self/maps");
 	u64 n = 0;
@@ -400,6 +413,7 @@ static void reserve(void)
 	}
 	u64 top = stack - (64UL << 20);
 	u64 cur = ARENA_END;
+
 	for (int i = 0; i <= m && cur < top; i++) {
 		u64 next = i < m ? starts[i] : top;
 		if (next > top)
@@ -422,7 +436,7 @@ static u64 alloc_stack(void)
 {
 	u64 at = STACK_AREA + __atomic_fetch_add(&g_next_stack, 1, __ATOMIC_SEQ_CST) * STACK_SIZE;
 	s64 r = sys6(SYS_mmap, (s64)at, STACK_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	if (r < 0)
 		die("stack");
 	return at + STACK_SIZE;
@@ -538,8 +552,8 @@ static void bench_child(u64 mode)
  */
 static void bench(u64 kind, u64 mib, u64 iters, u64 *w)
 {
-	static u64 mapped;
-	static u64 times[4096];
+	static u64 mapped = 0;
+	static u64 times[4096] = {0};
 	u64 base = ARENA_START + (1UL << 40);
 	if (mapped != mib) {
 		if (mapped)
@@ -613,10 +627,10 @@ static s64 do_write(s64 fd, s64 n)
 		return sys3(SYS_write, fd, SCRATCH_AREA, n);
 	u64 len = ((u64)n + 4095) & ~4095UL;
 	if (sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_READ,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) < 0)
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) < 0)
 		die("scratch");
 	s64 r = sys3(SYS_write, fd, SCRATCH_AREA, n);
-	sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_NONE,
+	sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_READ,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	return r;
 }
@@ -700,11 +714,19 @@ static void run(s64 tid, struct cmd *c, char *payload)
 			r = sys2(SYS_prctl, a[0], a[1]);
 		}
 		break;
+	case OP_UNRESERVE:
+		/* the driver makes room in the reservation for a trace mapping */
+		r = sys2(SYS_munmap, a[0], a[1]);
+		break;
 	case OP_MMAP:
 		r = sys6(SYS_mmap, (s64)a[0], (s64)a[1], (s64)a[2], (s64)a[3], -1, 0);
+		if (a[0] + a[1] > ARENA_END || (u64)r >= ARENA_END)
+			reserve(); /* refill what the reservation lost */
 		break;
 	case OP_MUNMAP:
 		r = sys2(SYS_munmap, a[0], a[1]);
+		if (a[0] + a[1] > ARENA_END)
+			reserve();
 		break;
 	case OP_MPROTECT:
 		r = sys3(SYS_mprotect, a[0], a[1], a[2]);
@@ -774,6 +796,9 @@ static int hello(u64 seq, u64 start)
 	p = catu(p, seq);
 	if (sys4(SYS_mknodat, AT_FDCWD, path, S_IFIFO | 0600, 0) < 0)
 		die("mkfifo");
+	/* the trace's umask may have removed our own permissions */
+	if (sys3(SYS_fchmodat, AT_FDCWD, path, 0600) < 0)
+		die("chmod fifo");
 	set_nofile(4096);
 	s64 fd = sys3(SYS_open, path, O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0)
