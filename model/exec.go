@@ -38,8 +38,8 @@ func (k *Kernel) sysExecve(t *task, s abi.Execve) abi.Result {
 
 // deThread kills every other thread of t's group, silently (no
 // notification), and makes t the leader with the group's pid (EXEC-5,
-// de_thread). Children of the killed threads go to t (forget_original_parent
-// finds t alive).
+// de_thread). Children of the killed threads end up with t
+// (forget_original_parent finds t alive).
 func (k *Kernel) deThread(t *task) {
 	g := t.group
 	others := make([]*task, 0, len(g.threads))
@@ -48,11 +48,10 @@ func (k *Kernel) deThread(t *task) {
 			others = append(others, o)
 		}
 	}
+	// zap_other_threads: each killed thread exits in turn (tid order); its
+	// children pass to a sibling not yet exited and finally to t.
 	for _, o := range others {
-		o.exiting = true
-	}
-	for _, o := range others {
-		if o.state != abi.Zombie {
+		if !o.exiting {
 			k.finishExit(o)
 		}
 	}

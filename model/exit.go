@@ -42,40 +42,50 @@ func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
 	if t.group.isInit() {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	k.endGroup(t.group, abi.WaitExited(s.Code))
+	k.endGroup(t.group, abi.WaitExited(s.Code), t)
 	return abi.Result{Outcome: abi.OutcomeExited}
 }
 
 // killGroup ends g by a fatal signal (EXIT-4, THR-4): the wait status is the
-// signal number.
-// taker is the tid of the thread that took the signal and died of it in
-// get_signal, or 0 when every thread was SIGKILLed at once.
-func (k *Kernel) killGroup(g *group, sig, taker int) {
+// signal number. taker is the thread that took the signal and died of it in
+// get_signal (it exits first), or nil when every thread was SIGKILLed at
+// once (complete_signal's fast path).
+func (k *Kernel) killGroup(g *group, sig int, taker *task) {
 	if g.groupExit || g.dead {
 		return
 	}
 	g.killSig = sig
-	g.killTaker = taker
-	k.endGroup(g, abi.WaitSignaled(sig))
+	g.killTaker = 0
+	if taker != nil {
+		g.killTaker = taker.tid
+	}
+	k.endGroup(g, abi.WaitSignaled(sig), taker)
 }
 
 // endGroup ends every thread of g with the given group exit status; the
-// first group exit wins (do_group_exit, zap_other_threads). Every thread is
-// marked exiting before any exits, so no child is reparented to a thread
-// that is about to go.
-func (k *Kernel) endGroup(g *group, status int) {
+// first group exit wins (do_group_exit, zap_other_threads). The thread that
+// started the group exit (first, when not nil) exits first, then the others
+// in tid order; each is marked exiting only when it exits, so a thread's
+// children pass to a sibling that has not exited yet and reach the new
+// reaper with the last one (forget_original_parent, find_alive_thread).
+func (k *Kernel) endGroup(g *group, status int, first *task) {
 	if g.groupExit || g.dead {
 		return
 	}
 	g.groupExit = true
 	g.exitStatus = status
 	g.fatal = 0
-	threads := append([]*task(nil), g.threads...)
-	for _, t := range threads {
-		t.exiting = true
+	order := make([]*task, 0, len(g.threads))
+	if first != nil && first.group == g {
+		order = append(order, first)
 	}
-	for _, t := range threads {
-		if t.state != abi.Zombie {
+	for _, t := range g.threads {
+		if t != first {
+			order = append(order, t)
+		}
+	}
+	for _, t := range order {
+		if !t.exiting {
 			k.finishExit(t)
 		}
 	}
@@ -88,7 +98,12 @@ func (k *Kernel) endGroup(g *group, status int) {
 // When the last thread goes, the process is notified to its parent (SIG-4).
 func (k *Kernel) finishExit(t *task) {
 	t.exiting = true
-	k.releaseVforkParent(t) // mm_release → complete_vfork_done
+	if p := k.releaseVforkParent(t); p != nil && p.state == abi.Running {
+		// exit_mm runs before exit_notify: the released parent may take
+		// its pending signals before this task's own notification reaches
+		// it (Linux races here; this is the kernel's code order).
+		k.deliverGroup(p.group)
+	}
 	for _, tid := range k.sortedTids() {
 		if c := k.tasks[tid]; c.vforkParent == t {
 			c.vforkParent = nil // wait_for_vfork_done: the killed parent lets go
@@ -112,14 +127,18 @@ func (k *Kernel) finishExit(t *task) {
 	}
 }
 
-// releaseVforkParent wakes the thread frozen in vfork on t, if any (VFORK-2).
-func (k *Kernel) releaseVforkParent(t *task) {
-	if p := t.vforkParent; p != nil {
-		if p.state == abi.VforkFrozen {
-			p.state = abi.Running
-		}
-		t.vforkParent = nil
+// releaseVforkParent wakes the thread frozen in vfork on t, if any
+// (VFORK-2), and returns it.
+func (k *Kernel) releaseVforkParent(t *task) *task {
+	p := t.vforkParent
+	if p == nil {
+		return nil
 	}
+	if p.state == abi.VforkFrozen {
+		p.state = abi.Running
+	}
+	t.vforkParent = nil
+	return p
 }
 
 // release removes a task from the world (release_task).

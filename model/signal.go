@@ -243,7 +243,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 	}
 	if sig := g.fatal; sig != 0 {
 		g.fatal = 0
-		k.killGroup(g, sig, 0)
+		k.killGroup(g, sig, nil)
 		return true
 	}
 	changed := false
@@ -273,7 +273,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 		case g.isInit():
 			// get_signal: SIGNAL_UNKILLABLE drops default actions in init.
 		default:
-			k.killGroup(g, sig, taker.tid)
+			k.killGroup(g, sig, taker)
 			return true
 		}
 	}
@@ -319,6 +319,6 @@ func (k *Kernel) forceSegv(t *task) abi.Result {
 		a.handler = abi.SigDefault // visible to a CLONE_SIGHAND partner
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
-	k.killGroup(g, abi.SIGSEGV, t.tid)
+	k.killGroup(g, abi.SIGSEGV, t)
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
 }
