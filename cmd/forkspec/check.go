@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,8 @@ type checkConfig struct {
 // checkStats is what a check run counts.
 type checkStats struct {
 	sequences, steps int
-	failures         []string // paths of saved traces
+	failures         []string       // paths of saved traces
+	classes          map[string]int // failures by "kind in syscall"
 	coverage         gen.Coverage
 	elapsed          time.Duration // the whole run
 	reducing         time.Duration // the part spent shrinking failures
@@ -112,6 +114,10 @@ func check(cfg checkConfig, w io.Writer) checkStats {
 					seed, fail.at, len(fail.trace.Steps), fail.err, path, backendList(cfg.backends), path)
 			}
 			st.failures = append(st.failures, path)
+			if st.classes == nil {
+				st.classes = map[string]int{}
+			}
+			st.classes[fail.class()]++
 			if !cfg.keepGoing {
 				break
 			}
@@ -129,6 +135,16 @@ type failure struct {
 	at    int // steps run when it diverged
 	err   error
 	trace *traces.Trace
+}
+
+// class names the failure for grouping: its kind and the syscall at which
+// it shows, e.g. "results differ in kill".
+func (f *failure) class() string {
+	var d *traces.Divergence
+	if !errors.As(f.err, &d) || d.Step.Call == nil {
+		return "other"
+	}
+	return fmt.Sprintf("%s in %s", d.Kind, d.Step.Call.Name())
 }
 
 // sequence runs one seeded sequence; it returns the failure, if any.
@@ -227,6 +243,19 @@ func printSummary(cfg checkConfig, st checkStats, w io.Writer) {
 		fmt.Fprintln(w, "PASS: no divergence")
 	} else {
 		fmt.Fprintf(w, "FAIL: %d divergent sequence(s)\n", len(st.failures))
+		classes := make([]string, 0, len(st.classes))
+		for c := range st.classes {
+			classes = append(classes, c)
+		}
+		slices.SortFunc(classes, func(a, b string) int {
+			if d := st.classes[b] - st.classes[a]; d != 0 {
+				return d
+			}
+			return strings.Compare(a, b)
+		})
+		for _, c := range classes {
+			fmt.Fprintf(w, "  %4d  %s\n", st.classes[c], c)
+		}
 	}
 }
 
