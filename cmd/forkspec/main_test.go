@@ -158,7 +158,7 @@ func TestCheck(t *testing.T) {
 	if len(saved) != 1 {
 		t.Fatalf("saved %d traces, want 1: %v\n%s", len(saved), saved, out)
 	}
-	if !strings.Contains(out, "FAIL: 1 divergent sequence(s)\n       1  results differ in fork\n") {
+	if !strings.Contains(out, "FAIL: 1 divergent sequence(s)\n     1  results differ in fork\n") {
 		t.Errorf("summary lacks the failure classes:\n%s", out)
 	}
 	if !strings.Contains(out, "replay: forkspec replay -backend model,lying "+saved[0]) {
