@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -95,6 +96,9 @@ func New(cfg abi.Config) (*Kernel, error) {
 		k.Close()
 		return nil, err
 	}
+	// A safety net for callers that drop a world without Close (abi.Kernel
+	// has no Close): its agents die when it is collected.
+	runtime.SetFinalizer(k, (*Kernel).Close)
 	return k, nil
 }
 
@@ -329,6 +333,7 @@ func (k *Kernel) Close() error {
 		return nil
 	}
 	k.closed = true
+	runtime.SetFinalizer(k, nil)
 	if k.init != nil && k.init.Process != nil {
 		k.init.Process.Signal(syscall.SIGKILL)
 		k.init.Wait()

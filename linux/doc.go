@@ -1,0 +1,57 @@
+// Package linux is forkspec's oracle: an abi.Kernel whose tasks are real
+// processes and threads on the running Linux kernel, so that the model's
+// semantics can be checked against the real thing.
+//
+// # How it works
+//
+// New builds a small freestanding C agent (agent/agent.c, embedded and
+// compiled with the system's cc; Go's runtime cannot run in a raw
+// fork/vfork child) and starts it as task 1: the init of a fresh pid
+// namespace (and mount namespace, for a private procfs), as root, pinned to
+// one CPU, under a dedicated uid whose RLIMIT_NPROC is the world's task
+// limit (FORK-7: root would be exempt). Pids inside are the trace's tids.
+//
+// Every trace task is an agent process or thread. Each reads commands from
+// its own FIFO and reports on one shared pipe; Step sends one command,
+// waits for its outcome (a result, the child's hello, the new image's
+// hello, a frozen vfork parent in state D, or the task's death), then
+// settles the world: dying tasks finish dying and every running task
+// answers a ping, which delivers its pending signals (handlers report each
+// run). Each syscall is performed for real: raw fork, clone, clone3,
+// execve, exit and exit_group; vfork as clone(CLONE_VM|CLONE_VFORK) on a
+// separate stack.
+//
+// View observes without disturbing: tasks from /proc/PID/stat and status
+// (Z zombie, D frozen vfork parent, SigBlk, ShdPnd, SigIgn, SigCgt, Umask),
+// images from comm (each image is a symlink to the agent named after it),
+// identities of mm, fd table, fs and sighand from kcmp(2), mappings from
+// smaps (VmFlags dc/wf for DONTFORK/WIPEONFORK), frames from
+// /proc/PID/pagemap (the zero page excluded, COW-7) with values from
+// /proc/PID/mem, MAP_SHARED pages from their shmem object (map_files,
+// SEEK_DATA), fds from /proc/PID/fd and fdinfo with open-file identity by
+// kcmp KCMP_FILE, wait statuses by waitid(WNOWAIT) in the parent, sa_flags
+// and the subreaper flag from the agent's pong. abi.Canonicalize does the
+// rest.
+//
+// # What the oracle refuses
+//
+// Besides docs/conventions.md's refusals (unsupported flags, process
+// groups, stop and real-time signals, init's death), requests that would
+// touch the agent itself are refused with OutcomeUnsupported: memory calls
+// on the agent's code, stacks or scratch zone, fds >= abi.FdLimit (the
+// agent's own; Linux would say EBADF, and so does the agent), writes of
+// more than 16 MiB. Above the arena the agent keeps a PROT_NONE
+// reservation so that Linux's top-down placement lands in the arena, as
+// the conventions require; for the trace that reservation is free space
+// (mmap may use it, mprotect/madvise see a hole there).
+//
+// # Cleanup
+//
+// Close kills task 1, which kills every agent in the namespace
+// (zap_pid_ns_processes). If the driver dies without Close, task 1 gets
+// SIGKILL through PR_SET_PDEATHSIG. Both are tested.
+//
+// Where to start reading: kernel.go (the world), step.go (one step),
+// settle.go (rest between steps), view.go (observation), preflight.go
+// (refusals), agent/agent.c (the agent).
+package linux
