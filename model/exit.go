@@ -55,10 +55,6 @@ func (k *Kernel) killGroup(g *group, sig int, taker *task) {
 		return
 	}
 	g.killSig = sig
-	g.killTaker = 0
-	if taker != nil {
-		g.killTaker = taker.tid
-	}
 	k.endGroup(g, abi.WaitSignaled(sig), taker)
 }
 

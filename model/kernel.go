@@ -110,20 +110,19 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	return k.callerFate(t, r)
 }
 
-// callerFate turns the result of a call into OutcomeKilled when the caller
-// died of a signal during the step (a fatal signal to its own group doomed
-// at generation, or one it took itself from the pending set, e.g. on
-// unblocking): the call never returns to user space. When another thread of
-// its group took the fatal signal, the caller's call did return (the group
-// is zapped afterwards), as the Linux oracle observes.
+// callerFate turns the result of a call into OutcomeKilled when the caller's
+// group died of a signal during the step (abi.OutcomeKilled): the caller
+// never gets back to user space to see the call's return value. When
+// another thread of the group took a core-dumping signal, Linux races (the
+// caller may return before the dump zaps it); the model, like abi, counts
+// the caller killed.
 func (k *Kernel) callerFate(t *task, r abi.Result) abi.Result {
 	switch r.Outcome {
 	case abi.OutcomeExited, abi.OutcomeKilled:
 		return r
 	}
-	g := t.group
-	if t.exiting && g.killSig != 0 && (g.killTaker == 0 || g.killTaker == t.tid) {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: g.killSig}
+	if t.exiting && t.group.killSig != 0 {
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.group.killSig}
 	}
 	return r
 }

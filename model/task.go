@@ -71,12 +71,6 @@ type group struct {
 	exitStatus int
 	// killSig is the signal that killed the group, 0 if none (EXIT-4).
 	killSig int
-	// killTaker is the tid of the thread that took killSig from the pending
-	// set and died of it (get_signal); the other threads were zapped after
-	// the step's syscall returned, so only the taker never returned from
-	// it. 0 when the group was doomed at generation (complete_signal's fast
-	// path SIGKILLs every thread before any returns to user space).
-	killTaker int
 	// prefer maps a pending signal to the thread complete_signal woke for it
 	// (the thread a kill named, or the parent thread a child notified): it
 	// takes the signal first if it can.
