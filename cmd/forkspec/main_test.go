@@ -184,3 +184,20 @@ func TestCheck(t *testing.T) {
 		t.Errorf("the saved trace does not reproduce the divergence (status %d):\n%s", st, out)
 	}
 }
+
+// TestPictureParentCycle: a View whose parents form a cycle (a backend bug)
+// is still drawn, every process once, without hanging.
+func TestPictureParentCycle(t *testing.T) {
+	v := abi.View{Tasks: []abi.TaskView{
+		{Tid: 1, Tgid: 1, Image: "init"},
+		{Tid: 2, Tgid: 2, Ppid: 3, Image: "sh"},
+		{Tid: 3, Tgid: 3, Ppid: 2, Image: "sh"},
+	}}
+	var b bytes.Buffer
+	newPicture(v).writeText(&b)
+	for _, want := range []string{"pid 1 init", "(parent cycle) pid 2 sh", "pid 3 sh"} {
+		if strings.Count(b.String(), want) != 1 {
+			t.Errorf("picture should show %q once:\n%s", want, b.String())
+		}
+	}
+}

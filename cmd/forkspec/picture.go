@@ -84,8 +84,15 @@ func (p *picture) writeText(w io.Writer) {
 		procs[pr.Tgid] = pr
 	}
 	fmt.Fprintln(w, "  tasks:")
+	// shown guards against a parent cycle in a buggy backend's View: every
+	// process is drawn once, and processes on a cycle are drawn as roots.
+	shown := map[int]bool{}
 	var walk func(g int, prefix, branch string)
 	walk = func(g int, prefix, branch string) {
+		if shown[g] {
+			return
+		}
+		shown[g] = true
 		ts := threads[g]
 		lead := ts[0]
 		line := fmt.Sprintf("%s%spid %d %s", prefix, branch, g, lead.Image)
@@ -110,6 +117,9 @@ func (p *picture) writeText(w io.Writer) {
 	}
 	for _, g := range roots {
 		walk(g, "", "")
+	}
+	for _, t := range p.v.Tasks {
+		walk(t.Tgid, "", "(parent cycle) ")
 	}
 	for _, m := range p.v.Mms {
 		p.writeMm(w, m)
