@@ -195,12 +195,26 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		}
 	}
 	if !g.pending.Has(sig) {
-		// complete_signal wakes the target thread if it wants the signal
-		// (legacy_queue: a signal already pending wakes nobody new).
+		// complete_signal wakes one thread for it: the target if it wants
+		// the signal, else the first that does (wants_signal: not blocking
+		// it, not exiting — a frozen vfork parent wants it too, but sleeps
+		// until released). legacy_queue: a signal already pending wakes
+		// nobody new.
 		if g.prefer == nil {
 			g.prefer = map[int]int{}
 		}
-		g.prefer[sig] = target.tid
+		delete(g.prefer, sig)
+		wants := func(t *task) bool { return t.group == g && !t.exiting && !t.blocked.Has(sig) }
+		if wants(target) {
+			g.prefer[sig] = target.tid
+		} else {
+			for _, t := range g.threads {
+				if wants(t) {
+					g.prefer[sig] = t.tid
+					break
+				}
+			}
+		}
 	}
 	g.pending |= abi.SigBit(sig)
 	fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
@@ -280,23 +294,29 @@ func (k *Kernel) deliverGroup(g *group) bool {
 	return changed
 }
 
-// taker picks the thread that takes pending signal sig of g, or nil when no
-// Running thread can: the thread complete_signal woke for it (the one a
-// kill named), else the step's caller (a thread that unblocks a pending
-// signal takes it on its way back to user space, recalc_sigpending), else
-// the first in tid order (docs/conventions.md).
+// taker picks the thread that takes pending signal sig of g now, or nil.
+// The thread complete_signal woke for it takes it if it still wants it; if
+// that thread is a frozen vfork parent, the signal waits for its release
+// (the others never see it: Linux 6.18). Otherwise — nobody was woken, or
+// the woken thread has since blocked it or exited (retarget_shared_pending)
+// — the step's caller takes it (a thread that unblocks a pending signal
+// takes it on its way back to user space), else the first Running thread in
+// tid order (docs/conventions.md).
 func (k *Kernel) taker(g *group, sig int) *task {
 	can := func(t *task) bool {
-		return t != nil && t.group == g && !t.exiting && t.state == abi.Running && !t.blocked.Has(sig)
+		return t != nil && t.group == g && !t.exiting && !t.blocked.Has(sig)
 	}
 	if tid, ok := g.prefer[sig]; ok && can(k.tasks[tid]) {
-		return k.tasks[tid]
+		if t := k.tasks[tid]; t.state == abi.Running {
+			return t
+		}
+		return nil
 	}
-	if can(k.caller) {
+	if can(k.caller) && k.caller.state == abi.Running {
 		return k.caller
 	}
 	for _, t := range g.threads {
-		if can(t) {
+		if can(t) && t.state == abi.Running {
 			return t
 		}
 	}

@@ -143,3 +143,27 @@ func TestVFORK7_VforkWithoutVm(t *testing.T) {
 		t.Fatal("parent lost its mm")
 	}
 }
+
+// TestVFORK6_SignalForFrozenThreadWaits: a signal aimed at the frozen
+// thread of a multithreaded parent is woken for that thread
+// (complete_signal: it wants the signal) and waits for its release; the
+// running sibling does not take it (Linux oracle, 6.18).
+func TestVFORK6_SignalForFrozenThreadWaits(t *testing.T) {
+	w := newWorld(t)
+	w.run(`
+		1 fork -> 2
+		2 sigaction SIGUSR1 handler 0 -> 0
+		2 clone CLONE_VM|CLONE_SIGHAND|CLONE_THREAD -> 3
+		2 vfork -> 4 frozen
+		3 kill 2 SIGUSR1 -> 0
+	`)
+	eq(t, "pending while the target is frozen", w.proc(2).Pending, abi.SigBit(abi.SIGUSR1))
+	w.run(`4 exit 0 -> exited`)
+	eq(t, "taken at release", w.handled(2, abi.SIGUSR1), 1)
+	// Aimed at the running thread, it is taken at once.
+	w.run(`
+		2 vfork -> 5 frozen
+		1 kill 3 SIGUSR1 -> 0
+	`)
+	eq(t, "taken by the running thread", w.handled(2, abi.SIGUSR1), 2)
+}
