@@ -21,7 +21,10 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 		}
 	case abi.Clone3:
 		f := s.Flags
-		bad := f&^abi.CloneKnown != 0 || s.ExitSignal > abi.NSIG ||
+		// clone3_args_valid: CLONE_DETACHED and the old CSIGNAL bits (but
+		// CLONE_NEWTIME) are rejected too, not only unknown bits.
+		bad := f&^abi.CloneKnown != 0 || f&(abi.CLONE_DETACHED|abi.CSIGNAL&^abi.CLONE_NEWTIME) != 0 ||
+			s.ExitSignal > abi.NSIG ||
 			f&(abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND) == abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND ||
 			(f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && s.ExitSignal != 0)
 		if !bad && f&^abi.CloneModelled != 0 && !cloneFlagsFail(f, t) {
@@ -198,7 +201,9 @@ func cloneFlagsFail(f uint64, t procTask) bool {
 		(has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS)) ||
 		(has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND)) ||
 		(has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM)) ||
-		(has(abi.CLONE_PARENT) && t.Tgid == 1)
+		(has(abi.CLONE_PARENT) && t.Tgid == 1) ||
+		(has(abi.CLONE_THREAD) && has(abi.CLONE_NEWUSER|abi.CLONE_NEWPID)) ||
+		(has(abi.CLONE_PIDFD) && has(abi.CLONE_DETACHED))
 }
 
 func pageUp(n uint64) uint64 { return (n + abi.PageSize - 1) &^ (abi.PageSize - 1) }
@@ -258,6 +263,20 @@ func linuxOnlyAdvice(a int64) bool {
 		return true
 	}
 	return false
+}
+
+// groupDead reports whether every task of group tgid is a zombie.
+func (k *Kernel) groupDead(tgid int) (bool, error) {
+	tasks, err := k.listTasks()
+	if err != nil {
+		return false, err
+	}
+	for _, o := range tasks {
+		if o.Tgid == tgid && o.State != 'Z' && o.State != 'X' {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // lastLiveThread reports whether t is the only live thread of its group.
@@ -324,12 +343,15 @@ func (k *Kernel) killPreflight(s abi.Kill) (abi.Result, bool, error) {
 	if err != nil || !ok {
 		return abi.Result{}, false, err
 	}
+	if dead, err := k.groupDead(target.Tgid); err != nil || dead {
+		return abi.Result{}, false, err // a zombie process: 0, no effect (Linux answers)
+	}
 	switch {
 	case s.Sig >= abi.SIGRTMIN, s.Sig == abi.SIGSTOP:
 		return unsupported, true, nil
 	case s.Sig == abi.SIGTSTP || s.Sig == abi.SIGTTIN || s.Sig == abi.SIGTTOU:
 		bit := uint64(abi.SigBit(s.Sig))
-		if target.SigIgn&bit == 0 && target.SigCgt&bit == 0 && target.State != 'Z' {
+		if target.SigIgn&bit == 0 && target.SigCgt&bit == 0 {
 			return unsupported, true, nil
 		}
 	}

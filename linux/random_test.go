@@ -13,10 +13,10 @@ import (
 )
 
 var (
-	randomRuns  = flag.Int("linux.runs", 30, "random model-vs-linux runs in TestRandomAgainstModel")
+	randomRuns  = flag.Int("linux.runs", 20, "random model-vs-linux runs in TestRandomAgainstModel")
 	randomSteps = flag.Int("linux.steps", 40, "steps per random run")
 	randomSeed  = flag.Uint64("linux.seed", 1, "first seed of TestRandomAgainstModel")
-	randomTime  = flag.Duration("linux.budget", 20*time.Second, "time budget of TestRandomAgainstModel")
+	randomTime  = flag.Duration("linux.budget", 12*time.Second, "time budget of TestRandomAgainstModel")
 	withKnown   = flag.Bool("linux.known", false, "TestRandomAgainstModel: keep generated steps of the known disagreement classes (known_test.go)")
 	survey      = flag.Bool("linux.survey", false, "TestRandomAgainstModel: log the first divergence of every run instead of stopping at the first")
 )

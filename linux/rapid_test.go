@@ -13,7 +13,7 @@ import (
 	"github.com/forkspec/forkspec/model"
 )
 
-var rapidSteps = flag.Int("linux.rapidsteps", 25, "steps per case in TestRapidAgainstModel")
+var rapidSteps = flag.Int("linux.rapidsteps", 20, "steps per case in TestRapidAgainstModel")
 
 // rapidSource is a gen.Source over rapid's draws, so that failing cases
 // shrink toward ordinary steps.
