@@ -3,6 +3,7 @@ package docs
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // The generated index sits between these two lines of README.md; the rest
@@ -36,7 +37,8 @@ func Index(specs []Spec, cols []Column) string {
 	}
 	b.WriteString("\n")
 	for _, s := range specs {
-		fmt.Fprintf(&b, "| %s | %s | %s | [%s](%s) |", s.ID, s.Clause, escapeCell(s.Title), s.Page, s.Page)
+		fmt.Fprintf(&b, "| [%s](%s#%s) | %s | %s | [%s](%s) |", s.ID, s.Page, Anchor(s.ID+": "+s.Title),
+			s.Clause, escapeCell(s.Title), s.Page, s.Page)
 		for _, c := range cols {
 			b.WriteString(" " + statusOf(c, s.ID) + " |")
 		}
@@ -68,6 +70,22 @@ func statusOf(c Column, id string) string {
 		return st
 	}
 	return "not run"
+}
+
+// Anchor is the fragment GitHub gives a Markdown heading with this text:
+// lower case, letters, digits, spaces, hyphens and underscores kept, every
+// other character dropped, spaces turned into hyphens.
+func Anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // escapeCell keeps a title from breaking the Markdown table.
@@ -119,7 +137,11 @@ func IndexColumn(readme, name string) map[string]string {
 			continue
 		}
 		if k := len(cells) - fromEnd; k > 0 && !strings.HasPrefix(cells[0], "---") {
-			out[cells[0]] = cells[k]
+			id := cells[0]
+			if strings.HasPrefix(id, "[") { // [ID](page#anchor)
+				id, _, _ = strings.Cut(id[1:], "]")
+			}
+			out[id] = cells[k]
 		}
 	}
 	return out

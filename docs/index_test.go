@@ -40,6 +40,18 @@ func TestIndexRoundTripsItsStatusColumns(t *testing.T) {
 	}
 }
 
+func TestAnchorIsGitHubs(t *testing.T) {
+	for in, want := range map[string]string{
+		"VFORK-1a: vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD)":          "vfork-1a-vfork-is-cloneclone_vmclone_vforksigchld",
+		"EXEC-4b: a CLONE_FILES partner keeps the fds the exec'er closed": "exec-4b-a-clone_files-partner-keeps-the-fds-the-execer-closed",
+		"MEM-4b: mprotect: EINVAL unaligned; ENOMEM over a hole":          "mem-4b-mprotect-einval-unaligned-enomem-over-a-hole",
+	} {
+		if got := Anchor(in); got != want {
+			t.Errorf("Anchor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRewriteResultsKeepsCommentsAndBareSteps(t *testing.T) {
 	src := "intro -> prose\n1 fork -> 3  # the child\n1 getpid\n1 load 0x1000 -> 0x1\n"
 	got := string(RewriteResults([]byte(src), map[int]string{2: "2", 3: "1", 4: "0x21"}))
