@@ -2,7 +2,7 @@ package linux
 
 import (
 	"errors"
-	"os"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -153,17 +153,12 @@ func (k *Kernel) pidfdExitCode(tgid int) (int, bool) {
 	return int(info.ExitCode), true
 }
 
+// sortedKeys returns the keys of m in ascending order (never map order).
 func sortedKeys(m map[int]bool) []int {
 	var out []int
 	for k := range m {
 		out = append(out, k)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j-1] > out[j]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.Sort(out)
 	return out
 }
-
-var _ = os.Getpid
