@@ -39,6 +39,23 @@
 // killer may choose another victim); in task 1's group such a fault is
 // refused unsupported, since init never dies.
 //
+// # Where impl follows the kernel rather than docs/conventions.md
+//
+// Each was found by lockstep runs against the model, which the Linux oracle
+// had corrected the same way:
+//   - madvise applies the advice to every mapped part of the range
+//     (madvise_walk_vmas) and WIPEONFORK fails EINVAL at the first MAP_SHARED
+//     vma, the vmas before it already changed;
+//   - sig_ignored checks the target thread's mask, not "every thread", and
+//     before init's SIGNAL_UNKILLABLE drop;
+//   - wait4 -1 reaps the first waitable child in the children-list order
+//     (reparented children last), not the lowest pid;
+//   - a pending signal is taken by the thread complete_signal woke (the
+//     one a kill named), else by the step's caller, else the first thread;
+//   - a custom termination signal becomes SIGCHLD when the parent exec'd
+//     since the child was created (parent_exec_id);
+//   - a zombie keeps its shared pending set until reaped.
+//
 // # Where to start reading
 //
 // kernel.go (Step and the dispatch table), then fault.go and fork.go for

@@ -50,12 +50,15 @@ func (k *Kernel) deThread(t *task) {
 	var others []*task
 	for _, o := range g.threads {
 		if o != t && o.live() {
-			o.exiting = true
 			others = append(others, o)
 		}
 	}
+	// zap_other_threads: each exits in turn, in tid order; its children
+	// pass to a sibling not yet exited and finally to t.
 	for _, o := range others {
-		k.doExit(o)
+		if o.live() {
+			k.doExit(o)
+		}
 	}
 	if old := g.leader; old != t {
 		delete(k.tasks, old.tid)

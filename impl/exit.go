@@ -31,42 +31,47 @@ func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
 	if g.tgid == 1 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	if !g.exited {
-		g.exited = true
-		g.status = abi.WaitExited(code)
-	}
-	k.exitAllThreads(g)
+	k.endGroup(g, abi.WaitExited(code), t)
 	return abi.Result{Outcome: abi.OutcomeExited}
 }
 
-// killGroup ends g by signal sig (EXIT-4, THR-4): status sig, pending
-// flushed, every thread exits.
-//
-// taker is the thread that took the signal (nil: all killed at once).
+// killGroup ends g by signal sig (EXIT-4, THR-4) with wait status sig.
+// taker is the thread that took the signal (it exits first), nil when every
+// thread was killed at once.
 func (k *Kernel) killGroup(g *group, sig int, taker *task) {
 	if g.exited || g.tgid == 1 {
 		return
 	}
-	g.killTaker = taker
 	// The shared pending set stays until the zombie is reaped (__exit_signal
 	// flushes it in release_task).
-	g.exited, g.status, g.killSig = true, abi.WaitSignaled(sig), sig
-	g.fatal = 0
-	k.exitAllThreads(g)
+	g.killSig = sig
+	k.endGroup(g, abi.WaitSignaled(sig), taker)
 }
 
-// exitAllThreads marks every live thread exiting first, so that none of them
-// is chosen as a reaper, then runs their exits in tid order.
-func (k *Kernel) exitAllThreads(g *group) {
-	var ts []*task
+// endGroup ends every thread of g with group exit status status; the first
+// group exit wins (do_group_exit, zap_other_threads). The thread that
+// started it (first, when not nil) exits first, then the others in tid
+// order, each marked exiting only when it exits, so a thread's children
+// pass to a sibling that has not exited yet and reach the new reaper with
+// the last one (forget_original_parent, find_alive_thread).
+func (k *Kernel) endGroup(g *group, status int, first *task) {
+	if g.exited {
+		return
+	}
+	g.exited, g.status, g.fatal = true, status, 0
+	order := make([]*task, 0, len(g.threads))
+	if first != nil && first.g == g {
+		order = append(order, first)
+	}
 	for _, t := range g.threads {
-		if t.live() {
-			t.exiting = true
-			ts = append(ts, t)
+		if t != first {
+			order = append(order, t)
 		}
 	}
-	for _, t := range ts {
-		k.doExit(t)
+	for _, t := range order {
+		if t.live() {
+			k.doExit(t)
+		}
 	}
 }
 
@@ -79,6 +84,7 @@ func (k *Kernel) doExit(t *task) {
 		return // already exited
 	}
 	t.exiting = true
+	k.sigDirty = true
 	if c := t.vforkChild; c != nil { // a frozen parent killed: the child runs on
 		c.vforkParent = nil
 		t.vforkChild = nil
@@ -86,7 +92,12 @@ func (k *Kernel) doExit(t *task) {
 	t.state = stateRunning
 	m := t.mm
 	t.mm = nil
-	k.releaseVforkParent(t, false) // mm_release: complete_vfork_done
+	if p := k.releaseVforkParent(t, false); p != nil && p.state == stateRunning {
+		// mm_release (complete_vfork_done) runs in exit_mm, before
+		// exit_notify: the released parent takes its pending signals
+		// before this task's own notification reaches it.
+		k.deliverGroup(p.g)
+	}
 	k.mmput(m)
 	k.putFiles(t.files)
 	t.files = nil
@@ -110,14 +121,16 @@ func (k *Kernel) doExit(t *task) {
 	}
 }
 
-// releaseVforkParent wakes the task frozen on t's vfork, if any (VFORK-2).
-func (k *Kernel) releaseVforkParent(t *task, byExec bool) {
+// releaseVforkParent wakes the task frozen on t's vfork, if any (VFORK-2),
+// and returns it.
+func (k *Kernel) releaseVforkParent(t *task, byExec bool) *task {
 	p := t.vforkParent
 	if p == nil {
-		return
+		return nil
 	}
 	t.vforkParent = nil
 	p.vforkChild = nil
+	k.sigDirty = true
 	if p.state == stateFrozen {
 		p.state = stateRunning
 	}
@@ -126,6 +139,7 @@ func (k *Kernel) releaseVforkParent(t *task, byExec bool) {
 	} else {
 		k.stats.VforkByExit++
 	}
+	return p
 }
 
 // groupDead notifies the parent that the process g ended: its leader is a

@@ -27,6 +27,10 @@ type Kernel struct {
 	nextSeq uint64
 	// caller is the task performing the current step; nil between steps.
 	caller *task
+	// sigDirty is set by whatever can make a pending signal deliverable
+	// (any step but a plain memory access, a signal sent, a thread exiting
+	// or a vfork parent released); deliverAll does nothing when it is clear.
+	sigDirty bool
 }
 
 // Stats are event counters for coverage reporting, and current gauges.
@@ -154,21 +158,26 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
+	switch sc.(type) {
+	case abi.Load, abi.Store:
+	default:
+		k.sigDirty = true
+	}
 	k.caller = t
-	defer func() { k.caller = nil }()
 	r := k.dispatch(t, sc)
 	if r.Outcome.Refused() {
+		k.caller = nil
 		return r
 	}
 	k.deliverAll()
-	// The caller never returns from the call when it died of a signal during
-	// the step: one doomed at generation (every thread SIGKILLed before any
-	// returns), or one it took itself. When another thread of its group took
-	// the fatal signal, the caller's call returned first.
-	g := t.g
-	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && g.killSig != 0 &&
-		(g.killTaker == nil || g.killTaker == t) {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: g.killSig}
+	k.caller = nil
+	// The caller's group died of a signal during the step (a kill of
+	// itself, a pending signal unblocked, a released vfork child's): the
+	// call never returns to user space (abi.OutcomeKilled). When another
+	// thread took a core-dumping signal Linux races; like the model, count
+	// the caller killed.
+	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
 	}
 	return r
 }

@@ -62,6 +62,7 @@ func blockedByAll(g *group, sig int) bool {
 // thread"; the kernel checks the target thread, and so does the model.
 func (k *Kernel) sendSignal(target *task, sig int) {
 	g := target.g
+	k.sigDirty = true
 	sh := g.sighandOf()
 	if sh == nil || g.exited || g.fatal != 0 || g.liveThreads() == 0 {
 		return // prepare_signal: a group that is exiting takes nothing
@@ -76,12 +77,25 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		}
 	}
 	if !g.pending.Has(sig) {
-		// complete_signal wakes the target thread if it wants the signal
-		// (legacy_queue: one already pending wakes nobody new).
+		// complete_signal wakes one thread for it: the target if it wants
+		// the signal, else the first that does (wants_signal: not blocking
+		// it, not exiting; a frozen vfork parent wants it but sleeps until
+		// released). legacy_queue: one already pending wakes nobody new.
 		if g.prefer == nil {
-			g.prefer = map[int]*task{}
+			g.prefer = map[int]int{}
 		}
-		g.prefer[sig] = target
+		delete(g.prefer, sig)
+		wants := func(t *task) bool { return t.g == g && t.live() && !t.blocked.Has(sig) }
+		if wants(target) {
+			g.prefer[sig] = target.tid
+		} else {
+			for _, t := range g.threads {
+				if wants(t) {
+					g.prefer[sig] = t.tid
+					break
+				}
+			}
+		}
 	}
 	g.pending |= abi.SigBit(sig)
 	// complete_signal: SIGKILL, or a fatal default without core dump that
@@ -96,6 +110,10 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 // deliverAll delivers pending signals in every process until nothing more
 // can be taken; a death can notify a parent, so it loops to a fixed point.
 func (k *Kernel) deliverAll() {
+	if !k.sigDirty {
+		return
+	}
+	k.sigDirty = false
 	if !k.anySignal() {
 		return
 	}
@@ -168,22 +186,28 @@ func (k *Kernel) deliverGroup(g *group) bool {
 	}
 }
 
-// taker picks the thread that takes pending signal sig of g, or nil when no
-// running thread can: the thread complete_signal woke for it, else the
-// step's caller (a thread that unblocks a pending signal takes it on its way
-// back to user space), else the first in tid order (conventions).
+// taker picks the thread that takes pending signal sig of g now, or nil.
+// The thread complete_signal woke for it takes it if it still wants it; if
+// that thread is a frozen vfork parent, the signal waits for its release.
+// Otherwise (nobody was woken, or the woken thread has since blocked it or
+// exited: retarget_shared_pending) the step's caller takes it (a thread
+// that unblocks a pending signal takes it on its way back to user space),
+// else the first running thread in tid order (conventions "Signals").
 func (k *Kernel) taker(g *group, sig int) *task {
-	can := func(t *task) bool {
-		return t != nil && t.g == g && t.live() && t.state == stateRunning && !t.blocked.Has(sig) && k.tasks[t.tid] == t
+	wants := func(t *task) bool { return t != nil && t.g == g && t.live() && !t.blocked.Has(sig) }
+	if tid, ok := g.prefer[sig]; ok {
+		if t := k.tasks[tid]; wants(t) {
+			if t.state == stateRunning {
+				return t
+			}
+			return nil
+		}
 	}
-	if t := g.prefer[sig]; can(t) {
-		return t
-	}
-	if can(k.caller) {
+	if wants(k.caller) && k.caller.state == stateRunning {
 		return k.caller
 	}
 	for _, t := range g.threads {
-		if can(t) {
+		if wants(t) && t.state == stateRunning {
 			return t
 		}
 	}

@@ -70,7 +70,7 @@ func TestSignalTakenByNamedThread(t *testing.T) {
 		1 kill 5 SIGQUIT -> 0
 		4 sigprocmask SIG_UNBLOCK SIGQUIT -> killed(SIGQUIT)
 	`)
-	if g := k.tasks[4].g; g.killTaker != k.tasks[4] {
+	if g := k.tasks[4].g; g.killSig != abi.SIGQUIT {
 		t.Fatal("the unblocking caller takes the pending signal")
 	}
 }

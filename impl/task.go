@@ -75,13 +75,11 @@ type group struct {
 	// fatal is a fatal signal whose group kill is due at the next delivery
 	// (complete_signal's shortcut that wakes even a frozen vfork parent).
 	fatal int
-	// killTaker is the thread that took killSig and died of it in
-	// get_signal; nil when every thread was killed at once.
-	killTaker *task
-	// prefer maps a pending signal to the thread complete_signal woke for
-	// it (the thread a kill named, or the parent thread a child notified):
-	// it takes the signal first if it can.
-	prefer map[int]*task
+	// prefer maps a pending signal to the tid of the thread complete_signal
+	// woke for it (the target if it wants it, else the first that does):
+	// that thread takes it, waiting for its release if it is a frozen vfork
+	// parent.
+	prefer map[int]int
 	// parentSeq orders this process in its parent thread's children list
 	// (list_add_tail at creation; forget_original_parent splices an exiting
 	// thread's children onto the reaper's tail): wait4 -1 walks that order.
