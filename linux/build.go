@@ -2,7 +2,7 @@ package linux
 
 import (
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -12,11 +12,15 @@ import (
 	"sync"
 )
 
-// agentSource is the C agent; it is compiled at run time with the system's
-// C compiler because Go's runtime cannot run safely in a raw fork/vfork child.
+// agentSource is the C agent (agent.c and the headers it includes); it is
+// compiled at run time with the system's C compiler because Go's runtime
+// cannot run safely in a raw fork/vfork child.
 //
-//go:embed agent/agent.c
-var agentSource []byte
+//go:embed agent/agent.c agent/sys.h agent/bench.h
+var agentSource embed.FS
+
+// agentFiles are the agent's source files, in hashing order.
+var agentFiles = []string{"agent.c", "sys.h", "bench.h"}
 
 var (
 	buildOnce sync.Once
@@ -33,7 +37,18 @@ func agentBinary() (string, error) {
 }
 
 func build() (string, error) {
-	sum := sha256.Sum256(agentSource)
+	h := sha256.New()
+	srcs := map[string][]byte{}
+	for _, f := range agentFiles {
+		b, err := agentSource.ReadFile("agent/" + f)
+		if err != nil {
+			return "", err
+		}
+		srcs[f] = b
+		h.Write([]byte(f))
+		h.Write(b)
+	}
+	sum := h.Sum(nil)
 	dir := filepath.Join(os.TempDir(), "forkspec-agent-"+hex.EncodeToString(sum[:8]))
 	bin := filepath.Join(dir, "agent")
 	if fi, err := os.Stat(bin); err == nil && fi.Mode()&0o111 != 0 {
@@ -50,10 +65,12 @@ func build() (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	src := filepath.Join(tmp, "agent.c")
-	if err := os.WriteFile(src, agentSource, 0o644); err != nil {
-		return "", err
+	for _, f := range agentFiles {
+		if err := os.WriteFile(filepath.Join(tmp, f), srcs[f], 0o644); err != nil {
+			return "", err
+		}
 	}
+	src := filepath.Join(tmp, "agent.c")
 	out := filepath.Join(tmp, "agent")
 	cmd := exec.Command("cc", "-O2", "-static", "-nostdlib", "-ffreestanding",
 		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
