@@ -59,6 +59,14 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	if f&^abi.CloneModelled != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	// copy_process: "Force any signals received before this point to be
+	// delivered before the fork happens": recalc_sigpending on the caller,
+	// and a pending signal it can take restarts the call after delivery
+	// (ERESTARTNOINTR). If that signal kills the group, nothing is created.
+	k.recalc = true
+	if k.deliverGroup(t.group) && t.exiting {
+		return abi.Ok(0) // callerFate reports the death
+	}
 	if len(k.tasks)+1 > k.limit {
 		return abi.Fail(abi.EAGAIN) // FORK-7
 	}

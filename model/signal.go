@@ -108,6 +108,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 // SIGSTOP are silently dropped from the mask; an unblocked pending signal is
 // delivered within the step (by deliverAll).
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
+	k.recalc = true // set_current_blocked → recalc_sigpending
 	set := s.Set &^ (abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP))
 	switch i32(s.How) {
 	case abi.SIG_BLOCK:
@@ -296,8 +297,9 @@ func (k *Kernel) deliverGroup(g *group) bool {
 
 // taker picks the thread that takes pending signal sig of g now, or nil.
 // The thread complete_signal woke for it takes it if it still wants it; if
-// that thread is a frozen vfork parent, the signal waits for its release
-// (the others never see it: Linux 6.18). Otherwise — nobody was woken, or
+// that thread is a frozen vfork parent, the signal waits for its release —
+// unless the step's caller runs recalc_sigpending on itself (fork, clone,
+// sigprocmask) and so notices it (Linux 6.18). Otherwise — nobody was woken, or
 // the woken thread has since blocked it or exited (retarget_shared_pending)
 // — the step's caller takes it (a thread that unblocks a pending signal
 // takes it on its way back to user space), else the first Running thread in
@@ -310,7 +312,9 @@ func (k *Kernel) taker(g *group, sig int) *task {
 		if t := k.tasks[tid]; t.state == abi.Running {
 			return t
 		}
-		return nil
+		if !k.recalc || !can(k.caller) || k.caller.state != abi.Running {
+			return nil
+		}
 	}
 	if can(k.caller) && k.caller.state == abi.Running {
 		return k.caller

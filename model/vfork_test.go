@@ -166,4 +166,14 @@ func TestVFORK6_SignalForFrozenThreadWaits(t *testing.T) {
 		1 kill 3 SIGUSR1 -> 0
 	`)
 	eq(t, "taken by the running thread", w.handled(2, abi.SIGUSR1), 2)
+	// A sibling that forks runs recalc_sigpending and takes a signal that
+	// waits for the frozen thread before the fork goes ahead.
+	w.run(`
+		3 kill 2 SIGUSR1 -> 0
+		3 getpid -> 2
+	`)
+	eq(t, "still waiting", w.proc(2).Pending, abi.SigBit(abi.SIGUSR1))
+	w.run(`3 fork -> 6`)
+	eq(t, "taken by the forking sibling", w.handled(2, abi.SIGUSR1), 3)
+	eq(t, "pending after fork", w.proc(2).Pending, abi.SigSet(0))
 }
