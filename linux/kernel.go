@@ -47,8 +47,10 @@ type Kernel struct {
 	// agent's handler reports.
 	handled map[int]map[int]int
 	// pong holds each task's last answer to a ping: the subreaper flag of
-	// its process and its actions (sa_flags are not in /proc).
-	pong map[int][]uint64
+	// its process and its actions (sa_flags are not in /proc); pongSeq the
+	// command seq it answered, so the freshest answer wins.
+	pong    map[int][]uint64
+	pongSeq map[int]uint64
 	// subreaper is the last known PR_GET_CHILD_SUBREAPER per process.
 	subreaper map[int]bool
 	err       error
@@ -90,6 +92,7 @@ func New(cfg abi.Config) (*Kernel, error) {
 		pidfds:    map[int]int{},
 		handled:   map[int]map[int]int{},
 		pong:      map[int][]uint64{},
+		pongSeq:   map[int]uint64{},
 		subreaper: map[int]bool{},
 	}
 	if err := k.start(bin); err != nil {
@@ -295,6 +298,7 @@ func (k *Kernel) absorb(m *report) error {
 		k.handled[m.Tid][sig]++
 	case repPong:
 		k.pong[m.Tid] = m.Words
+		k.pongSeq[m.Tid] = m.Seq
 		if len(m.Words) > 0 {
 			if tg, ok := k.tgidOf(m.Tid); ok {
 				k.subreaper[tg] = m.Words[0] != 0
@@ -321,7 +325,7 @@ func (k *Kernel) send(tid int, c command) error {
 		return fmt.Errorf("no agent for task %d", tid)
 	}
 	if _, err := t.fifo.Write(c.encode()); err != nil {
-		return fmt.Errorf("writing to task %d: %w", tid, err)
+		return fmt.Errorf("writing to task %d: %w", tid, err) // wraps EPIPE for a dying task
 	}
 	return nil
 }

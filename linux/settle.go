@@ -34,16 +34,22 @@ func (k *Kernel) settle() error {
 		k.seq++
 		seq := k.seq
 		pending := map[int]bool{}
+		died := false
 		for _, t := range tasks {
 			if t.State == 'Z' || t.State == 'X' || t.State == 'D' {
 				continue
 			}
 			if err := k.send(t.Tid, command{Seq: seq, Op: opPing}); err != nil {
+				if errors.Is(err, syscall.EPIPE) {
+					// Its FIFO has no reader left: the task is past
+					// exit_files, dying without SIGKILL pending any more.
+					died = true
+					continue
+				}
 				return err
 			}
 			pending[t.Tid] = true
 		}
-		died := false
 		for len(pending) > 0 {
 			if time.Now().After(deadline) {
 				return errors.New("timed out waiting for pongs")
@@ -115,6 +121,7 @@ func (k *Kernel) prune(tasks []procTask) {
 			t.fifo.Close()
 			delete(k.tasks, tid)
 			delete(k.pong, tid)
+			delete(k.pongSeq, tid)
 		}
 	}
 	for tgid, fd := range k.pidfds {

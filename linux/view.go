@@ -240,16 +240,14 @@ func (k *Kernel) requestWithin(tid int, c command, timeout time.Duration) (*repo
 }
 
 // actions is a disposition table: handler kinds from /proc/PID/status
-// (SigIgn, SigCgt) of the representative, sa_flags from the last pong of a
-// member (flags are not in /proc).
+// (SigIgn, SigCgt) of the representative, sa_flags from the freshest pong
+// of a member (flags are not in /proc; a frozen member's pong is old).
 func (k *Kernel) actions(rep procTask, live []procTask, ids map[int]int) []abi.ActionView {
-	words := k.pong[rep.Tid]
-	if words == nil {
-		for _, t := range live {
-			if ids[t.Tid] == ids[rep.Tid] && k.pong[t.Tid] != nil {
-				words = k.pong[t.Tid]
-				break
-			}
+	var words []uint64
+	var best uint64
+	for _, t := range live {
+		if ids[t.Tid] == ids[rep.Tid] && k.pong[t.Tid] != nil && k.pongSeq[t.Tid] >= best {
+			words, best = k.pong[t.Tid], k.pongSeq[t.Tid]
 		}
 	}
 	var out []abi.ActionView
