@@ -40,7 +40,11 @@ func Reduce(o traces.Options, checks Check, bs []Backend, steps []traces.Step, f
 		}
 		return f, f.Kind == want.Kind && f.Backend == want.Backend
 	}
+	tries := 0
 	try := func(cand []traces.Step) ([]traces.Step, *Failure, bool) {
+		if tries++; tries > maxReduceTries {
+			return nil, nil, false
+		}
 		m, err := replayRenumbered(o, checks, bs, cand, final)
 		f, ok := same(err)
 		if !ok || m == nil {
@@ -61,7 +65,7 @@ func Reduce(o traces.Options, checks Check, bs []Backend, steps []traces.Step, f
 			progress := false
 			for start := 0; start+chunk <= len(cur); {
 				cand := append(append([]traces.Step(nil), cur[:start]...), cur[start+chunk:]...)
-				if c, cf, ok := try(cand); ok {
+				if c, cf, ok := try(cand); ok && smaller(c, cur) {
 					cur, f, progress = c, cf, true
 					continue // retry the same start on the shorter sequence
 				}
@@ -78,13 +82,29 @@ func Reduce(o traces.Options, checks Check, bs []Backend, steps []traces.Step, f
 			for tid := 1; tid < cur[i].Tid && !again; tid++ {
 				cand := append([]traces.Step(nil), cur...)
 				cand[i].Tid = tid
-				if c, cf, ok := try(cand); ok && len(c) <= len(cur) {
+				if c, cf, ok := try(cand); ok && smaller(c, cur) {
 					cur, f, again = c, cf, true
 				}
 			}
 		}
 	}
 	return cur, f
+}
+
+// maxReduceTries bounds the replays one Reduce may spend.
+const maxReduceTries = 3000
+
+// smaller orders reductions: fewer steps, else lower tids. Every accepted
+// move makes the sequence smaller, so reduction ends.
+func smaller(a, b []traces.Step) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	sa, sb := 0, 0
+	for i := range a {
+		sa, sb = sa+a[i].Tid, sb+b[i].Tid
+	}
+	return sa < sb
 }
 
 // replayRenumbered is Replay for a trace with steps cut out. Deleting a
