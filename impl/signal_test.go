@@ -74,3 +74,23 @@ func TestSignalTakenByNamedThread(t *testing.T) {
 		t.Fatal("the unblocking caller takes the pending signal")
 	}
 }
+
+// TestSigactionFlushesOnlyOwnProcess: do_sigaction flushes the newly ignored
+// signal from the caller's process only (p = current), even when the table
+// is shared with another process by CLONE_SIGHAND. The model flushes every
+// process sharing the table; see the final report.
+func TestSigactionFlushesOnlyOwnProcess(t *testing.T) {
+	k := New(abi.Config{})
+	run(t, k, `
+		1 fork -> 2
+		2 sigprocmask SIG_BLOCK SIGUSR1 -> 0
+		2 clone CLONE_VM|CLONE_SIGHAND|SIGCHLD -> 3
+		2 kill 2 SIGUSR1 -> 0
+		2 kill 3 SIGUSR1 -> 0
+		3 sigaction SIGUSR1 SIG_IGN 0 -> 0
+	`)
+	if !k.tasks[2].g.pending.Has(abi.SIGUSR1) || k.tasks[3].g.pending.Has(abi.SIGUSR1) {
+		t.Fatalf("pending after sigaction in 3: group 2 %v, group 3 %v; want only 3's flushed",
+			k.tasks[2].g.pending, k.tasks[3].g.pending)
+	}
+}
