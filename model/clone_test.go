@@ -129,11 +129,20 @@ func TestCLONE6_TerminationSignal(t *testing.T) {
 	`)
 	eq(t, "SIGUSR1 handled", w.handled(2, abi.SIGUSR1), 1)
 	eq(t, "SIGUSR2 handled", w.handled(2, abi.SIGUSR2), 1)
+	// A child's exit signal that kills the parent arrives after the
+	// parent's own call returned: the kill reports 0, the parent is dead.
+	w.run(`
+		1 fork -> 6
+		6 clone SIGUSR1 -> 7
+		6 kill 7 SIGKILL -> 0
+		6 getpid -> zombie
+		1 wait4 6 0 -> 6 status=signal(SIGUSR1)
+	`)
 	// Legacy clone: any low byte; an invalid signal notifies nobody.
 	w.run(`
-		2 clone 0x50 -> 6
-		6 exit 7 -> exited
-		2 wait4 6 __WCLONE -> 6 status=exit(7)
+		2 clone 0x50 -> 8
+		8 exit 7 -> exited
+		2 wait4 8 __WCLONE -> 8 status=exit(7)
 	`)
 }
 

@@ -179,7 +179,7 @@ func (k *Kernel) notifyParent(g *group) {
 		}
 	}
 	if sig >= 1 && sig <= abi.NSIG {
-		k.sendSignal(p, sig)
+		k.sendSignal(p, sig, true)
 	}
 	if autoreap {
 		k.reap(g)

@@ -150,6 +150,9 @@ func (k *Kernel) checkGroup(g *group) []error {
 	if g.leader.state == abi.Zombie && !g.dead && g.firstAlive() == nil {
 		bad("zombie leader with no live thread left is not dead")
 	}
+	if g.asyncSigs&^g.pending != 0 {
+		bad("async signals %v not pending", g.asyncSigs&^g.pending)
+	}
 	if g.dead && !g.groupExit {
 		bad("dead process with no exit status")
 	}

@@ -117,7 +117,10 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 
 // callerFate turns the result of a call into OutcomeKilled when the caller's
 // group died of a signal during the step (abi.OutcomeKilled): the caller
-// never gets back to user space to see the call's return value. When
+// never gets back to user space to see the call's return value. A signal
+// that another task's exit sent (e.g. the exit signal of a child the caller
+// just killed) reaches the caller after its call returned: it dies, but the
+// step reports the call's result, as on Linux. When
 // another thread of the group took a core-dumping signal, Linux races (the
 // caller may return before the dump zaps it); the model, like abi, counts
 // the caller killed.
@@ -126,8 +129,8 @@ func (k *Kernel) callerFate(t *task, r abi.Result) abi.Result {
 	case abi.OutcomeExited, abi.OutcomeKilled:
 		return r
 	}
-	if t.exiting && t.group.killSig != 0 {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.group.killSig}
+	if g := t.group; t.exiting && g.killSig != 0 && !g.killAsync {
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: g.killSig}
 	}
 	return r
 }

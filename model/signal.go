@@ -98,6 +98,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 		for _, g := range k.groups() {
 			if g.sighand() == t.sighand {
 				g.pending &^= abi.SigBit(int(sig))
+				g.asyncSigs &^= abi.SigBit(int(sig))
 			}
 		}
 	}
@@ -158,7 +159,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	if sig == abi.SIGSTOP || (h != nil && defaultOf(int(sig)) == actStop && h.actions[sig].handler == abi.SigDefault) {
 		return abi.Refuse(abi.OutcomeUnsupported) // stop/continue not modelled
 	}
-	k.sendSignal(target, int(sig))
+	k.sendSignal(target, int(sig), false)
 	return abi.Ok(0)
 }
 
@@ -177,7 +178,12 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 // docs/conventions.md says "unless blocked by every thread"; Linux checks
 // the target thread's mask (sig_ignored(t)). The end state agrees except
 // when the only threads not blocking it are frozen.
-func (k *Kernel) sendSignal(target *task, sig int) {
+//
+// async marks a signal that another task's exit generates (its exit
+// notification): on Linux it arrives after the step's caller has returned
+// from its syscall, so if it kills the caller's group the caller still sees
+// its call's result (callerFate).
+func (k *Kernel) sendSignal(target *task, sig int, async bool) {
 	g := target.group
 	h := g.sighand()
 	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
@@ -215,6 +221,13 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 					break
 				}
 			}
+		}
+	}
+	if !g.pending.Has(sig) {
+		if async {
+			g.asyncSigs |= abi.SigBit(sig)
+		} else {
+			g.asyncSigs &^= abi.SigBit(sig)
 		}
 	}
 	g.pending |= abi.SigBit(sig)
@@ -258,6 +271,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 	}
 	if sig := g.fatal; sig != 0 {
 		g.fatal = 0
+		g.killAsync = g.asyncSigs.Has(sig)
 		k.killGroup(g, sig, nil)
 		return true
 	}
@@ -277,6 +291,8 @@ func (k *Kernel) deliverGroup(g *group) bool {
 		}
 		g.pending &^= abi.SigBit(sig)
 		delete(g.prefer, sig)
+		async := g.asyncSigs.Has(sig)
+		g.asyncSigs &^= abi.SigBit(sig)
 		changed = true
 		switch {
 		case a.handler == abi.SigHandle:
@@ -288,6 +304,7 @@ func (k *Kernel) deliverGroup(g *group) bool {
 		case g.isInit():
 			// get_signal: SIGNAL_UNKILLABLE drops default actions in init.
 		default:
+			g.killAsync = async
 			k.killGroup(g, sig, taker)
 			return true
 		}

@@ -71,6 +71,12 @@ type group struct {
 	exitStatus int
 	// killSig is the signal that killed the group, 0 if none (EXIT-4).
 	killSig int
+	// killAsync is set when killSig came from another task's exit
+	// notification rather than from the step's caller (see sendSignal).
+	killAsync bool
+	// asyncSigs are the pending signals that exit notifications generated.
+	// Invariant: a subset of pending.
+	asyncSigs abi.SigSet
 	// prefer maps a pending signal to the thread complete_signal woke for it
 	// (the thread a kill named, or the parent thread a child notified): it
 	// takes the signal first if it can.
