@@ -65,7 +65,7 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	// (ERESTARTNOINTR). If that signal kills the group, nothing is created.
 	k.recalc = true
 	if k.deliverGroup(t.group) && t.exiting {
-		return abi.Ok(0) // callerFate reports the death
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.group.killSig}
 	}
 	if len(k.tasks)+1 > k.limit {
 		return abi.Fail(abi.EAGAIN) // FORK-7

@@ -304,7 +304,9 @@ func (k *Kernel) deliverGroup(g *group) bool {
 		case g.isInit():
 			// get_signal: SIGNAL_UNKILLABLE drops default actions in init.
 		default:
-			g.killAsync = async
+			// The caller taking it (on unblocking, or before a fork) dies
+			// in its own call.
+			g.killAsync = async && taker != k.caller
 			k.killGroup(g, sig, taker)
 			return true
 		}
