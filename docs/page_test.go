@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -96,4 +97,32 @@ func TestParsePageIgnoresOtherCodeBlocksAndHeadings(t *testing.T) {
 	if err != nil || len(specs) != 0 {
 		t.Errorf("got %d specs, err %v; want none", len(specs), err)
 	}
+}
+
+// FuzzParsePage: any text gives specs or errors, never a panic, and every
+// spec it returns keeps the invariants of Spec and Block.
+func FuzzParsePage(f *testing.F) {
+	f.Add(goodPage)
+	f.Add("## FORK-1a: x\n\nSource: y\n\n```trace\n# expect: frame 1:0x1000 ==\n1 fork -> 2 frozen\n```\n")
+	f.Add("```trace\n```\n## A-1a: \n```")
+	for _, p := range Pages {
+		if src, err := os.ReadFile(p); err == nil {
+			f.Add(string(src))
+		}
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		specs, _ := ParsePage("f.md", []byte(src))
+		for _, s := range specs {
+			if s.ID != s.Clause+s.ID[len(s.Clause):] || len(s.ID) != len(s.Clause)+1 {
+				t.Errorf("spec %q of clause %q", s.ID, s.Clause)
+			}
+			if s.Block.Trace != nil {
+				for _, st := range s.Block.Trace.Steps {
+					if st.Call == nil || st.Line < s.Block.Line {
+						t.Errorf("step %+v before its block (line %d)", st, s.Block.Line)
+					}
+				}
+			}
+		}
+	})
 }
