@@ -37,6 +37,9 @@ func cloneEINVAL(a cloneArgs, callerTgid int) string {
 		switch {
 		case a.rawFlag&^abi.CloneKnown != 0:
 			return "unknown clone3 flag bits"
+		case a.rawFlag&abi.CLONE_DETACHED != 0:
+			// clone3_args_valid keeps CLONE_DETACHED for reuse by clone3.
+			return "CLONE_DETACHED in clone3"
 		case a.sig > abi.NSIG:
 			return "invalid exit_signal"
 		case f&abi.CLONE_SIGHAND != 0 && f&abi.CLONE_CLEAR_SIGHAND != 0:

@@ -118,7 +118,9 @@ func checkExecResets(c *stepCtx) error {
 	if t.ExitSignal != abi.SIGCHLD {
 		bad("exit signal %d, want SIGCHLD (EXEC-6)", t.ExitSignal)
 	}
-	if oldLeader, ok := task(c.before, g); ok && t.Ppid != oldLeader.Ppid {
+	// The ppid is kept (EXEC-6) unless the parent died in this very step:
+	// a vfork parent released by this exec acts on its pending signals then.
+	if oldLeader, ok := task(c.before, g); ok && t.Ppid != oldLeader.Ppid && alive(c.after, oldLeader.Ppid) {
 		bad("ppid %d, was %d (EXEC-6)", t.Ppid, oldLeader.Ppid)
 	}
 	if t.Blocked != old.Blocked {
@@ -204,4 +206,14 @@ func checkExecResets(c *stepCtx) error {
 		return fmt.Errorf("exec %s by %d: %v", ex.Image, c.tid, errs)
 	}
 	return nil
+}
+
+// alive reports whether process tgid has a task that is not a zombie.
+func alive(v abi.View, tgid int) bool {
+	for _, t := range v.Tasks {
+		if t.Tgid == tgid && t.State != abi.Zombie {
+			return true
+		}
+	}
+	return false
 }
