@@ -207,6 +207,26 @@ var scenarios = map[string][]step{
 		{1, abi.Wait4{Pid: 2}},
 		{1, abi.Store{Addr: ro, Value: 1}},
 	},
+	// The reservation above the arena is free space for the trace, also
+	// from a thread whose leader has exited.
+	"above-arena": {
+		{1, abi.Fork{}},
+		{2, abi.Clone{Flags: abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD}},
+		{2, abi.Exit{Code: 0}},
+		{3, abi.Mmap{Addr: abi.ArenaEnd - 0x1000, Len: 0x3000, Prot: rw, Flags: anonP | abi.MAP_FIXED}},
+		{3, abi.Store{Addr: abi.ArenaEnd + 0x1000, Value: 6}},
+		{3, abi.Mprotect{Addr: abi.ArenaEnd - 0x1000, Len: 0x4000, Prot: abi.PROT_READ}},
+		{3, abi.Madvise{Addr: abi.ArenaEnd, Len: 0x1000, Advice: abi.MADV_DONTFORK}},
+		{3, abi.Fork{}},
+		{4, abi.Load{Addr: abi.ArenaEnd}},
+		{3, abi.Munmap{Addr: abi.ArenaEnd - 0x1000, Len: 0x3000}},
+		{3, abi.Mmap{Addr: 0, Len: 0x1000, Prot: rw, Flags: anonP}},
+		{3, abi.Mmap{Addr: abi.ArenaEnd + 0x5000, Len: 0x1000, Prot: rw, Flags: anonS}},
+		{3, abi.Mmap{Addr: abi.ArenaEnd + 0x5000, Len: 0x1000, Prot: rw, Flags: anonP | abi.MAP_FIXED_NOREPLACE}},
+		{3, abi.Mmap{Addr: abi.ArenaEnd + 0x5000, Len: 0x1000, Prot: rw, Flags: anonP | abi.MAP_FIXED_NOREPLACE}},
+		{3, abi.Mmap{Addr: 0x0, Len: 0x0, Prot: rw, Flags: anonP | abi.MAP_FIXED}},
+		{3, abi.Load{Addr: abi.ArenaEnd + 0x9000}},
+	},
 	// FD-1..4, FORK-4, CLONE-2
 	"fds": {
 		{1, abi.Open{Path: "a"}},

@@ -68,7 +68,8 @@ static void set_nofile(u64 cur)
  */
 static void reserve(void)
 {
-	static char buf[16384] = {0};
+	static char buf[1 << 18] = {0};
+	static u64 starts[4096] = {0}, ends[4096] = {0};
 	/* The agent zone [STACK_AREA, SCRATCH_AREA + 1 TiB) (stacks, scratch)
 	 * is reserved readable, so that it never merges with the PROT_NONE
 	 * reservation around it: the driver tells the two apart. EEXIST on a
@@ -76,10 +77,11 @@ static void reserve(void)
 	sys6(SYS_mmap, (s64)STACK_AREA, (s64)(SCRATCH_AREA + (1UL << 40) - STACK_AREA), PROT_READ,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	set_nofile(4096);
-	int fd = (int)sys3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	/* thread-self: /proc/self is the group leader, which may be a zombie */
+	int fd = (int)sys3(SYS_open, "/proc/thread-self/maps", O_RDONLY | O_CLOEXEC, 0);
 	set_nofile(FD_LIMIT);
 	if (fd < 0)
-		die("open /proc/self/maps");
+		die("open /proc/thread-self/maps");
 	u64 n = 0;
 	for (;;) {
 		s64 r = sys3(SYS_read, fd, buf + n, sizeof buf - 1 - n);
@@ -89,10 +91,9 @@ static void reserve(void)
 	}
 	buf[n] = 0;
 	sys1(SYS_close, fd);
-	u64 starts[64], ends[64];
 	int m = 0;
 	u64 stack = 0x7ff000000000UL;
-	for (const char *p = buf; *p && m < 64;) {
+	for (const char *p = buf; *p && m < 4096;) {
 		starts[m] = parse_hex(&p);
 		p++;
 		ends[m] = parse_hex(&p);
@@ -116,10 +117,9 @@ static void reserve(void)
 		if (i < m && ends[i] <= cur)
 			continue;
 		if (next > cur) {
-			s64 r = sys6(SYS_mmap, (s64)cur, (s64)(next - cur), PROT_NONE,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-			if (r < 0)
-				die("reserve");
+			/* EEXIST only if maps changed under us: leave that gap */
+			sys6(SYS_mmap, (s64)cur, (s64)(next - cur), PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		}
 		if (i < m && ends[i] > cur)
 			cur = ends[i];
@@ -340,7 +340,7 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		break;
 	case OP_MMAP:
 		r = sys6(SYS_mmap, (s64)a[0], (s64)a[1], (s64)a[2], (s64)a[3], -1, 0);
-		if (a[0] + a[1] > ARENA_END || (u64)r >= ARENA_END)
+		if (a[0] + a[1] > ARENA_END || (r >= 0 && (u64)r >= ARENA_END))
 			reserve(); /* refill what the reservation lost */
 		break;
 	case OP_MUNMAP:
