@@ -3,7 +3,7 @@ package props
 import (
 	"errors"
 	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/forkspec/forkspec/gen"
@@ -94,7 +94,7 @@ func (s suite) run(t *testing.T) {
 			t.Logf("writing the failure trace: %v", err)
 			return
 		}
-		text, _ := os.ReadFile(filepath.Join(FailureDir, filepath.Base(path)))
+		text, _ := os.ReadFile(strings.TrimPrefix(path, "props/"))
 		t.Logf("reduced to %d steps (from %d):\n%s\n%v\ntrace: %s\nreplay: %s", len(steps), len(s.last.steps), text, f, path, replay)
 	})
 	rapid.Check(t, s.prop)
