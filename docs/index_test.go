@@ -60,3 +60,20 @@ func TestRewriteResultsKeepsCommentsAndBareSteps(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestColumnsKeepLinuxAsRecorded(t *testing.T) {
+	specs := []Spec{{ID: "FORK-1a", Clause: "FORK-1", Title: "t", Page: "fork.md"}}
+	recorded := Index(specs, []Column{{Name: LinuxColumn, Status: map[string]string{"FORK-1a": "FAIL"}}})
+	readme, _ := SpliceIndex(IndexBegin+"\n"+IndexEnd+"\n", recorded)
+	cols := Columns(map[string]map[string]Outcome{"model": {"FORK-1a": {Status: PassUnchecked}}}, readme)
+	got := map[string]string{}
+	for _, c := range cols {
+		got[c.Name] = statusOf(c, "FORK-1a")
+	}
+	want := map[string]string{"model": "pass*", "impl": "not run", LinuxColumn: "FAIL"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("column %s: %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -27,7 +27,7 @@ var run struct {
 	loadErr  error
 	backends []traces.Backend
 	linuxWhy string // why Linux is not among backends, or ""
-	// outcomes[specID][backend name]
+	// outcomes[backend name][spec ID]
 	outcomes map[string]map[string]Outcome
 }
 
@@ -37,13 +37,8 @@ func results(t *testing.T) {
 		run.specs, run.loadErr = LoadDir(".")
 		run.backends, run.linuxWhy = specBackends()
 		run.outcomes = map[string]map[string]Outcome{}
-		for _, s := range run.specs {
-			run.outcomes[s.ID] = map[string]Outcome{}
-		}
 		for _, b := range run.backends {
-			for id, o := range RunAll(run.specs, b) {
-				run.outcomes[id][b.Name] = o
-			}
+			run.outcomes[b.Name] = RunAll(run.specs, b)
 		}
 	})
 	if run.loadErr != nil {
@@ -62,7 +57,7 @@ func TestSpecs(t *testing.T) {
 		t.Run(s.Topic()+"/"+s.ID, func(t *testing.T) {
 			for _, b := range run.backends {
 				t.Run(b.Name, func(t *testing.T) {
-					o := run.outcomes[s.ID][b.Name]
+					o := run.outcomes[b.Name][s.ID]
 					switch o.Status {
 					case Skipped:
 						t.Skipf("%s:%d: %s: %s", s.Page, s.Line, s.ID, o.Msg)
@@ -126,28 +121,6 @@ func backendNamed(name string) *traces.Backend {
 	return nil
 }
 
-// indexColumns are the README's status columns from this run; the Linux
-// column is kept as last recorded when the oracle is not available here.
-func indexColumns(readme string) []Column {
-	var cols []Column
-	for _, name := range []string{"model", "impl", LinuxColumn} {
-		if backendNamed(name) == nil {
-			col := Column{Name: name}
-			if name == LinuxColumn {
-				col.Status = IndexColumn(readme, name)
-			}
-			cols = append(cols, col)
-			continue
-		}
-		outcomes := map[string]Outcome{}
-		for _, s := range run.specs {
-			outcomes[s.ID] = run.outcomes[s.ID][name]
-		}
-		cols = append(cols, StatusColumn(name, outcomes))
-	}
-	return cols
-}
-
 // TestReadmeIndexIsCurrent fails when README.md's index differs from the
 // one generated from the pages and this run's statuses.
 func TestReadmeIndexIsCurrent(t *testing.T) {
@@ -157,7 +130,7 @@ func TestReadmeIndexIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(src)
-	want, ok := SpliceIndex(readme, Index(run.specs, indexColumns(readme)))
+	want, ok := SpliceIndex(readme, Index(run.specs, Columns(run.outcomes, readme)))
 	if !ok {
 		t.Fatalf("README.md lacks the index markers %q … %q", IndexBegin, IndexEnd)
 	}

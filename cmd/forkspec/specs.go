@@ -55,22 +55,20 @@ func runSpecs(args []string, stdout, stderr io.Writer) int {
 	}
 
 	status := exitOK
-	var cols []docs.Column
+	outcomes := map[string]map[string]docs.Outcome{}
 	for _, b := range run {
-		outcomes := docs.RunAll(specs, b)
+		outcomes[b.Name] = docs.RunAll(specs, b)
 		for _, s := range specs {
-			if o := outcomes[s.ID]; o.Status == docs.Fail {
+			if o := outcomes[b.Name][s.ID]; o.Status == docs.Fail {
 				fmt.Fprintf(stderr, "%s:%d: %s on %s: %s\n", filepath.Join(*dir, s.Page), o.Line, s.ID, b.Name, o.Msg)
 				status = exitFailed
 			}
 		}
-		cols = append(cols, docs.StatusColumn(b.Name, outcomes))
 	}
-	if len(run) < 3 {
-		fmt.Fprintf(stderr, "forkspec specs: Linux oracle not run: %s\n", linuxWhy)
-		// Keep the Linux column as last recorded where the oracle ran.
-		cols = append(cols, docs.Column{Name: docs.LinuxColumn, Status: docs.IndexColumn(string(readme), docs.LinuxColumn)})
+	if _, ran := outcomes[docs.LinuxColumn]; !ran {
+		fmt.Fprintf(stderr, "forkspec specs: Linux oracle not run (%s); its column is kept as last recorded\n", linuxWhy)
 	}
+	cols := docs.Columns(outcomes, string(readme))
 	index := docs.Index(specs, cols)
 	if !*write {
 		fmt.Fprint(stdout, index)
