@@ -65,6 +65,29 @@ func Index(specs []Spec, cols []Column) string {
 	return b.String()
 }
 
+// Columns builds the index's status columns — model, impl, Linux — from
+// outcomes by backend name, then by spec ID. A backend missing from
+// outcomes shows "not run", except the Linux oracle, whose column is kept
+// as recorded in readme (the current README.md): the oracle cannot run
+// everywhere, and the index should not forget what it showed where it did.
+func Columns(outcomes map[string]map[string]Outcome, readme string) []Column {
+	var cols []Column
+	for _, name := range []string{"model", "impl", LinuxColumn} {
+		byID, ran := outcomes[name]
+		col := Column{Name: name, Status: map[string]string{}}
+		switch {
+		case ran:
+			for id, o := range byID {
+				col.Status[id] = o.Status.String()
+			}
+		case name == LinuxColumn:
+			col.Status = IndexColumn(readme, name)
+		}
+		cols = append(cols, col)
+	}
+	return cols
+}
+
 func statusOf(c Column, id string) string {
 	if st, ok := c.Status[id]; ok {
 		return st

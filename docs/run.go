@@ -202,26 +202,3 @@ func RunAll(specs []Spec, b traces.Backend) map[string]Outcome {
 	}
 	return out
 }
-
-// Columns builds the index's status columns — model, impl, Linux — from
-// outcomes by backend name, then by spec ID. A backend missing from
-// outcomes shows "not run", except the Linux oracle, whose column is kept
-// as recorded in readme (the current README.md): the oracle cannot run
-// everywhere, and the index should not forget what it showed where it did.
-func Columns(outcomes map[string]map[string]Outcome, readme string) []Column {
-	var cols []Column
-	for _, name := range []string{"model", "impl", LinuxColumn} {
-		byID, ran := outcomes[name]
-		col := Column{Name: name, Status: map[string]string{}}
-		switch {
-		case ran:
-			for id, o := range byID {
-				col.Status[id] = o.Status.String()
-			}
-		case name == LinuxColumn:
-			col.Status = IndexColumn(readme, name)
-		}
-		cols = append(cols, col)
-	}
-	return cols
-}
