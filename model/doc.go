@@ -101,7 +101,7 @@
 //	FD-3     openFile (shared *openFile); sysWrite; sysLseek
 //	FD-4     sysClose; fdTable.lookup (EBADF)
 //	SIG-1    sysSigaction
-//	SIG-2    sysKill; sendSignal; deliverAll/deliverGroup
+//	SIG-2    sysKill; sendSignal; deliverAll/deliverGroup; taker
 //	SIG-3    sysSigprocmask; deliverAll (unblocked pending delivered in the step)
 //	SIG-4    notifyParent
 //	THR-1    sysClone (CLONE_THREAD joins the group); dispatch (getpid/gettid/getppid)
@@ -111,12 +111,32 @@
 //
 // # Where the model follows Linux over docs/conventions.md
 //
-// madvise: the vma walk applies the advice to every mapped part of the
-// range, before and after holes, and MADV_WIPEONFORK fails EINVAL when the
-// walk reaches a shared vma with earlier vmas already changed
-// (madvise_walk_vmas). kill: a missing pid is ESRCH before the signal is
-// validated (kill_pid_info_type). Signal generation checks the target
-// thread's mask (sig_ignored), not every thread's. Syscall arguments that
-// are C ints (pids, signals, wait options, fds, whence, advice, prctl
-// option, sigprocmask how) are read as Linux reads them: their low 32 bits.
+// Each of these was read in the kernel and, where marked, confirmed by
+// random lockstep runs against the Linux oracle (linux/, 6.18):
+//
+//   - madvise: the vma walk gives the advice to every mapped part of the
+//     range, before and after holes, then returns ENOMEM; MADV_WIPEONFORK
+//     fails EINVAL when the walk reaches a shared vma, earlier vmas already
+//     changed (madvise_walk_vmas, madvise_vma_behavior).
+//   - kill: a missing pid is ESRCH before the signal is validated
+//     (kill_pid_info_type).
+//   - Signal generation checks the target thread's mask (sig_ignored); a
+//     signal the target blocks is pending even in init (oracle).
+//   - A zombie keeps its shared pending set until reaped, and a signal fatal
+//     at generation (complete_signal's fast path) stays in it (oracle).
+//   - The thread complete_signal wakes takes the signal — the kill's target
+//     if it wants it, frozen vfork parents included, so the signal waits for
+//     the release unless a sibling runs recalc_sigpending (fork, clone,
+//     sigprocmask) (oracle).
+//   - wait4 -1 reaps in children-list order (reparented children last),
+//     not the lowest pid; a dying group's threads exit initiator first, each
+//     passing its children to a sibling not yet exiting (oracle).
+//   - A released vfork parent takes its pending signals before the child's
+//     own exit notification (exit_mm before exit_notify). Linux races here.
+//   - A signal from another task's exit notification kills the caller's
+//     group only after the caller's call returned: the step reports the
+//     call's result (oracle).
+//   - Syscall arguments that are C ints (pids, signals, wait options, fds,
+//     whence, advice, prctl option, sigprocmask how) are read as Linux reads
+//     them: their low 32 bits.
 package model
