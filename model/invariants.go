@@ -123,7 +123,9 @@ func (k *Kernel) CheckInvariants() error {
 // checkGroup verifies one thread group's structure and links.
 func (k *Kernel) checkGroup(g *group) []error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("group %d: "+format, append([]any{g.tgid}, a...)...)) }
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("group %d: "+format, append([]any{g.tgid}, a...)...))
+	}
 	if g.leader == nil || g.leader.tid != g.tgid || g.leader.group != g {
 		bad("leader does not carry the tgid")
 	}
@@ -201,7 +203,9 @@ func (k *Kernel) checkGroup(g *group) []error {
 // equal values; shared and private tokens never mixed.
 func checkMm(m *mm, nextToken uint64, tokenValue map[uint64]uint64, sharedTokens map[uint64]bool) []error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("mm %d: "+format, append([]any{m.id}, a...)...)) }
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("mm %d: "+format, append([]any{m.id}, a...)...))
+	}
 	for i, v := range m.vmas {
 		if v.start&pageMask != 0 || v.end&pageMask != 0 || v.start >= v.end {
 			bad("mapping [%#x,%#x) not aligned or empty", v.start, v.end)
