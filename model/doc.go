@@ -131,8 +131,6 @@
 //   - wait4 -1 reaps in children-list order (reparented children last),
 //     not the lowest pid; a dying group's threads exit initiator first, each
 //     passing its children to a sibling not yet exiting (oracle).
-//   - A released vfork parent takes its pending signals before the child's
-//     own exit notification (exit_mm before exit_notify). Linux races here.
 //   - A signal from another task's exit notification kills the caller's
 //     group only after the caller's call returned: the step reports the
 //     call's result (oracle).

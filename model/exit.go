@@ -94,12 +94,12 @@ func (k *Kernel) endGroup(g *group, status int, first *task) {
 // When the last thread goes, the process is notified to its parent (SIG-4).
 func (k *Kernel) finishExit(t *task) {
 	t.exiting = true
-	if p := k.releaseVforkParent(t); p != nil && p.state == abi.Running {
-		// exit_mm runs before exit_notify: the released parent may take
-		// its pending signals before this task's own notification reaches
-		// it (Linux races here; this is the kernel's code order).
-		k.deliverGroup(p.group)
-	}
+	// exit_mm → mm_release wakes a vfork parent before exit_notify sends
+	// this task's exit signal; whether the parent takes its pending signals
+	// in between is a race on Linux. The model lets the parent act at the
+	// end of the step (deliverAll), so a pending SIGCHLD and this exit's
+	// SIGCHLD merge: the outcome the Linux oracle shows most often.
+	k.releaseVforkParent(t)
 	for _, tid := range k.sortedTids() {
 		if c := k.tasks[tid]; c.vforkParent == t {
 			c.vforkParent = nil // wait_for_vfork_done: the killed parent lets go
