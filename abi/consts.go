@@ -36,10 +36,11 @@ const (
 	CLONE_INTO_CGROUP    uint64 = 0x200000000 // clone3 only
 )
 
-// CloneKnown is every flag bit Linux defines for clone3 (CLONE_LEGACY_FLAGS |
-// CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP, kernel/fork.c clone3_args_valid).
-// A clone3 flag word with any other bit set fails EINVAL.
-const CloneKnown = (0xffffffff &^ CSIGNAL) | CLONE_NEWTIME | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP
+// CloneKnown is every flag bit clone3 accepts (kernel/fork.c clone3_args_valid:
+// CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP, less the bits
+// clone3 keeps for reuse: CLONE_DETACHED and the CSIGNAL byte except
+// CLONE_NEWTIME). A clone3 flag word with any other bit set fails EINVAL.
+const CloneKnown = (0xffffffff &^ CSIGNAL &^ CLONE_DETACHED) | CLONE_NEWTIME | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP
 
 // CloneModelled is the set of flags whose effects forkspec models. A clone or
 // clone3 that passes Linux's validation but sets a known bit outside this set
