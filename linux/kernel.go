@@ -55,10 +55,9 @@ type Kernel struct {
 	subreaper map[int]bool
 	err       error
 	closed    bool
-	// holeAt, when nonzero, is set by preflight for the current mprotect or
-	// madvise: the address where the agent's reservation (free space for
-	// the trace) begins inside the range; see holePreflight.
-	holeAt uint64
+	// plan is set by preflight for the current step when the agent's own
+	// memory lies in its range (agentmem.go).
+	plan plan
 }
 
 // agentTask is the driver's handle on one task's agent.

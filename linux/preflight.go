@@ -62,19 +62,19 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 	case abi.Munmap:
 		if e := s.Addr + pageUp(s.Len); s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) &&
 			e <= abi.TaskSize && e > s.Addr {
-			return k.makeRoom(t, s.Addr, s.Len, false)
+			return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
 		}
 	case abi.Mprotect:
 		if s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) {
-			return k.holePreflight(t, s.Addr, s.Len)
+			return abi.Result{}, false, k.planHole(t, s.Addr, s.Len)
 		}
 	case abi.Madvise:
 		if s.Addr%abi.PageSize == 0 && s.Len != 0 {
 			if linuxOnlyAdvice(s.Advice) {
 				return unsupported, true, nil
 			}
-			if modelledAdvice(s.Advice) && !inArena(s.Addr, s.Len) {
-				return k.holePreflight(t, s.Addr, s.Len)
+			if modelledAdvice(s.Advice) && !inArena(s.Addr, s.Len) && pageUp(s.Len) >= s.Len && s.Addr+pageUp(s.Len) > s.Addr {
+				return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
 			}
 		}
 	case abi.Load:
@@ -102,55 +102,6 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 		}
 	case abi.Kill:
 		return k.killPreflight(s)
-	}
-	return abi.Result{}, false, nil
-}
-
-// refuseIfAgent refuses a memory call on a range outside the arena when the
-// range meets one of the agent's own mappings (its code, stacks, the
-// reservation that steers top-down placement into the arena); otherwise
-// Linux performs it, and the View shows the trace's mappings wherever they are.
-func (k *Kernel) refuseIfAgent(t procTask, addr, n uint64) (abi.Result, bool, error) {
-	end := addr + pageUp(n)
-	if end < addr || pageUp(n) < n {
-		end = ^uint64(0)
-	}
-	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
-	if err != nil {
-		return abi.Result{}, false, err
-	}
-	for _, m := range maps {
-		if m.agentOwned() && m.Start < end && addr < m.End {
-			return abi.Refuse(abi.OutcomeUnsupported), true, nil
-		}
-	}
-	return abi.Result{}, false, nil
-}
-
-// holePreflight prepares mprotect and madvise on a range outside the arena:
-// a range that meets an agent mapping other than the reservation is
-// refused; one that reaches into the reservation — free space for the
-// trace — is performed for real up to the reservation, and a success then
-// becomes ENOMEM, the answer Linux gives when a hole follows the mapped
-// part (MEM-4, MEM-5: the part before the hole has been changed).
-func (k *Kernel) holePreflight(t procTask, addr, n uint64) (abi.Result, bool, error) {
-	end := addr + pageUp(n)
-	if end < addr || pageUp(n) < n {
-		return abi.Result{}, false, nil // Linux answers (overflow)
-	}
-	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
-	if err != nil {
-		return abi.Result{}, false, err
-	}
-	for _, m := range maps {
-		if !(m.Start < end && addr < m.End) || !m.agentOwned() {
-			continue
-		}
-		if !m.reservation() {
-			return abi.Refuse(abi.OutcomeUnsupported), true, nil
-		}
-		k.holeAt = max(m.Start, addr)
-		return abi.Result{}, false, nil
 	}
 	return abi.Result{}, false, nil
 }
@@ -293,14 +244,12 @@ func (k *Kernel) lastLiveThread(t procTask) (bool, error) {
 	return true, nil
 }
 
-// accessPreflight decides loads and stores before they reach Linux:
-//   - an access that would succeed in one of the agent's own mappings is
-//     refused (it would touch the agent, not the trace's world); one that
-//     faults there (the PROT_NONE reservation) goes to Linux, which kills
-//     with SIGSEGV just as the model does for unmapped memory (MEM-3);
-//   - a faulting access is refused as conventions.md says in init's group
-//     (init never dies) and with a SIGSEGV handler (the handler would
-//     return into the fault forever).
+// accessPreflight decides loads and stores before they reach Linux. The
+// agent's own mappings are unmapped memory for the trace: an access there
+// is redirected to the PROT_NONE reservation, so that Linux raises the
+// same SIGSEGV as for any unmapped address (MEM-3). A faulting access is
+// refused as conventions.md says in init's group (init never dies) and
+// with a SIGSEGV handler (the handler would return into the fault forever).
 func (k *Kernel) accessPreflight(t procTask, addr uint64, write bool) (abi.Result, bool, error) {
 	unsupported := abi.Refuse(abi.OutcomeUnsupported)
 	if inArena(addr&^(abi.PageSize-1), abi.PageSize) && t.Tgid != 1 && t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) == 0 {
@@ -311,19 +260,28 @@ func (k *Kernel) accessPreflight(t procTask, addr uint64, write bool) (abi.Resul
 		return abi.Result{}, false, err
 	}
 	faults, agent := true, false
+	var fault uint64 // a reservation address: PROT_NONE, the agent's
 	for _, m := range maps {
+		if m.reservation() && fault == 0 {
+			fault = m.Start
+		}
 		if addr >= m.Start && addr < m.End {
 			p := m.prot()
 			faults = !((write && p&abi.PROT_WRITE != 0) || (!write && p != 0))
 			agent = m.agentOwned()
-			break
 		}
 	}
-	if agent && !faults {
-		return unsupported, true, nil
+	if agent {
+		faults = true
 	}
 	if faults && (t.Tgid == 1 || t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) != 0) {
 		return unsupported, true, nil
+	}
+	if agent {
+		if fault == 0 {
+			return unsupported, true, nil
+		}
+		k.plan.redirect = fault
 	}
 	return abi.Result{}, false, nil
 }

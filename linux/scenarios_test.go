@@ -227,6 +227,25 @@ var scenarios = map[string][]step{
 		{3, abi.Mmap{Addr: 0x0, Len: 0x0, Prot: rw, Flags: anonP | abi.MAP_FIXED}},
 		{3, abi.Load{Addr: abi.ArenaEnd + 0x9000}},
 	},
+	// The agent's own memory (code at 0x400000, stacks, reservation) is
+	// unmapped space for the trace: calls over it act on the trace's part.
+	"agent-is-a-hole": {
+		{1, abi.Mmap{Addr: 0x10000000, Len: 0x2000, Prot: rw, Flags: anonP | abi.MAP_FIXED}},
+		{1, abi.Store{Addr: 0x10000000, Value: 3}},
+		{1, abi.Madvise{Addr: 0x1000, Len: 0x40000000, Advice: abi.MADV_DONTFORK}},
+		{1, abi.Madvise{Addr: 0x1000, Len: 0x40000000, Advice: abi.MADV_DOFORK}},
+		{1, abi.Mprotect{Addr: 0x1000, Len: 0x40000000, Prot: abi.PROT_READ}},
+		{1, abi.Mprotect{Addr: 0x10000000, Len: 0x40000000, Prot: abi.PROT_READ}},
+		{1, abi.Fork{}},
+		{2, abi.Munmap{Addr: 0x1000, Len: 0x40000000}},
+		{2, abi.Getpid{}},
+		{1, abi.Munmap{Addr: 0x10000000, Len: 0x7fff00000000}},
+		{1, abi.Fork{}},
+		{3, abi.Load{Addr: 0x401000}},
+		{1, abi.Fork{}},
+		{4, abi.Store{Addr: abi.ArenaEnd + 0x1000, Value: 1}},
+		{1, abi.Wait4{Pid: -1, Options: abi.WNOHANG}},
+	},
 	// FD-1..4, FORK-4, CLONE-2
 	"fds": {
 		{1, abi.Open{Path: "a"}},

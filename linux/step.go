@@ -44,20 +44,32 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	case t.State == 'D':
 		return abi.Refuse(abi.OutcomeTaskFrozen), nil
 	}
-	k.holeAt = 0
+	k.plan = plan{}
 	if r, refused, err := k.preflight(t, sc); err != nil || refused {
 		return r, err
 	}
-	hole := k.holeAt
+	if k.plan.splitting {
+		r, err := k.runSplit(tid, sc)
+		if err != nil {
+			return r, err
+		}
+		return r, k.settle()
+	}
+	hole := k.plan.holeAt
 	switch s := sc.(type) {
 	case abi.Mprotect:
 		if hole != 0 {
 			s.Len = hole - s.Addr
 			sc = s
 		}
-	case abi.Madvise:
-		if hole != 0 {
-			s.Len = hole - s.Addr
+	case abi.Load:
+		if k.plan.redirect != 0 {
+			s.Addr = k.plan.redirect
+			sc = s
+		}
+	case abi.Store:
+		if k.plan.redirect != 0 {
+			s.Addr = k.plan.redirect
 			sc = s
 		}
 	}

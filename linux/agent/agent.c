@@ -502,6 +502,16 @@ void start_c(u64 *sp)
 		mask[cpu / 64] = 1UL << (cpu % 64);
 		if (sys3(SYS_sched_setaffinity, 0, sizeof mask, mask) < 0)
 			die("pin cpu");
+		/* SCHED_FIFO, one priority for all (inherited): on the one CPU
+		 * each task runs until it blocks; neither a wakeup nor the tick
+		 * preempts it. E.g. a vfork parent released by its child's exit
+		 * runs only after the child has finished exiting, so a SIGCHLD
+		 * already pending for it absorbs the child's SIGCHLD every time
+		 * (SCHED_OTHER: 1 or 2 handler runs, by timing; SCHED_BATCH
+		 * still let the tick decide ~1 run in 10). */
+		int param = 1;
+		if (sys3(SYS_sched_setscheduler, 0, 1 /* SCHED_FIFO */, &param) < 0)
+			die("sched_batch");
 		struct rlimit core = {0, 0};
 		sys4(SYS_prlimit64, 0, RLIMIT_CORE, &core, 0);
 		/* a dedicated uid, so that RLIMIT_NPROC is the task limit (FORK-7) */

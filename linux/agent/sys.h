@@ -30,7 +30,7 @@ enum {
 	SYS_lseek = 8, SYS_dup2 = 33, SYS_umask = 95, SYS_getppid = 110,
 	SYS_setresuid = 117, SYS_setresgid = 119, SYS_setgroups = 116,
 	SYS_prctl = 157, SYS_mount = 165, SYS_gettid = 186,
-	SYS_sched_setaffinity = 203, SYS_clock_gettime = 228,
+	SYS_sched_setscheduler = 144, SYS_sched_setaffinity = 203, SYS_clock_gettime = 228,
 	SYS_exit_group = 231, SYS_waitid = 247, SYS_mknodat = 259,
 	SYS_readlinkat = 267, SYS_fchmodat = 268, SYS_prlimit64 = 302, SYS_clone3 = 435,
 };
