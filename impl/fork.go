@@ -7,7 +7,8 @@ import "github.com/forkspec/forkspec/abi"
 func (k *Kernel) sysClone3(t *task, c abi.Clone3) abi.Result {
 	f := c.Flags
 	switch {
-	case f&^abi.CloneKnown != 0:
+	case f&^abi.CloneKnown != 0,
+		f&(abi.CLONE_DETACHED|(abi.CSIGNAL&^abi.CLONE_NEWTIME)) != 0: // clone3 reserves them
 		return abi.Fail(abi.EINVAL)
 	case c.ExitSignal > abi.NSIG:
 		return abi.Fail(abi.EINVAL)
@@ -29,11 +30,22 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 		has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS),
 		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),
 		has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM),
-		has(abi.CLONE_PARENT) && t.g.tgid == 1: // SIGNAL_UNKILLABLE (CLONE-7)
+		has(abi.CLONE_PARENT) && t.g.tgid == 1, // SIGNAL_UNKILLABLE (CLONE-7)
+		has(abi.CLONE_THREAD) && has(abi.CLONE_NEWUSER|abi.CLONE_NEWPID),
+		has(abi.CLONE_PIDFD) && has(abi.CLONE_DETACHED|abi.CLONE_THREAD):
 		return abi.Fail(abi.EINVAL)
 	case flags&^abi.CloneModelled != 0:
 		return abi.Refuse(abi.OutcomeUnsupported)
-	case len(k.tasks) >= k.cfg.Limit():
+	}
+	// copy_process: "Force any signals received before this point to be
+	// delivered before the fork happens": recalc_sigpending on the caller;
+	// a pending signal it can take restarts the call after delivery. If
+	// that signal kills the group, nothing is created.
+	k.recalc = true
+	if k.deliverGroup(t.g) && t.exiting {
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+	}
+	if len(k.tasks) >= k.cfg.Limit() {
 		return abi.Fail(abi.EAGAIN) // FORK-7
 	}
 	var m *mm

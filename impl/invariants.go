@@ -143,6 +143,9 @@ func (c *checker) checkTasks() {
 			case p != nil && (k.tasks[p.tid] != p || !p.live()):
 				c.bad("group %d's parent %d is not a live task", g.tgid, p.tid)
 			}
+			if g.asyncSigs&^g.pending != 0 {
+				c.bad("group %d: async signals %v not pending", g.tgid, g.asyncSigs&^g.pending)
+			}
 			if g.fatal != 0 {
 				c.bad("group %d has an undelivered fatal signal %d", g.tgid, g.fatal)
 			}

@@ -27,6 +27,10 @@ type Kernel struct {
 	nextSeq uint64
 	// caller is the task performing the current step; nil between steps.
 	caller *task
+	// recalc is set while the caller runs a syscall that calls
+	// recalc_sigpending on itself (fork/clone, sigprocmask): it then takes a
+	// pending signal even when the thread complete_signal woke is frozen.
+	recalc bool
 	// sigDirty is set by whatever can make a pending signal deliverable
 	// (any step but a plain memory access, a signal sent, a thread exiting
 	// or a vfork parent released); deliverAll does nothing when it is clear.
@@ -166,17 +170,17 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	k.caller = t
 	r := k.dispatch(t, sc)
 	if r.Outcome.Refused() {
-		k.caller = nil
+		k.caller, k.recalc = nil, false
 		return r
 	}
 	k.deliverAll()
-	k.caller = nil
+	k.caller, k.recalc = nil, false
 	// The caller's group died of a signal during the step (a kill of
-	// itself, a pending signal unblocked, a released vfork child's): the
-	// call never returns to user space (abi.OutcomeKilled). When another
-	// thread took a core-dumping signal Linux races; like the model, count
-	// the caller killed.
-	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
+	// itself, a pending signal unblocked): the call never returns to user
+	// space (abi.OutcomeKilled). A signal from another task's exit
+	// notification, taken by another thread, arrives after the caller's
+	// call returned: the step reports the call's result.
+	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 && !t.g.killAsync {
 		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
 	}
 	return r

@@ -75,6 +75,13 @@ type group struct {
 	// fatal is a fatal signal whose group kill is due at the next delivery
 	// (complete_signal's shortcut that wakes even a frozen vfork parent).
 	fatal int
+	// killAsync is set when killSig came from another task's exit
+	// notification rather than from the step's caller: on Linux it arrives
+	// after the caller's call returned, so the caller sees its result.
+	killAsync bool
+	// asyncSigs are the pending signals that exit notifications generated.
+	// Invariant: a subset of pending.
+	asyncSigs abi.SigSet
 	// prefer maps a pending signal to the tid of the thread complete_signal
 	// woke for it (the target if it wants it, else the first that does):
 	// that thread takes it, waiting for its release if it is a frozen vfork
