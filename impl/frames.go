@@ -50,6 +50,11 @@ type framePool struct {
 	free []uint32
 	// used is the number of frames with ref > 0.
 	used uint32
+	// spareLeaves and spareUppers recycle the Go objects of freed page-table
+	// pages, so that fork and exit do not churn the Go heap. A table is
+	// freed only when empty, so a recycled one is already zeroed.
+	// Invariant: every spare table has n == 0 and no present entry.
+	spareLeaves, spareUppers []*ptPage
 }
 
 // newFramePool returns a pool of total frames with the zero frame allocated.

@@ -19,6 +19,7 @@ func (k *Kernel) CheckInvariants() error {
 	c.checkPool()
 	c.checkTasks()
 	c.checkMemory()
+	c.checkSpares()
 	return errors.Join(c.errs...)
 }
 
@@ -339,5 +340,16 @@ func (c *checker) checkPTE(m *mm, va uint64, e pte, expRef, expMap []int32) {
 	}
 	if e.writable() && p.meta(f).ref > 1 {
 		c.bad("mm %d: writable PTE at %#x on private frame %d with refcount %d", m.id, va, f, p.meta(f).ref)
+	}
+}
+
+// checkSpares verifies that recycled table pages are empty.
+func (c *checker) checkSpares() {
+	for _, l := range [][]*ptPage{c.k.frames.spareLeaves, c.k.frames.spareUppers} {
+		for _, t := range l {
+			if t.n != 0 || t.ent != ([ptEntries]pte{}) {
+				c.bad("a recycled table page is not empty")
+			}
+		}
 	}
 }

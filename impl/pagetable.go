@@ -44,12 +44,35 @@ func (pt *pageTable) newTable(level int, pool *framePool) (*ptPage, bool) {
 	if !ok {
 		return nil, false
 	}
-	t := &ptPage{frame: f}
+	spare := &pool.spareLeaves
 	if level > 1 {
-		t.kids = new([ptEntries]*ptPage)
+		spare = &pool.spareUppers
+	}
+	var t *ptPage
+	if n := len(*spare); n > 0 {
+		t = (*spare)[n-1]
+		(*spare)[n-1] = nil
+		*spare = (*spare)[:n-1]
+		t.frame = f
+	} else {
+		t = &ptPage{frame: f}
+		if level > 1 {
+			t.kids = new([ptEntries]*ptPage)
+		}
 	}
 	pt.pages++
 	return t, true
+}
+
+// freeTable returns an empty table's frame to the pool and keeps its Go
+// object for reuse.
+func freeTable(t *ptPage, pool *framePool) {
+	pool.put(t.frame)
+	if t.kids != nil {
+		pool.spareUppers = append(pool.spareUppers, t)
+	} else {
+		pool.spareLeaves = append(pool.spareLeaves, t)
+	}
 }
 
 // init allocates the root table; ok is false when the pool is empty.
@@ -73,7 +96,7 @@ func (pt *pageTable) freeKid(t *ptPage, i int, pool *framePool) {
 	t.ent[i] = 0
 	t.n--
 	pt.pages--
-	pool.put(c.frame)
+	freeTable(c, pool)
 }
 
 // lookup returns the leaf table holding va's entry and its index, or nil
@@ -216,7 +239,7 @@ func (pt *pageTable) destroy(pool *framePool, drop func(uint64, pte)) {
 		return
 	}
 	pt.zap(0, 1<<48, pool, drop)
-	pool.put(pt.root.frame)
+	freeTable(pt.root, pool)
 	pt.root = nil
 	pt.pages--
 }
