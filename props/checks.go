@@ -148,6 +148,18 @@ func checkCOWIsolation(c *stepCtx) error {
 		return fmt.Errorf("a %s changed the set of tasks or their address spaces", c.sc.Name())
 	}
 	writer, _ := task(c.before, c.tid)
+	if !isStore {
+		// A load returns the word the View shows at that page (0 when the
+		// page holds no frame).
+		addr := c.sc.(abi.Load).Addr &^ (abi.PageSize - 1)
+		var want uint64
+		if am, ok := mmOf(c.after, pairs[writer.Mm]); ok {
+			want = values(am)[addr]
+		}
+		if c.res.Ret != want {
+			return fmt.Errorf("load at %#x by %d returned %#x, but the page reads %#x in the View", addr, c.tid, c.res.Ret, want)
+		}
+	}
 	var sharedFrame int
 	private := true
 	if isStore {
