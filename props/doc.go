@@ -12,6 +12,20 @@
 // Where to start reading: machine.go (Machine), checks.go (the properties),
 // props_test.go (one Test per property), coverage_test.go (event counters).
 //
+// # Running
+//
+//	go test ./props                          default budget (TestMain: 300 runs x ~100 steps)
+//	go test ./props -v -run TestRefinement   … and print the event coverage table
+//	go test ./props -run 'TestRefinement|TestFrameConservation|TestCOWIsolation|TestVforkFreeze|TestExecResets|TestCloneValidation' \
+//	    -rapid.checks=20000 -rapid.steps=200 -timeout 2h          the long search (make props)
+//	go test ./props -run '^$' -fuzz FuzzRefinement -fuzztime 10m  coverage-guided
+//	go test ./props -run '^$' -bench Lockstep -cpu 1              lockstep steps/s
+//	props/mutate.sh                                               gremlins over impl (make mutate)
+//
+// A failure prints the reduced trace, writes it under props/testdata/failures
+// and names the command that replays it:
+// go run ./cmd/forkspec replay -backend both props/testdata/failures/NAME.trace
+//
 // What is deliberately not here: any knowledge of how a backend works. The
 // properties read Results and canonical Views only, except frame
 // conservation, which asks the impl for its frame counts.

@@ -1,0 +1,117 @@
+package props
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// viewBender wraps the model and rewrites its View after chosen steps: a
+// backend that is wrong in exactly one observable way, to show that each
+// property notices.
+type viewBender struct {
+	abi.Kernel
+	last abi.Syscall
+	bend func(last abi.Syscall, v *abi.View)
+}
+
+func (k *viewBender) Step(tid int, sc abi.Syscall) abi.Result {
+	k.last = sc
+	return k.Kernel.Step(tid, sc)
+}
+
+func (k *viewBender) View() abi.View {
+	v := k.Kernel.View()
+	if k.last != nil {
+		k.bend(k.last, &v)
+	}
+	return v
+}
+
+// propertyFails runs steps on a bent model with checks and returns the
+// first failure's detail ("" when none).
+func propertyFails(t *testing.T, checks Check, bend func(abi.Syscall, *abi.View), steps ...func(m *Machine) (abi.Result, error)) string {
+	t.Helper()
+	b := Backend{Name: "bent", New: func(cfg abi.Config) abi.Kernel { return &viewBender{Kernel: Model.New(cfg), bend: bend} }}
+	m, err := NewMachine(opts, checks, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		if _, err := s(m); err != nil {
+			return err.(*Failure).Detail
+		}
+	}
+	return ""
+}
+
+func step(tid int, sc abi.Syscall) func(m *Machine) (abi.Result, error) {
+	return func(m *Machine) (abi.Result, error) { return m.Step(tid, sc) }
+}
+
+const page = abi.ArenaStart + 0x200000 // init's first writable page
+
+func TestCOWIsolationSeesALeakedStore(t *testing.T) {
+	leak := func(last abi.Syscall, v *abi.View) {
+		if s, ok := last.(abi.Store); ok {
+			for i := range v.Mms {
+				for j := range v.Mms[i].Pages {
+					if v.Mms[i].Pages[j].Addr == s.Addr {
+						v.Mms[i].Pages[j].Value = s.Value // visible in every mm
+					}
+				}
+			}
+		}
+	}
+	got := propertyFails(t, CheckCOWIsolation, leak, step(1, abi.Fork{}), step(1, abi.Store{Addr: page, Value: 0x77}))
+	if !strings.Contains(got, "changed page") && !strings.Contains(got, "backed by the written frame") {
+		t.Errorf("a store leaking into the child: %q, want a COW isolation failure", got)
+	}
+	if got := propertyFails(t, CheckCOWIsolation, leak, step(1, abi.Store{Addr: page, Value: 0x77})); got != "" {
+		t.Errorf("the same bend with one address space is harmless, but: %q", got)
+	}
+}
+
+func TestVforkFreezeSeesAnEarlyRelease(t *testing.T) {
+	thaw := func(last abi.Syscall, v *abi.View) {
+		if _, ok := last.(abi.Store); ok {
+			for i := range v.Tasks {
+				v.Tasks[i].State = abi.Running
+			}
+		}
+	}
+	got := propertyFails(t, CheckVforkFreeze, thaw, step(1, abi.Vfork{}), step(2, abi.Store{Addr: page, Value: 1}))
+	if !strings.Contains(got, "released while its child") {
+		t.Errorf("a vfork parent thawed by its child's store: %q, want an early-release failure", got)
+	}
+}
+
+func TestExecResetsSeesAKeptHandler(t *testing.T) {
+	keep := func(last abi.Syscall, v *abi.View) {
+		if _, ok := last.(abi.Execve); ok {
+			v.Sighands[0].Actions = append(v.Sighands[0].Actions, abi.ActionView{Sig: abi.SIGUSR1, Handler: abi.SigHandle})
+		}
+	}
+	got := propertyFails(t, CheckExecResets, keep, step(1, abi.Execve{Image: "sh"}))
+	if !strings.Contains(got, "keeps handler") {
+		t.Errorf("a handler kept across exec: %q, want an exec-reset failure", got)
+	}
+}
+
+func TestCloneValidationSeesAnUnsharedTable(t *testing.T) {
+	unshare := func(last abi.Syscall, v *abi.View) {
+		if _, ok := last.(abi.Clone); ok && len(v.Tasks) == 2 {
+			v.Tasks[1].FdTable = 99 // not the caller's any more
+			v.FdTables = append(v.FdTables, abi.FdTableView{ID: 99})
+			*v = abi.Canonicalize(*v)
+		}
+	}
+	got := propertyFails(t, CheckCloneValidation, unshare, step(1, abi.Clone{Flags: abi.CLONE_FILES | abi.SIGCHLD}))
+	if !strings.Contains(got, "CLONE_FILES") {
+		t.Errorf("CLONE_FILES ignored: %q, want a clone-validation failure", got)
+	}
+	if got := propertyFails(t, CheckCloneValidation, unshare, step(1, abi.Clone{Flags: abi.CLONE_THREAD | abi.SIGCHLD})); got != "" {
+		t.Errorf("clone CLONE_THREAD without SIGHAND fails EINVAL on the model: %q", got)
+	}
+}
