@@ -14,6 +14,8 @@ type stepCtx struct {
 	tid           int
 	sc            abi.Syscall
 	res           abi.Result
+	// limit is the task limit (FORK-7).
+	limit int
 }
 
 func (c *stepCtx) unchanged() bool { return reflect.DeepEqual(c.before, c.after) }

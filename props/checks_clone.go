@@ -81,6 +81,17 @@ func checkClone(c *stepCtx) error {
 	if why := cloneEINVAL(a, caller.Tgid); why != "" && c.res.Err != abi.EINVAL {
 		return fmt.Errorf("%v (%s) returned %v, want EINVAL (CLONE-7)", c.sc, why, c.res)
 	}
+	// Conversely a valid call whose flags are all modelled fails only at
+	// the task limit (FORK-7; conventions "Order of checks").
+	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) {
+		full := len(c.before.Tasks) >= c.limit
+		switch {
+		case full && c.res.Err != abi.EAGAIN:
+			return fmt.Errorf("%v with %d tasks at the limit %d returned %v, want EAGAIN (FORK-7)", c.sc, len(c.before.Tasks), c.limit, c.res)
+		case !full && (c.res.Err != 0 || c.res.Outcome.Refused()):
+			return fmt.Errorf("%v is valid, modelled and under the task limit, but returned %v", c.sc, c.res)
+		}
+	}
 	if c.res.Err != 0 || c.res.Outcome.Refused() {
 		if !c.unchanged() {
 			return fmt.Errorf("%v failed (%v) but the View changed", c.sc, c.res)
