@@ -111,6 +111,7 @@ func randomStep(r *rand.Rand, v abi.View) (int, abi.Syscall) {
 
 // TestRandomLockstep drives model and impl with seeded random steps and
 // stops at the first divergence, printing the run as a trace.
+// IMPL_LOCKSTEP_SEEDS and IMPL_LOCKSTEP_STEPS make a longer run.
 func TestRandomLockstep(t *testing.T) {
 	seeds, steps := 200, 150
 	if testing.Short() {
@@ -118,6 +119,9 @@ func TestRandomLockstep(t *testing.T) {
 	}
 	if n, err := strconv.Atoi(os.Getenv("IMPL_LOCKSTEP_SEEDS")); err == nil {
 		seeds = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("IMPL_LOCKSTEP_STEPS")); err == nil {
+		steps = n
 	}
 	for seed := range seeds {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
