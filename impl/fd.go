@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"math"
 	"slices"
 
 	"github.com/forkspec/forkspec/abi"
@@ -78,20 +79,26 @@ func (ft *fdTable) lowestFree() int {
 	return -1
 }
 
+// get returns the open file at fd, the syscall's unsigned int argument as
+// Linux reads it (the low 32 bits), or nil.
 func (ft *fdTable) get(fd int) *openFile {
-	if fd < 0 || fd >= len(ft.fds) {
-		return nil
+	if u := uint32(fd); u < uint32(len(ft.fds)) {
+		return ft.fds[u].file
 	}
-	return ft.fds[fd].file
+	return nil
 }
+
+// fdIndex is fd as get reads it. Precondition: get(fd) != nil.
+func fdIndex(fd int) int { return int(uint32(fd)) }
 
 // sysOpen is open(2) of a fixed file (FD-1).
 func (k *Kernel) sysOpen(t *task, o abi.Open) abi.Result {
-	if !slices.Contains(abi.Files, o.Path) {
-		return abi.Fail(abi.ENOENT)
-	}
+	// Unknown flags first: they could change the lookup (O_CREAT).
 	if o.Flags&^abi.O_CLOEXEC != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if !slices.Contains(abi.Files, o.Path) {
+		return abi.Fail(abi.ENOENT)
 	}
 	fd := t.files.lowestFree()
 	if fd < 0 {
@@ -107,7 +114,7 @@ func (k *Kernel) sysClose(t *task, fd int) abi.Result {
 	if t.files.get(fd) == nil {
 		return abi.Fail(abi.EBADF)
 	}
-	k.closeSlot(t.files, fd)
+	k.closeSlot(t.files, fdIndex(fd))
 	return abi.Ok(0)
 }
 
@@ -131,14 +138,15 @@ func (k *Kernel) sysFcntl(t *task, c abi.Fcntl) abi.Result {
 	if t.files.get(c.Fd) == nil {
 		return abi.Fail(abi.EBADF)
 	}
-	switch c.Cmd {
-	case abi.F_GETFD:
-		if t.files.fds[c.Fd].cloexec {
+	s := &t.files.fds[fdIndex(c.Fd)]
+	switch u32(c.Cmd) { // an unsigned int
+	case uint64(abi.F_GETFD):
+		if s.cloexec {
 			return abi.Ok(uint64(abi.FD_CLOEXEC))
 		}
 		return abi.Ok(0)
-	case abi.F_SETFD:
-		t.files.fds[c.Fd].cloexec = c.Arg&abi.FD_CLOEXEC != 0
+	case uint64(abi.F_SETFD):
+		s.cloexec = c.Arg&abi.FD_CLOEXEC != 0
 		return abi.Ok(0)
 	}
 	return abi.Refuse(abi.OutcomeUnsupported)
@@ -151,7 +159,10 @@ func (k *Kernel) sysWrite(t *task, w abi.Write) abi.Result {
 		return abi.Fail(abi.EBADF)
 	}
 	if w.N < 0 {
-		return abi.Fail(abi.EFAULT)
+		return abi.Fail(abi.EFAULT) // a huge size_t count fails access_ok
+	}
+	if w.N > math.MaxInt64-f.offset {
+		return abi.Fail(abi.EINVAL) // the offset would overflow
 	}
 	f.offset += w.N
 	k.inodes[f.path] = max(k.inodes[f.path], f.offset)
@@ -164,20 +175,21 @@ func (k *Kernel) sysLseek(t *task, l abi.Lseek) abi.Result {
 	if f == nil {
 		return abi.Fail(abi.EBADF)
 	}
-	var off int64
-	switch l.Whence {
-	case abi.SEEK_SET:
-		off = l.Offset
-	case abi.SEEK_CUR:
-		off = f.offset + l.Offset
-	case abi.SEEK_END:
-		off = k.inodes[f.path] + l.Offset
+	var base int64
+	switch u32(l.Whence) { // an unsigned int
+	case uint64(abi.SEEK_SET):
+	case uint64(abi.SEEK_CUR):
+		base = f.offset
+	case uint64(abi.SEEK_END):
+		base = k.inodes[f.path]
+	case 3, 4: // SEEK_DATA, SEEK_HOLE: valid, not modelled
+		return abi.Refuse(abi.OutcomeUnsupported)
 	default:
 		return abi.Fail(abi.EINVAL)
 	}
-	if off < 0 {
-		return abi.Fail(abi.EINVAL)
+	if (l.Offset > 0 && base > math.MaxInt64-l.Offset) || base+l.Offset < 0 {
+		return abi.Fail(abi.EINVAL) // vfs_setpos: negative or overflowing
 	}
-	f.offset = off
-	return abi.Ok(uint64(off))
+	f.offset = base + l.Offset
+	return abi.Ok(uint64(f.offset))
 }

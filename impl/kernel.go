@@ -251,10 +251,17 @@ func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 	return abi.Refuse(abi.OutcomeUnsupported)
 }
 
+// i32 is a C int syscall argument as Linux sees it: the low 32 bits,
+// sign-extended.
+func i32(v int64) int64 { return int64(int32(v)) }
+
+// u32 is a C unsigned int argument as Linux sees it: the low 32 bits.
+func u32(v int64) uint64 { return uint64(uint32(v)) }
+
 // sysPrctl is prctl(2) with PR_SET/GET_CHILD_SUBREAPER (REAP-1). GET returns
 // the attribute as the call's value (the kernel stores it through arg2).
 func (k *Kernel) sysPrctl(t *task, p abi.Prctl) abi.Result {
-	switch p.Option {
+	switch i32(p.Option) { // the option is a C int
 	case abi.PR_SET_CHILD_SUBREAPER:
 		t.g.subreaper = p.Arg != 0
 		return abi.Ok(0)

@@ -531,6 +531,31 @@ var scenarios = []scenario{
 		1 wait4 -1 __WALL -> 5
 		1 wait4 -1 __WALL -> 6 status=signal(SIGUSR2)
 	`},
+	{name: "ARGS", steps: `
+		# Linux's argument widths and check order (C int / unsigned int).
+		1 kill 99 65 -> ESRCH
+		1 kill 0x100000001 0 -> 0
+		1 kill -2147483648 SIGTERM -> ESRCH
+		1 mmap 0 0 PROT_READ MAP_PRIVATE -> EBADF
+		1 mprotect 0x100000000000 0 0x10 -> 0
+		1 mprotect 0x100000000000 0x1000 0x10 -> EINVAL
+		1 madvise 0x100000000000 0x1000 3 -> unsupported
+		1 madvise 0x100000000000 0 3 -> 0
+		1 madvise 0x100000000000 0x1000 0x100000004 -> 0
+		1 open a 0 -> 0
+		1 open a 0x40 -> unsupported
+		1 open zzz 0x40 -> unsupported
+		1 lseek 0 0 3 -> unsupported
+		1 lseek 0x100000000 5 SEEK_SET -> 5
+		1 fcntl 0 0x100000001 0 -> 0
+		1 write 0 0x7ffffffffffffffc -> EINVAL
+		1 sigaction 0x10000000a handler 0 -> 0
+		1 sigprocmask 0x100000000 SIGUSR2 -> 0
+		1 prctl 0x100000025 0 -> 0
+		1 wait4 -1 0x100000000 -> ECHILD
+		1 wait4 -2147483648 0 -> ESRCH
+		1 close 0x100000000 -> 0
+	`},
 	{name: "THR", steps: `
 		1 fork -> 2
 		2 clone CLONE_VM|CLONE_SIGHAND|CLONE_THREAD -> 3

@@ -101,18 +101,19 @@ func pageRound(n uint64) (uint64, bool) {
 
 const mmapKnownFlags = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
 
-// sysMmap is mmap(2) of anonymous memory, with the checks in the order
-// docs/conventions.md fixes (MEM-3).
+// sysMmap is mmap(2) of anonymous memory (MEM-3), with the checks in
+// Linux's order: no MAP_ANONYMOUS is fd -1, EBADF, before anything else
+// (ksys_mmap_pgoff); then conventions' order.
 func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
+	if a.Flags&abi.MAP_ANONYMOUS == 0 {
+		return abi.Fail(abi.EBADF) // fd -1, checked first (ksys_mmap_pgoff)
+	}
 	if a.Len == 0 {
 		return abi.Fail(abi.EINVAL)
 	}
 	shared, private := a.Flags&abi.MAP_SHARED != 0, a.Flags&abi.MAP_PRIVATE != 0
 	if shared == private {
 		return abi.Fail(abi.EINVAL)
-	}
-	if a.Flags&abi.MAP_ANONYMOUS == 0 {
-		return abi.Fail(abi.EBADF)
 	}
 	if a.Prot&^7 != 0 {
 		return abi.Fail(abi.EINVAL)
@@ -204,16 +205,19 @@ func (k *Kernel) sysMunmap(t *task, a abi.Munmap) abi.Result {
 // sysMprotect is mprotect(2): pages before the first hole are changed even
 // when the call fails ENOMEM (MEM-4; mprotect_fixup runs vma by vma).
 func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
-	if a.Addr%abi.PageSize != 0 || a.Prot&^7 != 0 {
+	if a.Addr%abi.PageSize != 0 {
 		return abi.Fail(abi.EINVAL)
 	}
 	if a.Len == 0 {
-		return abi.Ok(0)
+		return abi.Ok(0) // before prot is validated (do_mprotect_pkey)
 	}
 	length, ok := pageRound(a.Len)
 	end := a.Addr + length
 	if !ok || end <= a.Addr {
 		return abi.Fail(abi.ENOMEM)
+	}
+	if a.Prot&^7 != 0 {
+		return abi.Fail(abi.EINVAL) // arch_validate_prot
 	}
 	m := t.mm
 	i, j := m.vmas.rangeIdx(a.Addr, end)
@@ -242,6 +246,12 @@ func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
 	return abi.Ok(0)
 }
 
+// madviseOther are advice values Linux accepts (madvise_behavior_valid)
+// that forkspec does not model: refused unsupported rather than EINVAL.
+var madviseOther = map[int64]bool{1: true, 2: true, 3: true, 8: true, 9: true, 12: true, 13: true,
+	14: true, 15: true, 16: true, 17: true, 20: true, 21: true, 22: true, 23: true, 24: true, 25: true,
+	100: true, 101: true, 102: true, 103: true}
+
 func validAdvice(a int64) bool {
 	switch a {
 	case abi.MADV_NORMAL, abi.MADV_DONTNEED, abi.MADV_DONTFORK, abi.MADV_DOFORK, abi.MADV_WIPEONFORK, abi.MADV_KEEPONFORK:
@@ -257,20 +267,25 @@ func validAdvice(a int64) bool {
 // (madvise_vma_behavior; conventions says "before any change", the kernel
 // and the model disagree with it).
 func (k *Kernel) sysMadvise(t *task, a abi.Madvise) abi.Result {
-	if a.Addr%abi.PageSize != 0 || !validAdvice(a.Advice) {
+	adv := i32(a.Advice) // a C int
+	if (!validAdvice(adv) && !madviseOther[adv]) || a.Addr%abi.PageSize != 0 {
 		return abi.Fail(abi.EINVAL)
 	}
-	if a.Len == 0 {
-		return abi.Ok(0)
-	}
 	length, ok := pageRound(a.Len)
-	if !ok || length == 0 {
-		return abi.Fail(abi.ENOMEM)
+	if !ok {
+		return abi.Fail(abi.EINVAL) // rounded up from a small negative to zero
 	}
 	end := a.Addr + length
 	if end < a.Addr {
 		return abi.Fail(abi.EINVAL)
 	}
+	if end == a.Addr {
+		return abi.Ok(0) // MEM-5: length 0 does nothing
+	}
+	if madviseOther[adv] {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	a.Advice = adv
 	m := t.mm
 	if !m.vmas.overlaps(a.Addr, end) {
 		return abi.Fail(abi.ENOMEM)

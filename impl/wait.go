@@ -31,8 +31,13 @@ func waiters(t *task, opts int64) []*task {
 // waitable zombie in Linux's list order is reaped (conventions say the
 // lowest pid; the order differs once children are reparented).
 func (k *Kernel) sysWait4(t *task, w abi.Wait4) abi.Result {
+	w.Options = int64(u32(w.Options)) // an int: Linux sees the low 32 bits
+	w.Pid = int(i32(int64(w.Pid)))
 	if w.Options&^abi.Wait4Valid != 0 {
 		return abi.Fail(abi.EINVAL)
+	}
+	if w.Pid == -1<<31 {
+		return abi.Fail(abi.ESRCH) // kernel_wait4: -INT_MIN is undefined
 	}
 	if w.Pid == 0 || w.Pid < -1 {
 		return abi.Refuse(abi.OutcomeUnsupported)
