@@ -255,7 +255,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 
 // sysSigprocmask is rt_sigprocmask(2) on the calling thread (SIG-3).
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
-	k.recalc = true // set_current_blocked → recalc_sigpending
+	k.recalc = true     // set_current_blocked → recalc_sigpending
 	switch i32(s.How) { // a C int
 	case abi.SIG_BLOCK:
 		t.blocked |= s.Set
