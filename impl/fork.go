@@ -59,7 +59,8 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 			return abi.Fail(abi.ENOMEM)
 		}
 	}
-	c := &task{tid: k.allocPid(), blocked: t.blocked, image: t.image, mm: m, parentExecID: t.selfExecID}
+	// dup_task_struct copies the whole task: self_exec_id included.
+	c := &task{tid: k.allocPid(), blocked: t.blocked, image: t.image, mm: m, selfExecID: t.selfExecID, parentExecID: t.selfExecID}
 	if has(abi.CLONE_PARENT | abi.CLONE_THREAD) {
 		c.parentExecID = t.parentExecID
 	}
