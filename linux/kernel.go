@@ -281,6 +281,22 @@ func (k *Kernel) absorb(m *report) error {
 		}
 		os.Remove(p)
 		k.tasks[m.Tid] = &agentTask{tid: m.Tid, tgid: int(m.word(1)), host: int(m.word(0)), fifo: f}
+		if int(m.word(1)) != 1 {
+			// Every task outside init's group runs SCHED_FIFO priority 1
+			// on the agents' one CPU: it runs until it blocks; neither a
+			// wakeup nor the tick preempts it. E.g. a vfork parent
+			// released by its child's exit runs only after the child has
+			// finished exiting, so a SIGCHLD already pending for it
+			// absorbs the child's every time (SCHED_OTHER: 1 or 2 handler
+			// runs, by timing). Children inherit the policy. Init's group
+			// stays SCHED_OTHER: when it dies, zap_pid_ns_processes
+			// busy-waits for the other tasks, which must be able to run
+			// (a SCHED_FIFO waiter starved them for good).
+			prio := int32(1)
+			if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(m.word(0)), 1, uintptr(unsafe.Pointer(&prio))); e != 0 {
+				return fmt.Errorf("making task %d SCHED_FIFO: %w", m.Tid, e)
+			}
+		}
 		if tgid := int(m.word(1)); tgid == m.Tid {
 			if fd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(m.word(0)), 0, 0); e == 0 {
 				if old, ok := k.pidfds[tgid]; ok {
@@ -337,6 +353,12 @@ func (k *Kernel) Close() error {
 	}
 	k.closed = true
 	runtime.SetFinalizer(k, nil)
+	// SCHED_FIFO agents first go back to SCHED_OTHER, so that nothing
+	// outruns the namespace's teardown on their CPU.
+	for _, t := range k.tasks {
+		var param int32
+		syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(t.host), 0, uintptr(unsafe.Pointer(&param)))
+	}
 	if k.init != nil && k.init.Process != nil {
 		k.init.Process.Signal(syscall.SIGKILL)
 		k.init.Wait()

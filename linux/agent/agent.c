@@ -409,6 +409,8 @@ static void run(s64 tid, struct cmd *c, char *payload)
 static int hello(u64 seq, u64 start)
 {
 	s64 tid = sys0(SYS_gettid);
+	/* Scheduling: the driver makes every task outside init's group
+	 * SCHED_FIFO when it reads this hello (linux/kernel.go absorb). */
 	char path[512], *p = cat(path, g_dir);
 	p = cat(p, "/fifo/");
 	p = catu(p, (u64)tid);
@@ -502,16 +504,7 @@ void start_c(u64 *sp)
 		mask[cpu / 64] = 1UL << (cpu % 64);
 		if (sys3(SYS_sched_setaffinity, 0, sizeof mask, mask) < 0)
 			die("pin cpu");
-		/* SCHED_FIFO, one priority for all (inherited): on the one CPU
-		 * each task runs until it blocks; neither a wakeup nor the tick
-		 * preempts it. E.g. a vfork parent released by its child's exit
-		 * runs only after the child has finished exiting, so a SIGCHLD
-		 * already pending for it absorbs the child's SIGCHLD every time
-		 * (SCHED_OTHER: 1 or 2 handler runs, by timing; SCHED_BATCH
-		 * still let the tick decide ~1 run in 10). */
-		int param = 1;
-		if (sys3(SYS_sched_setscheduler, 0, 1 /* SCHED_FIFO */, &param) < 0)
-			die("sched_batch");
+
 		struct rlimit core = {0, 0};
 		sys4(SYS_prlimit64, 0, RLIMIT_CORE, &core, 0);
 		/* a dedicated uid, so that RLIMIT_NPROC is the task limit (FORK-7) */

@@ -47,9 +47,7 @@ static void bench(u64 kind, u64 mib, u64 iters, u64 *w)
 	}
 	if (iters > 4096)
 		iters = 4096;
-	/* benchmarks run as ordinary tasks (SCHED_OTHER), like anchors.md */
-	int param = 0;
-	sys3(SYS_sched_setscheduler, 0, 0, &param);
+	/* benchmarks run in init (SCHED_OTHER), like anchors.md */
 	u64 stack = alloc_stack();
 	for (u64 i = 0; i < iters; i++) {
 		u64 t0 = now_ns(), t1 = 0;
