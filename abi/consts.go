@@ -111,14 +111,16 @@ const (
 	WEXITED     int64 = 0x00000004
 	WCONTINUED  int64 = 0x00000008
 	WNOWAIT     int64 = 0x01000000
-	__WNOTHREAD int64 = 0x20000000
-	__WALL      int64 = 0x40000000
-	__WCLONE    int64 = 0x80000000
+	// Linux spells the next three __WNOTHREAD, __WALL and __WCLONE; a Go name
+	// starting with '_' would not be exported. Trace syntax uses Linux's spelling.
+	WNOTHREAD int64 = 0x20000000
+	WALL      int64 = 0x40000000
+	WCLONE    int64 = 0x80000000
 )
 
 // Wait4Valid is the set of options wait4 accepts (kernel/exit.c kernel_wait4);
 // any other bit is EINVAL.
-const Wait4Valid = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL
+const Wait4Valid = WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WCLONE | WALL
 
 // WaitExited is the wait status of a process that exited with code: the low
 // byte of the code in bits 8..15 (wait(2), WEXITSTATUS).

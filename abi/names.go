@@ -29,8 +29,8 @@ var (
 	}
 	waitNames = []flagName{
 		{"WNOHANG", uint64(WNOHANG)}, {"WUNTRACED", uint64(WUNTRACED)}, {"WEXITED", uint64(WEXITED)},
-		{"WCONTINUED", uint64(WCONTINUED)}, {"WNOWAIT", uint64(WNOWAIT)}, {"__WNOTHREAD", uint64(__WNOTHREAD)},
-		{"__WALL", uint64(__WALL)}, {"__WCLONE", uint64(__WCLONE)},
+		{"WCONTINUED", uint64(WCONTINUED)}, {"WNOWAIT", uint64(WNOWAIT)}, {"__WNOTHREAD", uint64(WNOTHREAD)},
+		{"__WALL", uint64(WALL)}, {"__WCLONE", uint64(WCLONE)},
 	}
 	protNames = []flagName{{"PROT_READ", uint64(PROT_READ)}, {"PROT_WRITE", uint64(PROT_WRITE)}, {"PROT_EXEC", uint64(PROT_EXEC)}}
 	mapNames  = []flagName{

@@ -66,7 +66,9 @@ type Getppid struct{}
 type Gettid struct{}
 
 // Prctl is prctl(2); only PR_SET_CHILD_SUBREAPER and PR_GET_CHILD_SUBREAPER
-// are modelled (other options are OutcomeUnsupported).
+// are modelled (other options are OutcomeUnsupported). Linux's
+// PR_GET_CHILD_SUBREAPER stores the flag through the pointer in arg2; here
+// the flag (0 or 1) is the Result's Ret and Arg is ignored.
 type Prctl struct {
 	Option int64
 	Arg    uint64
