@@ -2,6 +2,14 @@ package model
 
 import "github.com/forkspec/forkspec/abi"
 
+// Protection bits beyond abi's (include/uapi/asm-generic/mman-common.h).
+const (
+	protRWX       = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
+	protSem       = 0x8        // PROT_SEM
+	protGrowsDown = 0x01000000 // PROT_GROWSDOWN
+	protGrowsUp   = 0x02000000 // PROT_GROWSUP
+)
+
 // mapFlagsKnown are the mmap flags forkspec models (docs/conventions.md
 // "Memory"); other bits are refused as unsupported.
 const mapFlagsKnown = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
@@ -25,9 +33,12 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 		// memory by do_mmap's map-type switch).
 		return abi.Fail(abi.EINVAL)
 	}
-	if prot&^(abi.PROT_READ|abi.PROT_WRITE|abi.PROT_EXEC) != 0 {
-		return abi.Fail(abi.EINVAL) // docs/conventions.md: prot outside 0..7
+	if prot&^(protRWX|protSem) != 0 {
+		// do_mmap does not validate prot; what other bits would do is
+		// not modelled (docs/conventions.md "Memory").
+		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	prot &^= protSem // accepted, no effect on an anonymous mapping
 	if flags&^mapFlagsKnown != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
@@ -101,9 +112,14 @@ func (k *Kernel) sysMprotect(t *task, s abi.Mprotect) abi.Result {
 	if !ok || end <= s.Addr {
 		return abi.Fail(abi.ENOMEM)
 	}
-	if s.Prot&^(abi.PROT_READ|abi.PROT_WRITE|abi.PROT_EXEC) != 0 {
-		return abi.Fail(abi.EINVAL) // arch_validate_prot (docs/conventions.md: 0..7)
+	prot := s.Prot
+	if prot&(protGrowsDown|protGrowsUp) != 0 {
+		return abi.Refuse(abi.OutcomeUnsupported) // stack-growth ranges are not modelled
 	}
+	if prot&^(protRWX|protSem) != 0 {
+		return abi.Fail(abi.EINVAL) // arch_validate_prot
+	}
+	prot &^= protSem // arch_validate_prot accepts PROT_SEM; it changes nothing here
 	m := t.mm
 	hole, hasHole := m.firstHole(s.Addr, end)
 	limit := end
@@ -112,7 +128,7 @@ func (k *Kernel) sysMprotect(t *task, s abi.Mprotect) abi.Result {
 	}
 	if limit > s.Addr {
 		for _, i := range m.isolate(s.Addr, limit) {
-			m.vmas[i].prot = s.Prot
+			m.vmas[i].prot = prot
 		}
 	}
 	if hasHole {

@@ -94,13 +94,11 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 	a := action{handler: s.Handler, flags: s.Flags}
 	t.sighand.actions[sig] = a
 	if ignores(a, int(sig)) {
-		// Every group using this table loses the pending signal.
-		for _, g := range k.groups() {
-			if g.sighand() == t.sighand {
-				g.pending &^= abi.SigBit(int(sig))
-				g.asyncSigs &^= abi.SigBit(int(sig))
-			}
-		}
+		// do_sigaction flushes the signal from the caller's own group only
+		// (its shared pending set and each of its threads), even when
+		// CLONE_SIGHAND shares the table with another process.
+		t.group.pending &^= abi.SigBit(int(sig))
+		t.group.asyncSigs &^= abi.SigBit(int(sig))
 	}
 	return abi.Ok(0)
 }

@@ -229,3 +229,21 @@ func TestTHR4_OtherThreadTakesFatalSignal(t *testing.T) {
 		4 kill 5 SIGTERM -> killed(SIGTERM)
 	`)
 }
+
+// SIG-1: ignoring a signal flushes it from the caller's group only, even when
+// CLONE_SIGHAND shares the disposition table with another process
+// (do_sigaction walks the caller's threads).
+func TestSIG1_IgnoreFlushesOnlyCallersGroup(t *testing.T) {
+	w := newWorld(t)
+	w.run(`
+		1 clone CLONE_VM|CLONE_SIGHAND|SIGCHLD -> 2
+		1 sigprocmask SIG_BLOCK SIGUSR1 -> 0
+		2 sigprocmask SIG_BLOCK SIGUSR1 -> 0
+		1 sigaction SIGUSR1 handler 0 -> 0
+		2 kill 1 SIGUSR1 -> 0
+		1 kill 2 SIGUSR1 -> 0
+		2 sigaction SIGUSR1 SIG_IGN 0 -> 0
+	`)
+	eq(t, "caller's group flushed", w.proc(2).Pending, abi.SigSet(0))
+	eq(t, "partner keeps its pending signal", w.proc(1).Pending, abi.SigBit(abi.SIGUSR1))
+}

@@ -6,13 +6,11 @@ import (
 	"github.com/forkspec/forkspec/abi"
 )
 
-// The __W* options. abi declares them as __WNOTHREAD, __WALL and __WCLONE,
-// which Go does not export (a leading underscore is not upper case), so the
-// model repeats Linux's values (include/uapi/linux/wait.h).
+// The __W* options as unsigned words, for the C-int option argument.
 const (
-	wNothread uint64 = 0x20000000
-	wAll      uint64 = 0x40000000
-	wClone    uint64 = 0x80000000
+	wNothread = uint64(abi.WNOTHREAD)
+	wAll      = uint64(abi.WALL)
+	wClone    = uint64(abi.WCLONE)
 )
 
 // sysWait4 is wait4(2) without blocking (WAIT-1 … WAIT-5,
