@@ -49,7 +49,10 @@ func randomStep(r *rand.Rand, v abi.View) (int, abi.Syscall) {
 	addr := func() uint64 { return randomAddrs[r.IntN(len(randomAddrs))] }
 	pages := func() uint64 { return uint64(r.IntN(4)+1) * abi.PageSize }
 	prot := func() int64 { return []int64{0, 1, 3, 3, 3}[r.IntN(5)] }
-	sigs := []int{abi.SIGUSR1, abi.SIGUSR2, abi.SIGTERM, abi.SIGCHLD, abi.SIGKILL, abi.SIGSEGV, abi.SIGQUIT, abi.SIGCONT}
+	sigs := []int{abi.SIGUSR1, abi.SIGUSR2, abi.SIGTERM, abi.SIGCHLD, abi.SIGKILL, abi.SIGSEGV, abi.SIGQUIT, abi.SIGCONT, abi.SIGXCPU}
+	// No stop signals: a SIGTSTP made pending under a handler and delivered
+	// after its disposition went back to SIG_DFL makes the model refuse the
+	// whole step (it snapshots and restores); impl drops it. Known gap.
 	sig := func() int { return sigs[r.IntN(len(sigs))] }
 	switch r.IntN(30) {
 	case 0, 1:
@@ -58,10 +61,11 @@ func randomStep(r *rand.Rand, v abi.View) (int, abi.Syscall) {
 		return tid, abi.Vfork{}
 	case 3:
 		fl := []uint64{abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD, abi.CLONE_VM | abi.CLONE_FILES,
-			abi.CLONE_FILES | abi.CLONE_FS, abi.CLONE_PARENT, abi.CLONE_VFORK, abi.CLONE_VM | abi.CLONE_VFORK, 0}[r.IntN(7)] // CLONE_SIGHAND across processes: see knownModelDivergences
+			abi.CLONE_FILES | abi.CLONE_FS, abi.CLONE_PARENT, abi.CLONE_VFORK, abi.CLONE_VM | abi.CLONE_VFORK, 0,
+			abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD | abi.CLONE_VFORK, abi.CLONE_PARENT | abi.CLONE_VM | abi.CLONE_VFORK}[r.IntN(9)] // CLONE_SIGHAND across processes: see knownModelDivergences
 		return tid, abi.Clone{Flags: fl | uint64([]int{abi.SIGCHLD, abi.SIGCHLD, 0, abi.SIGUSR1}[r.IntN(4)])}
 	case 4:
-		return tid, abi.Clone3{Flags: []uint64{abi.CLONE_CLEAR_SIGHAND, abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD, 0}[r.IntN(3)], ExitSignal: uint64([]int{abi.SIGCHLD, 0}[r.IntN(2)])}
+		return tid, abi.Clone3{Flags: []uint64{abi.CLONE_CLEAR_SIGHAND, abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD, 0, abi.CLONE_PARENT}[r.IntN(4)], ExitSignal: uint64([]int{abi.SIGCHLD, 0, abi.SIGUSR2}[r.IntN(3)])}
 	case 5:
 		return tid, abi.Execve{Image: []string{"sh", "true", "worker", "init", "nope"}[r.IntN(5)]}
 	case 6:
@@ -76,8 +80,11 @@ func randomStep(r *rand.Rand, v abi.View) (int, abi.Syscall) {
 		return tid, abi.Wait4{Pid: pid, Options: []int64{abi.WNOHANG, 0, abi.WNOHANG | 0x40000000, 0x80000000 | abi.WNOHANG}[r.IntN(4)]}
 	case 10:
 		fl := []int64{abi.MAP_PRIVATE, abi.MAP_SHARED}[r.IntN(2)] | abi.MAP_ANONYMOUS
-		if r.IntN(3) > 0 {
+		switch r.IntN(4) {
+		case 0, 1:
 			fl |= abi.MAP_FIXED
+		case 2:
+			fl |= abi.MAP_FIXED_NOREPLACE
 		}
 		return tid, abi.Mmap{Addr: addr(), Len: pages(), Prot: prot(), Flags: fl}
 	case 11:
@@ -103,7 +110,7 @@ func randomStep(r *rand.Rand, v abi.View) (int, abi.Syscall) {
 	case 26, 27:
 		return tid, abi.Kill{Pid: anyTid(), Sig: sig()}
 	case 28:
-		return tid, abi.Prctl{Option: abi.PR_SET_CHILD_SUBREAPER, Arg: uint64(r.IntN(2))}
+		return tid, abi.Prctl{Option: []int64{abi.PR_SET_CHILD_SUBREAPER, abi.PR_GET_CHILD_SUBREAPER}[r.IntN(2)], Arg: uint64(r.IntN(2))}
 	default:
 		return tid, []abi.Syscall{abi.Getpid{}, abi.Getppid{}, abi.Gettid{}, abi.Umask{Mask: int64(r.IntN(0o777))}}[r.IntN(4)]
 	}
