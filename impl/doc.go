@@ -43,28 +43,39 @@
 //
 // Found by lockstep runs against the model, which the Linux oracle had
 // corrected the same way (see also model/doc.go):
+//
 //   - madvise applies the advice to every mapped part of the range
 //     (madvise_walk_vmas) and WIPEONFORK fails EINVAL at the first MAP_SHARED
 //     vma, the vmas before it already changed;
+//
 //   - kill finds the target before validating the signal (ESRCH first); a
 //     dying group takes nothing; syscall int arguments are 32-bit;
+//
 //   - mmap without MAP_ANONYMOUS is EBADF before any other check; mprotect
 //     of length 0 succeeds before prot is validated;
+//
 //   - sig_ignored checks the target thread's mask, not "every thread", and
 //     before init's SIGNAL_UNKILLABLE drop;
+//
 //   - wait4 -1 reaps the first waitable child in the children-list order
 //     (reparented children last), not the lowest pid;
+//
 //   - a pending signal is taken by the thread complete_signal woke (the
 //     one a kill named), else by the step's caller, else the first thread;
 //     a group exit runs the initiating thread first;
+//
 //   - a custom termination signal becomes SIGCHLD when the parent exec'd
 //     since the child was created (parent_exec_id);
+//
 //   - a zombie keeps its shared pending set until reaped.
 //
-// One place where impl follows the kernel and the model does not:
-// sigaction that ignores a signal flushes it from the caller's process
-// only (do_sigaction: p = current), not from every process sharing the
-// table through CLONE_SIGHAND.
+//   - sigaction that ignores a signal flushes it from the caller's process
+//     only (do_sigaction: p = current), even when CLONE_SIGHAND shares the
+//     table with another process; PROT_SEM is accepted and dropped.
+//
+// Known gap: a stop signal that becomes deliverable at SIG_DFL (pending
+// under a handler, or a clone child's exit signal) is dropped; the model
+// refuses the whole step as unsupported and restores its state.
 //
 // # Where to start reading
 //

@@ -99,6 +99,14 @@ func pageRound(n uint64) (uint64, bool) {
 	return r, r >= n
 }
 
+// Protection bits beyond abi's (include/uapi/asm-generic/mman-common.h).
+const (
+	protRWX       = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
+	protSem       = 0x8        // PROT_SEM
+	protGrowsDown = 0x01000000 // PROT_GROWSDOWN
+	protGrowsUp   = 0x02000000 // PROT_GROWSUP
+)
+
 const mmapKnownFlags = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
 
 // sysMmap is mmap(2) of anonymous memory (MEM-3), with the checks in
@@ -115,9 +123,12 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	if shared == private {
 		return abi.Fail(abi.EINVAL)
 	}
-	if a.Prot&^7 != 0 {
-		return abi.Fail(abi.EINVAL)
+	if a.Prot&^(protRWX|protSem) != 0 {
+		// do_mmap does not validate prot; what other bits would do is not
+		// modelled (conventions "Memory").
+		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	a.Prot &^= protSem // accepted, no effect on anonymous memory
 	if a.Flags&^mmapKnownFlags != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
@@ -216,9 +227,13 @@ func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
 	if !ok || end <= a.Addr {
 		return abi.Fail(abi.ENOMEM)
 	}
-	if a.Prot&^7 != 0 {
+	if a.Prot&(protGrowsDown|protGrowsUp) != 0 {
+		return abi.Refuse(abi.OutcomeUnsupported) // stack-growth ranges are not modelled
+	}
+	if a.Prot&^(protRWX|protSem) != 0 {
 		return abi.Fail(abi.EINVAL) // arch_validate_prot
 	}
+	a.Prot &^= protSem // accepted by arch_validate_prot; changes nothing here
 	m := t.mm
 	i, j := m.vmas.rangeIdx(a.Addr, end)
 	cursor, hole := a.Addr, false

@@ -77,8 +77,7 @@ func TestSignalTakenByNamedThread(t *testing.T) {
 
 // TestSigactionFlushesOnlyOwnProcess: do_sigaction flushes the newly ignored
 // signal from the caller's process only (p = current), even when the table
-// is shared with another process by CLONE_SIGHAND. The model flushes every
-// process sharing the table; see the final report.
+// is shared with another process by CLONE_SIGHAND.
 func TestSigactionFlushesOnlyOwnProcess(t *testing.T) {
 	k := New(abi.Config{})
 	run(t, k, `

@@ -6,11 +6,11 @@ import (
 	"github.com/forkspec/forkspec/abi"
 )
 
-// wait4 option bits abi does not export (include/uapi/linux/wait.h).
+// The __W* options (abi.WNOTHREAD, abi.WALL, abi.WCLONE).
 const (
-	wNothread int64 = 0x20000000
-	wAll      int64 = 0x40000000
-	wClone    int64 = 0x80000000
+	wNothread = abi.WNOTHREAD
+	wAll      = abi.WALL
+	wClone    = abi.WCLONE
 )
 
 // waiters returns the threads whose children a wait by t considers, in
