@@ -4,12 +4,15 @@
 //
 // # How it works
 //
-// New builds a small freestanding C agent (agent/agent.c, embedded and
-// compiled with the system's cc; Go's runtime cannot run in a raw
-// fork/vfork child) and starts it as task 1: the init of a fresh pid
-// namespace (and mount namespace, for a private procfs), as root, pinned to
-// one CPU, under a dedicated uid whose RLIMIT_NPROC is the world's task
-// limit (FORK-7: root would be exempt). Pids inside are the trace's tids.
+// New builds a small freestanding C agent (agent/agent.c with sys.h and
+// bench.h, embedded and compiled with the system's cc; Go's runtime cannot
+// run in a raw fork/vfork child) and starts it as task 1: the init of a
+// fresh pid namespace (and mount namespace, for a private procfs), as
+// root, pinned to one CPU, under a dedicated uid whose RLIMIT_NPROC is the
+// world's task limit (FORK-7: root would be exempt), with THP off and core
+// dumps off. Pids inside are the trace's tids. Every task outside init's
+// group runs SCHED_FIFO priority 1 on that CPU, so that each runs until it
+// blocks and outcomes do not depend on preemption (kernel.go absorb).
 //
 // Every trace task is an agent process or thread. Each reads commands from
 // its own FIFO and reports on one shared pipe; Step sends one command,
@@ -36,14 +39,20 @@
 // # What the oracle refuses
 //
 // Besides docs/conventions.md's refusals (unsupported flags, process
-// groups, stop and real-time signals, init's death), requests that would
-// touch the agent itself are refused with OutcomeUnsupported: memory calls
-// on the agent's code, stacks or scratch zone, fds >= abi.FdLimit (the
-// agent's own; Linux would say EBADF, and so does the agent), writes of
-// more than 16 MiB. Above the arena the agent keeps a PROT_NONE
-// reservation so that Linux's top-down placement lands in the arena, as
-// the conventions require; for the trace that reservation is free space
-// (mmap may use it, mprotect/madvise see a hole there).
+// groups, stop and real-time signals, init's death), the oracle refuses
+// with OutcomeUnsupported what would need the agent's own memory: an mmap
+// (fixed or hinted) over the agent's code, stacks or scratch zone; and
+// writes of more than 16 MiB (the agent's scratch buffer). Fds >=
+// abi.FdLimit are the agent's own: the agent answers EBADF for them, as
+// Linux would with nothing open there.
+//
+// For the trace, the agent's own mappings are unmapped address space
+// (agentmem.go): madvise and munmap are performed on the trace's parts of
+// their range only, mprotect stops at the agent as at a hole (ENOMEM), a
+// load or store there faults for real (redirected to PROT_NONE memory).
+// Above the arena the agent keeps a PROT_NONE reservation so that Linux's
+// top-down placement lands in the arena, as the conventions require; the
+// trace may map over it, and the agent refills what is left free.
 //
 // # Cleanup
 //
