@@ -69,6 +69,13 @@ var knownDisagreements = []struct {
 		typ := s.Flags & (abi.MAP_SHARED | abi.MAP_PRIVATE)
 		return ok && s.Flags&abi.MAP_FIXED != 0 && (typ == 0 || typ == abi.MAP_SHARED|abi.MAP_PRIVATE)
 	}},
+	// do_mmap rounds a nonzero hint below mmap_min_addr up to
+	// mmap_min_addr (round_hint_to_min) and uses it when free; the
+	// conventions call such a hint unusable (top-down placement).
+	{"hint-below-min", func(sc abi.Syscall) bool {
+		s, ok := sc.(abi.Mmap)
+		return ok && s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) == 0 && s.Addr != 0 && s.Addr < abi.MmapMinAddr
+	}},
 }
 
 func skipKnown(sc abi.Syscall) bool {
@@ -157,5 +164,23 @@ func TestVforkReleaseAbsorbsSIGCHLD(t *testing.T) {
 			t.Logf("known disagreement: %v", d)
 		}
 		k.Close()
+	}
+}
+
+// TestHintBelowMinAddr pins round_hint_to_min: a nonzero mmap hint below
+// mmap_min_addr becomes mmap_min_addr.
+func TestHintBelowMinAddr(t *testing.T) {
+	k := newWorld(t, abi.Config{})
+	m := model.New(abi.Config{})
+	sc := abi.Mmap{Addr: 0x1000, Len: 0x2000, Prot: rw, Flags: anonP}
+	got := do(t, k, 1, sc)
+	if got != abi.Ok(abi.MmapMinAddr) {
+		t.Fatalf("%v: Linux %v, want %#x", sc, got, abi.MmapMinAddr)
+	}
+	if mr := m.Step(1, sc); mr != got {
+		t.Logf("known disagreement: %v: model %v, Linux %v", sc, mr, got)
+	}
+	if ms := view(t, k).Mms[0].Mappings; len(ms) != 3 || ms[0].Start != abi.MmapMinAddr {
+		t.Fatalf("the mapping below the arena is not in the View: %+v", ms)
 	}
 }
