@@ -46,6 +46,7 @@ var clone3Table = []choice[clone3Case]{
 	{1, clone3Case{abi.CLONE_CLEAR_SIGHAND | abi.CLONE_VM | abi.CLONE_VFORK, abi.SIGCHLD}},
 	{1, clone3Case{abi.CLONE_FILES, abi.SIGUSR1}},
 	{1, clone3Case{0, 0}},
+	{1, clone3Case{0, abi.NSIG}},
 	{1, clone3Case{abi.CLONE_PARENT, 0}},
 	{1, clone3Case{abi.CLONE_CLEAR_SIGHAND | abi.CLONE_SIGHAND | abi.CLONE_VM, abi.SIGCHLD}}, // EINVAL
 	{1, clone3Case{threadFlags, abi.SIGCHLD}},                                                // EINVAL: thread with a signal

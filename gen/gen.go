@@ -356,7 +356,7 @@ func waitPid(src Source, w world, t abi.TaskView) int {
 			return w.v.Tasks[intn(src, len(w.v.Tasks), "any-task")].Tid
 		}
 	case 3:
-		return w.maxTid() + 7
+		return []int{w.maxTid() + 7, -1 << 31}[intn(src, 2, "bad-pid")] // INT_MIN is special in wait4
 	case 4:
 		return 0 // process groups: unsupported
 	}

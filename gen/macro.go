@@ -137,6 +137,7 @@ var macros = []macro{
 	{"cow-reuse", 3, cowReuse},
 	{"shared-tables", 3, sharedTables},
 	{"reap", 4, reap},
+	{"exec-resets-exit-signal", 2, execResetsExitSignal},
 }
 
 // startMacro chooses a pattern for a running task and installs its steps.
@@ -284,6 +285,13 @@ func cowReuse(g *Generator, src Source, w world, t abi.TaskView) []scriptStep {
 // sharedTables: CLONE_FILES and CLONE_SIGHAND between processes, each side
 // seeing the other's changes (CLONE-2, CLONE-4).
 func sharedTables(g *Generator, src Source, w world, t abi.TaskView) []scriptStep {
+	if chance(src, 1, 3, "segv-shared?") {
+		// A fault with SIGSEGV ignored resets it to SIG_DFL in the shared
+		// table (force_sig_info_to_task), as the survivor sees.
+		return []scriptStep{create(rT, rC, abi.Clone{Flags: abi.CLONE_VM | abi.CLONE_SIGHAND | abi.SIGCHLD}),
+			do(rT, fixed(abi.Sigaction{Sig: abi.SIGSEGV, Handler: abi.SigIgnore})),
+			do(rC, fixed(abi.Load{Addr: 0x10000})), do(rT, waitAny(abi.WNOHANG))}
+	}
 	if chance(src, 1, 2, "sighand?") {
 		return []scriptStep{create(rT, rC, abi.Clone{Flags: abi.CLONE_VM | abi.CLONE_SIGHAND | abi.SIGCHLD}),
 			do(rC, fixed(abi.Sigaction{Sig: abi.SIGUSR1, Handler: abi.SigHandle})),
@@ -313,4 +321,17 @@ func reap(g *Generator, src Source, w world, t abi.TaskView) []scriptStep {
 		}
 	}
 	return nil
+}
+
+// execResetsExitSignal: a child with its own termination signal whose parent
+// execs before it exits notifies with SIGCHLD instead (exit_notify's
+// self_exec_id check), and a handler shows which signal arrived.
+func execResetsExitSignal(g *Generator, src Source, w world, t abi.TaskView) []scriptStep {
+	steps := []scriptStep{create(rT, rC, abi.Clone{Flags: abi.SIGUSR1})}
+	if chance(src, 1, 2, "exec-first?") {
+		steps = append(steps, do(rT, fixed(abi.Execve{Image: "sh"})))
+	}
+	return append(steps, do(rT, fixed(abi.Sigaction{Sig: abi.SIGUSR1, Handler: abi.SigHandle})),
+		do(rT, fixed(abi.Sigaction{Sig: abi.SIGCHLD, Handler: abi.SigHandle})),
+		do(rC, fixed(abi.ExitGroup{Code: 6})), do(rT, waitAny(abi.WNOHANG|wALL)))
 }
