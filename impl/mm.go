@@ -111,7 +111,10 @@ const mmapKnownFlags = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MA
 
 // sysMmap is mmap(2) of anonymous memory (MEM-3), with the checks in
 // Linux's order: no MAP_ANONYMOUS is fd -1, EBADF, before anything else
-// (ksys_mmap_pgoff); then conventions' order.
+// (ksys_mmap_pgoff); then do_mmap: length, placement (get_unmapped_area),
+// MAP_FIXED_NOREPLACE, and only then the map type. do_mmap never validates
+// prot: bits other than READ|WRITE|EXEC are accepted and have no effect
+// (the Linux oracle maps prot 0x8 and 0x10 alike).
 func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	if a.Flags&abi.MAP_ANONYMOUS == 0 {
 		return abi.Fail(abi.EBADF) // fd -1, checked first (ksys_mmap_pgoff)
@@ -119,19 +122,11 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	if a.Len == 0 {
 		return abi.Fail(abi.EINVAL)
 	}
-	shared, private := a.Flags&abi.MAP_SHARED != 0, a.Flags&abi.MAP_PRIVATE != 0
-	if shared == private {
-		return abi.Fail(abi.EINVAL)
-	}
-	if a.Prot&^(protRWX|protSem) != 0 {
-		// do_mmap does not validate prot; what other bits would do is not
-		// modelled (conventions "Memory").
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
-	a.Prot &^= protSem // accepted, no effect on anonymous memory
 	if a.Flags&^mmapKnownFlags != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	a.Prot &= protRWX
+	shared, private := a.Flags&abi.MAP_SHARED != 0, a.Flags&abi.MAP_PRIVATE != 0
 	if a.Len > abi.TaskSize {
 		return abi.Fail(abi.ENOMEM) // get_unmapped_area: len > TASK_SIZE
 	}
@@ -152,9 +147,15 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		if a.Flags&abi.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
 			return abi.Fail(abi.EEXIST)
 		}
+		if shared == private {
+			return abi.Fail(abi.EINVAL) // do_mmap's map-type switch, after placement
+		}
 		k.unmapRange(m, addr, addr+length)
 	} else {
 		hint := a.Addr &^ (abi.PageSize - 1)
+		if hint != 0 && hint < abi.MmapMinAddr {
+			hint = abi.MmapMinAddr // round_hint_to_min
+		}
 		if hint >= abi.MmapMinAddr && hint <= abi.TaskSize-length && !m.vmas.overlaps(hint, hint+length) {
 			addr = hint
 		} else {
@@ -162,6 +163,9 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 			if addr, ok = m.vmas.topDown(length); !ok {
 				return abi.Fail(abi.ENOMEM)
 			}
+		}
+		if shared == private {
+			return abi.Fail(abi.EINVAL) // do_mmap's map-type switch, after placement
 		}
 	}
 	v := vma{start: addr, end: addr + length, prot: a.Prot, shared: shared}

@@ -26,22 +26,16 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 	if s.Len == 0 {
 		return abi.Fail(abi.EINVAL) // [do_mmap; mmap(2) ERRORS]
 	}
-	switch flags & (abi.MAP_SHARED | abi.MAP_PRIVATE) {
-	case abi.MAP_SHARED, abi.MAP_PRIVATE:
-	default:
-		// Neither, or both (MAP_SHARED_VALIDATE, refused for anonymous
-		// memory by do_mmap's map-type switch).
-		return abi.Fail(abi.EINVAL)
-	}
-	if prot&^(protRWX|protSem) != 0 {
-		// do_mmap does not validate prot; what other bits would do is
-		// not modelled (docs/conventions.md "Memory").
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
-	prot &^= protSem // accepted, no effect on an anonymous mapping
 	if flags&^mapFlagsKnown != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	// do_mmap never validates prot: other bits are accepted and have no
+	// effect (the Linux oracle maps prot 0x8 and 0x10 alike).
+	prot &= protRWX
+	// Neither or both of MAP_SHARED/MAP_PRIVATE (MAP_SHARED_VALIDATE) fail
+	// EINVAL in do_mmap's map-type switch, which comes after the placement.
+	badType := flags&(abi.MAP_SHARED|abi.MAP_PRIVATE) != abi.MAP_SHARED &&
+		flags&(abi.MAP_SHARED|abi.MAP_PRIVATE) != abi.MAP_PRIVATE
 	n, ok := pageUp(s.Len)
 	if !ok || n > abi.TaskSize {
 		return abi.Fail(abi.ENOMEM) // [do_mmap: "Careful about overflows"]
@@ -65,11 +59,17 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 		start = s.Addr
 	} else {
 		hint := pageDown(s.Addr)
+		if hint != 0 && hint < abi.MmapMinAddr {
+			hint = abi.MmapMinAddr // round_hint_to_min
+		}
 		if hint >= abi.MmapMinAddr && hint <= abi.TaskSize-n && !m.overlaps(hint, hint+n) {
 			start = hint
 		} else if start, ok = m.freeTopDown(n, abi.ArenaStart, abi.ArenaEnd); !ok {
 			return abi.Fail(abi.ENOMEM)
 		}
+	}
+	if badType {
+		return abi.Fail(abi.EINVAL)
 	}
 	m.unmap(start, start+n)
 	v := vma{start: start, end: start + n, prot: prot}
