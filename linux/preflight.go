@@ -42,7 +42,10 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 			return unsupported, true, nil // init never exits (WORLD-1)
 		}
 	case abi.Wait4:
-		if s.Options&^abi.Wait4Valid == 0 && (s.Pid == 0 || s.Pid < -1) {
+		// pid and options are C ints: the kernel sees their low 32 bits, and
+		// kernel_wait4 answers ESRCH for INT_MIN itself.
+		pid, opts := int32(s.Pid), uint32(s.Options)
+		if opts&^uint32(abi.Wait4Valid) == 0 && pid != -1<<31 && (pid == 0 || pid < -1) {
 			return unsupported, true, nil // process groups are not modelled
 		}
 	case abi.Prctl:
