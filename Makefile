@@ -1,5 +1,7 @@
 # forkspec — make targets. Every target runs real work; see README.md.
 GO ?= go
+# FUZZTIME is how long each fuzz target runs under `make fuzz`.
+FUZZTIME ?= 60s
 
 .PHONY: test verify check props fuzz mutate linux bench
 
@@ -13,3 +15,35 @@ verify:
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	./scripts/importcheck.sh
+
+# The main job: a random lockstep search, model vs impl, with its summary.
+check:
+	$(GO) run ./cmd/forkspec check
+
+# The long property search (about an hour on 2 cores).
+props:
+	$(GO) test ./props -count=1 -timeout 3h \
+	  -run 'TestRefinement|TestFrameConservation|TestCOWIsolation|TestVforkFreeze|TestExecResets|TestCloneValidation' \
+	  -rapid.checks=20000 -rapid.steps=200
+
+# Coverage-guided fuzzing: the parsers and the lockstep machine, FUZZTIME each.
+fuzz:
+	$(GO) test ./abi -run '^$$' -fuzz '^FuzzParseSyscall$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./abi -run '^$$' -fuzz '^FuzzParseResult$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./traces -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./docs -run '^$$' -fuzz '^FuzzParsePage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./props -run '^$$' -fuzz '^FuzzRefinement$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./props -run '^$$' -fuzz '^FuzzImplProperties$$' -fuzztime $(FUZZTIME)
+
+# Mutation testing of impl/ with gremlins v0.6.0 against the props suites.
+mutate:
+	./props/mutate.sh
+
+# A long random run of the model against the real kernel (root, cc).
+linux:
+	$(GO) test ./linux -count=1 -timeout 3h -run 'TestRandomAgainstModel' \
+	  -linux.runs=1000 -linux.steps=40 -linux.budget=2h
+
+# Benchmarks: impl (fork/vfork/clone/exec/exit/faults by size) and real Linux.
+bench:
+	$(GO) test ./impl ./linux -run '^$$' -bench . -benchtime 1x
