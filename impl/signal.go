@@ -255,7 +255,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 
 // sysSigprocmask is rt_sigprocmask(2) on the calling thread (SIG-3).
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
-	k.recalc = true     // set_current_blocked → recalc_sigpending
+	old := t.blocked
 	switch i32(s.How) { // a C int
 	case abi.SIG_BLOCK:
 		t.blocked |= s.Set
@@ -264,9 +264,13 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	case abi.SIG_SETMASK:
 		t.blocked = s.Set
 	default:
+		// Rejected before set_current_blocked: no recalc_sigpending.
 		return abi.Fail(abi.EINVAL)
 	}
 	t.blocked &^= abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP)
+	// __set_current_blocked returns early for an unchanged mask; only a
+	// change runs recalc_sigpending.
+	k.recalc = t.blocked != old
 	return abi.Ok(0)
 }
 

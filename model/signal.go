@@ -107,8 +107,8 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 // SIGSTOP are silently dropped from the mask; an unblocked pending signal is
 // delivered within the step (by deliverAll).
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
-	k.recalc = true // set_current_blocked → recalc_sigpending
 	set := s.Set &^ (abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP))
+	old := t.blocked
 	switch i32(s.How) {
 	case abi.SIG_BLOCK:
 		t.blocked |= set
@@ -117,8 +117,14 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	case abi.SIG_SETMASK:
 		t.blocked = set
 	default:
+		// sigprocmask rejects how before set_current_blocked: no
+		// recalc_sigpending, so a signal waiting for a frozen sibling
+		// stays where it is.
 		return abi.Fail(abi.EINVAL)
 	}
+	// __set_current_blocked returns early when the mask does not change;
+	// only a real change runs recalc_sigpending (SIG-3e).
+	k.recalc = t.blocked != old
 	return abi.Ok(0)
 }
 

@@ -64,9 +64,27 @@ func checkRefusals(c *stepCtx) error {
 	switch c.sc.(type) {
 	case abi.Mprotect, abi.Madvise:
 		return nil
+	case abi.Fork, abi.Vfork, abi.Clone, abi.Clone3:
+		if c.res.Err == abi.EAGAIN {
+			// copy_process calls recalc_sigpending before the task-limit
+			// check, so a signal waiting for this thread is delivered
+			// (ERESTARTNOINTR, then the restarted call fails EAGAIN): the
+			// View may change by that delivery, but no task may appear.
+			return createdNothing(c.before, c.after)
+		}
 	}
 	if !c.unchanged() {
 		return fmt.Errorf("failed with %v but the View changed", c.res.Err)
+	}
+	return nil
+}
+
+// createdNothing reports a task in after that before did not have.
+func createdNothing(before, after abi.View) error {
+	for _, t := range after.Tasks {
+		if _, ok := task(before, t.Tid); !ok {
+			return fmt.Errorf("failed with EAGAIN but created task %d", t.Tid)
+		}
 	}
 	return nil
 }

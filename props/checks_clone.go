@@ -92,6 +92,11 @@ func checkClone(c *stepCtx) error {
 			return fmt.Errorf("%v is valid, modelled and under the task limit, but returned %v", c.sc, c.res)
 		}
 	}
+	if c.res.Err == abi.EAGAIN {
+		// A pending signal may be delivered first (copy_process's early
+		// recalc_sigpending; see checkRefusals), but nothing is created.
+		return createdNothing(c.before, c.after)
+	}
 	if c.res.Err != 0 || c.res.Outcome.Refused() {
 		if !c.unchanged() {
 			return fmt.Errorf("%v failed (%v) but the View changed", c.sc, c.res)
