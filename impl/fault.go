@@ -83,7 +83,7 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 		}
 	}
 	v := &m.vmas[i]
-	if l == nil {
+	if l == nil || l.refs > 1 { // absent, or shared by on-demand fork (ondemand.go)
 		var ok bool
 		if l, x, ok = m.pt.leaf(va, &k.frames); !ok {
 			m.pt.prune(va, &k.frames)

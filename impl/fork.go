@@ -144,7 +144,7 @@ func (k *Kernel) dupMM(src *mm) (*mm, bool) {
 		if v.wipe {
 			continue
 		}
-		if !m.pt.copyRange(&src.pt, v.start, v.end, &k.frames, k.copyLeaf) {
+		if !m.pt.copyRange(&src.pt, v.start, v.end, &k.frames, k.copyLeaf, k.shareFn(src)) {
 			k.destroyMM(m)
 			return nil, false
 		}

@@ -55,6 +55,10 @@ type framePool struct {
 	// freed only when empty, so a recycled one is already zeroed.
 	// Invariant: every spare table has n == 0 and no present entry.
 	spareLeaves, spareUppers []*ptPage
+	// tableShares, tableUnshares and tableReuses count on-demand fork's
+	// leaf-table events (ondemand.go); kept here because the page-table
+	// code that makes them sees only the pool.
+	tableShares, tableUnshares, tableReuses uint64
 }
 
 // newFramePool returns a pool of total frames with the zero frame allocated.

@@ -27,6 +27,11 @@ type checker struct {
 	k    *Kernel
 	errs []error
 	free map[uint32]bool
+	// holders counts, per leaf table, the upper-level entries found
+	// pointing to it; leaves lists them in the order first found (so that
+	// reports never depend on map order).
+	holders map[*ptPage]int
+	leaves  []*ptPage
 }
 
 func (c *checker) bad(format string, args ...any) {
@@ -208,6 +213,7 @@ func (c *checker) checkMemory() {
 			c.bad("mm %d: %d table pages reachable, %d counted", m.id, tables, m.pt.pages)
 		}
 	}
+	c.checkLeafRefs()
 	for _, s := range shms {
 		if s.refs != shmVmas[s] {
 			c.bad("shared object %d: refs %d, vmas %d", s.id, s.refs, shmVmas[s])
@@ -267,13 +273,32 @@ func (c *checker) checkVMAs(m *mm) {
 
 // checkTable verifies one table and its subtree, adds the references it
 // holds, and returns how many table pages it contains.
+//
+// A leaf table shared by on-demand fork (ondemand.go) holds its frame
+// references once: they are counted at the first address space found
+// holding it; the others only check that its entries lie in their vmas.
 func (c *checker) checkTable(m *mm, t *ptPage, level int, base uint64, expRef, expMap []int32) int {
 	p := &c.k.frames
 	if t.frame >= p.next {
 		c.bad("mm %d: table at %#x level %d in bad frame %d", m.id, base, level, t.frame)
 		return 1
 	}
-	expRef[t.frame]++
+	first := true
+	if level == 1 {
+		if c.holders == nil {
+			c.holders = map[*ptPage]int{}
+		}
+		if c.holders[t] == 0 {
+			c.leaves = append(c.leaves, t)
+		}
+		c.holders[t]++
+		first = c.holders[t] == 1
+	} else if t.refs != 1 {
+		c.bad("mm %d: upper table at %#x level %d has refs %d", m.id, base, level, t.refs)
+	}
+	if first {
+		expRef[t.frame]++
+	}
 	n := 0
 	tables := 1
 	shift := levelShift(level)
@@ -286,6 +311,9 @@ func (c *checker) checkTable(m *mm, t *ptPage, level int, base uint64, expRef, e
 			}
 			if kid != nil {
 				n++
+				if kid.refs > 1 && e.writable() {
+					c.bad("mm %d: writable entry at %#x level %d to a shared table", m.id, va, level)
+				}
 				if kid.n == 0 {
 					c.bad("mm %d: empty table at %#x level %d not freed", m.id, va, level-1)
 				}
@@ -297,7 +325,10 @@ func (c *checker) checkTable(m *mm, t *ptPage, level int, base uint64, expRef, e
 			continue
 		}
 		n++
-		c.checkPTE(m, va, e, expRef, expMap)
+		if t.refs > 1 && e.writable() {
+			c.bad("mm %d: writable PTE at %#x in a shared table", m.id, va)
+		}
+		c.checkPTE(m, va, e, first, expRef, expMap)
 	}
 	if n != t.n {
 		c.bad("mm %d: table at %#x level %d counts %d entries, has %d", m.id, base, level, t.n, n)
@@ -305,7 +336,9 @@ func (c *checker) checkTable(m *mm, t *ptPage, level int, base uint64, expRef, e
 	return tables
 }
 
-func (c *checker) checkPTE(m *mm, va uint64, e pte, expRef, expMap []int32) {
+// checkPTE checks one present leaf entry of m; count adds the references
+// it holds (false for a shared table's later holders).
+func (c *checker) checkPTE(m *mm, va uint64, e pte, count bool, expRef, expMap []int32) {
 	p := &c.k.frames
 	i := m.vmas.find(va)
 	if i < 0 {
@@ -327,8 +360,10 @@ func (c *checker) checkPTE(m *mm, va uint64, e pte, expRef, expMap []int32) {
 	if e.writable() && !v.writable() {
 		c.bad("mm %d: writable PTE at %#x in a read-only vma", m.id, va)
 	}
-	expRef[f]++
-	expMap[f]++
+	if count {
+		expRef[f]++
+		expMap[f]++
+	}
 	if v.shared {
 		if g, ok := v.shm.pages[v.shmPage(va)]; !ok || g != f || e&pteShared == 0 {
 			c.bad("mm %d: shared PTE at %#x maps frame %d, object holds %d", m.id, va, f, g)
@@ -340,6 +375,16 @@ func (c *checker) checkPTE(m *mm, va uint64, e pte, expRef, expMap []int32) {
 	}
 	if e.writable() && p.meta(f).ref > 1 {
 		c.bad("mm %d: writable PTE at %#x on private frame %d with refcount %d", m.id, va, f, p.meta(f).ref)
+	}
+}
+
+// checkLeafRefs compares every leaf table's refs with the upper-level
+// entries found pointing to it (on-demand fork, ondemand.go).
+func (c *checker) checkLeafRefs() {
+	for _, l := range c.leaves {
+		if l.refs != c.holders[l] {
+			c.bad("leaf table in frame %d: refs %d, held by %d entries", l.frame, l.refs, c.holders[l])
+		}
 	}
 }
 

@@ -12,6 +12,9 @@ import (
 type Kernel struct {
 	cfg    abi.Config
 	frames framePool
+	// onDemand makes fork share whole leaf page tables copy-on-write
+	// instead of copying their entries (WithOnDemandFork, ondemand.go).
+	onDemand bool
 	// tasks maps tid to task for every task in existence (running, frozen,
 	// zombie). Invariant: tasks[t.tid] == t; len(tasks) <= cfg.Limit().
 	tasks map[int]*task
@@ -49,6 +52,10 @@ type Stats struct {
 	VforkByExec uint64 // vfork parents released by the child's exec
 	VforkByExit uint64 // vfork parents released by the child's exit
 	Reparents   uint64 // processes moved to a new parent
+
+	// On-demand fork (ondemand.go): leaf tables shared at fork, copied at
+	// a first change, taken over by their last holder.
+	TableShares, TableUnshares, TableReuses uint64
 
 	FramesInUse    int // frames with a reference, zero frame and tables included
 	PageTablePages int // table pages in all live page tables
@@ -101,9 +108,10 @@ func (k *Kernel) newID() int { k.nextID++; return k.nextID }
 // Stats returns the event counters and current gauges.
 func (k *Kernel) Stats() Stats {
 	s := k.stats
+	s.TableShares, s.TableUnshares, s.TableReuses = k.frames.tableShares, k.frames.tableUnshares, k.frames.tableReuses
 	s.FramesInUse = int(k.frames.used)
 	for _, m := range k.liveMMs() {
-		s.PageTablePages += m.pt.pages
+		s.PageTablePages += m.pt.pages // a shared leaf counts in each holder
 	}
 	return s
 }

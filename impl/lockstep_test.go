@@ -67,10 +67,10 @@ func parseSteps(t *testing.T, text string) []step {
 // runLockstep runs the scenario on model and impl together: after every step
 // both results, both Views and both CheckInvariants must agree; it stops at
 // the first divergence and shows the step, both results and the View diff.
-func runLockstep(t *testing.T, sc scenario) {
+func runLockstep(t *testing.T, sc scenario, opts ...impl.Option) {
 	t.Helper()
 	m := model.New(sc.cfg)
-	k := impl.New(sc.cfg)
+	k := impl.New(sc.cfg, opts...)
 	var history []string
 	for _, s := range parseSteps(t, sc.steps) {
 		rm := m.Step(s.tid, s.sc)
@@ -95,9 +95,18 @@ func runLockstep(t *testing.T, sc scenario) {
 	}
 }
 
+// forkModes are the two fork configurations every lockstep test runs:
+// eager PTE copying and on-demand leaf-table sharing (issue 8).
+var forkModes = []struct {
+	name string
+	opt  impl.Option
+}{{"eager", impl.WithOnDemandFork(false)}, {"ondemand", impl.WithOnDemandFork(true)}}
+
 func TestLockstep(t *testing.T) {
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) { runLockstep(t, sc) })
+	for _, mode := range forkModes {
+		for _, sc := range scenarios {
+			t.Run(mode.name+"/"+sc.name, func(t *testing.T) { runLockstep(t, sc, mode.opt) })
+		}
 	}
 }
 

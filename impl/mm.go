@@ -150,6 +150,9 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		if shared == private {
 			return abi.Fail(abi.EINVAL) // do_mmap's map-type switch, after placement
 		}
+		if !k.unshareEdges(m, addr, addr+length) {
+			return abi.Fail(abi.ENOMEM) // on-demand fork only (ondemand.go)
+		}
 		k.unmapRange(m, addr, addr+length)
 	} else {
 		hint := a.Addr &^ (abi.PageSize - 1)
@@ -213,6 +216,9 @@ func (k *Kernel) sysMunmap(t *task, a abi.Munmap) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	}
 	length, _ := pageRound(a.Len)
+	if !k.unshareEdges(t.mm, a.Addr, a.Addr+length) {
+		return abi.Fail(abi.ENOMEM) // on-demand fork only (ondemand.go)
+	}
 	k.unmapRange(t.mm, a.Addr, a.Addr+length)
 	return abi.Ok(0)
 }
@@ -318,6 +324,10 @@ func (k *Kernel) sysMadvise(t *task, a abi.Madvise) abi.Result {
 		}
 		switch a.Advice {
 		case abi.MADV_DONTNEED:
+			if !k.unshareEdges(m, v.start, v.end) {
+				m.vmas.merge()
+				return abi.Fail(abi.ENOMEM) // on-demand fork only (ondemand.go)
+			}
 			m.pt.zap(v.start, v.end, &k.frames, k.dropPTE)
 		case abi.MADV_DONTFORK:
 			v.dontfork = true

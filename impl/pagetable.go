@@ -20,6 +20,11 @@ type ptPage struct {
 	kids *[ptEntries]*ptPage
 	// frame is the pool frame this table occupies. Invariant: ref 1, mapc 0.
 	frame uint32
+	// refs is the number of upper-level entries (one per address space)
+	// that point to this table (on-demand fork, ondemand.go). Invariant:
+	// refs >= 1; refs > 1 only for a leaf table, and then every entry
+	// pointing to it is read-only and none of its own entries is writable.
+	refs int
 	// n is the number of present entries. Invariant: n == count of present
 	// ent; n > 0 for every table but the root (empty tables are freed).
 	n int
@@ -54,8 +59,9 @@ func (pt *pageTable) newTable(level int, pool *framePool) (*ptPage, bool) {
 		(*spare)[n-1] = nil
 		*spare = (*spare)[:n-1]
 		t.frame = f
+		t.refs = 1
 	} else {
-		t = &ptPage{frame: f}
+		t = &ptPage{frame: f, refs: 1}
 		if level > 1 {
 			t.kids = new([ptEntries]*ptPage)
 		}
@@ -112,9 +118,10 @@ func (pt *pageTable) lookup(va uint64) (*ptPage, int) {
 	return t, ptIndex(va, 1)
 }
 
-// leaf returns the leaf table for va, allocating missing levels. ok is false
-// when the pool ran out; tables allocated on the way are then left empty and
-// the caller must prune(va).
+// leaf returns the leaf table for va, allocating missing levels, ready to be
+// changed: a leaf shared with other address spaces is first unshared or
+// reused (ownLeaf). ok is false when the pool ran out; tables allocated on
+// the way are then left empty and the caller must prune(va).
 func (pt *pageTable) leaf(va uint64, pool *framePool) (*ptPage, int, bool) {
 	t := pt.root
 	for level := ptLevels; level > 1; level-- {
@@ -126,6 +133,11 @@ func (pt *pageTable) leaf(va uint64, pool *framePool) (*ptPage, int, bool) {
 				return nil, 0, false
 			}
 			linkKid(t, i, c)
+		} else if level == 2 && !t.ent[i].writable() {
+			var ok bool
+			if c, ok = pt.ownLeaf(t, i, pool); !ok {
+				return nil, 0, false
+			}
 		}
 		t = c
 	}
@@ -226,6 +238,18 @@ func (pt *pageTable) zapRec(t *ptPage, level int, base, start, end uint64, pool 
 		if c == nil {
 			continue
 		}
+		if level == 2 && c.refs > 1 {
+			if lo, hi := span(1, base+uint64(i)<<shift, start, end); lo == 0 && hi == ptEntries {
+				pt.dropShared(t, i) // the other holders keep the frames
+				continue
+			}
+			// Partly covered: callers unshare the edges first
+			// (unshareEdges), so this only runs if that failed.
+			var ok bool
+			if c, ok = pt.ownLeaf(t, i, pool); !ok {
+				continue
+			}
+		}
 		pt.zapRec(c, level-1, base+uint64(i)<<shift, start, end, pool, drop)
 		if c.n == 0 {
 			pt.freeKid(t, i, pool)
@@ -248,14 +272,18 @@ func (pt *pageTable) destroy(pool *framePool, drop func(uint64, pte)) {
 // calls leafFn for each pair of leaf tables with the index range to copy.
 // ok is false when the pool ran out; dst is then partly built and the caller
 // destroys it. Empty destination tables are freed.
-func (pt *pageTable) copyRange(src *pageTable, start, end uint64, pool *framePool, leafFn func(d, s *ptPage, lo, hi int)) bool {
+//
+// share, when not nil, says whether the leaf table based at an address may
+// be shared instead of copied (on-demand fork): such a leaf is linked into
+// dst as is (shareLeaf) and leafFn is not called for it.
+func (pt *pageTable) copyRange(src *pageTable, start, end uint64, pool *framePool, leafFn func(d, s *ptPage, lo, hi int), share func(base uint64) bool) bool {
 	if start >= end {
 		return true
 	}
-	return pt.copyRec(pt.root, src.root, ptLevels, 0, start, end, pool, leafFn)
+	return pt.copyRec(pt.root, src.root, ptLevels, 0, start, end, pool, leafFn, share)
 }
 
-func (pt *pageTable) copyRec(d, s *ptPage, level int, base, start, end uint64, pool *framePool, leafFn func(d, s *ptPage, lo, hi int)) bool {
+func (pt *pageTable) copyRec(d, s *ptPage, level int, base, start, end uint64, pool *framePool, leafFn func(d, s *ptPage, lo, hi int), share func(uint64) bool) bool {
 	i0, i1 := span(level, base, start, end)
 	if level == 1 {
 		leafFn(d, s, i0, i1)
@@ -267,6 +295,15 @@ func (pt *pageTable) copyRec(d, s *ptPage, level int, base, start, end uint64, p
 		if sc == nil {
 			continue
 		}
+		if level == 2 && share != nil {
+			if d.kids[i] == sc {
+				continue // shared on an earlier vma's visit
+			}
+			if d.kids[i] == nil && share(base+uint64(i)<<shift) {
+				pt.shareLeaf(d, s, i, pool)
+				continue
+			}
+		}
 		dc := d.kids[i]
 		if dc == nil {
 			var ok bool
@@ -275,7 +312,7 @@ func (pt *pageTable) copyRec(d, s *ptPage, level int, base, start, end uint64, p
 			}
 			linkKid(d, i, dc)
 		}
-		ok := pt.copyRec(dc, sc, level-1, base+uint64(i)<<shift, start, end, pool, leafFn)
+		ok := pt.copyRec(dc, sc, level-1, base+uint64(i)<<shift, start, end, pool, leafFn, share)
 		if dc.n == 0 {
 			pt.freeKid(d, i, pool)
 		}

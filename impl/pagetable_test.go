@@ -73,7 +73,7 @@ func TestCopyRangeFreesEmptyTables(t *testing.T) {
 				copied++
 			}
 		}
-	})
+	}, nil)
 	if !ok || copied != 0 || dst.pages != 1 {
 		t.Fatalf("copy of a range with no entries: ok %v copied %d tables %d; want no tables left", ok, copied, dst.pages)
 	}
@@ -85,7 +85,7 @@ func TestCopyRangeFreesEmptyTables(t *testing.T) {
 				copied++
 			}
 		}
-	})
+	}, nil)
 	if !ok || copied != 1 || dst.pages != 4 {
 		t.Fatalf("copy: ok %v copied %d tables %d; want 1 entry, 4 tables", ok, copied, dst.pages)
 	}
@@ -98,7 +98,7 @@ func TestCopyRangeOutOfFrames(t *testing.T) {
 	dst.init(&pool)
 	l, x, _ := src.leaf(0x100000200000, &pool)
 	setLeaf(l, x, mkPTE(zeroFrame, 0))
-	if dst.copyRange(&src, 0, 1<<47, &pool, func(d, s *ptPage, lo, hi int) {}) {
+	if dst.copyRange(&src, 0, 1<<47, &pool, func(d, s *ptPage, lo, hi int) {}, nil) {
 		t.Fatal("copy succeeded without frames for the child's tables")
 	}
 }

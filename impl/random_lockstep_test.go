@@ -130,10 +130,27 @@ func TestRandomLockstep(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("IMPL_LOCKSTEP_STEPS")); err == nil {
 		steps = n
 	}
+	for _, mode := range forkModes {
+		t.Run(mode.name, func(t *testing.T) { randomLockstep(t, seeds, steps, mode.opt) })
+	}
+}
+
+// randomLockstep runs seeds random runs of steps steps with impl built
+// with opt; it fails at the first divergence.
+func randomLockstep(t *testing.T, seeds, steps int, opt impl.Option) {
+	var shares, unshares uint64
+	defer func() {
+		t.Logf("leaf tables shared %d, unshared %d", shares, unshares)
+	}()
 	for seed := range seeds {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
 		cfg := abi.Config{MaxTasks: 12}
-		m, k := model.New(cfg), impl.New(cfg)
+		m, k := model.New(cfg), impl.New(cfg, opt)
+		defer func() {
+			st := k.Stats()
+			shares += st.TableShares
+			unshares += st.TableUnshares
+		}()
 		var hist []string
 		for range steps {
 			tid, sc := randomStep(r, m.View())
