@@ -83,7 +83,10 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 		}
 	}
 	v := &m.vmas[i]
-	if l == nil || l.refs > 1 { // absent, or shared by on-demand fork (ondemand.go)
+	{
+		// Walk again to a table this mm may change: absent levels are
+		// allocated, a table shared by on-demand fork unshared or
+		// reused (ondemand.go).
 		var ok bool
 		if l, x, ok = m.pt.leaf(va, &k.frames); !ok {
 			m.pt.prune(va, &k.frames)
