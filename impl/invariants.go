@@ -327,6 +327,8 @@ func (c *checker) checkTable(m *mm, t *ptPage, level int, base uint64, expRef, e
 		n++
 		if t.refs > 1 && e.writable() {
 			c.bad("mm %d: writable PTE at %#x in a shared table", m.id, va)
+		} else if t.wp && e.writable() {
+			c.bad("mm %d: writable PTE at %#x in a table marked write-protected", m.id, va)
 		}
 		c.checkPTE(m, va, e, first, expRef, expMap)
 	}

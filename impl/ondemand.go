@@ -58,12 +58,13 @@ func shareableRange(vs vmaList, start, end uint64) bool {
 // them). The frame references stay with the table.
 func (pt *pageTable) shareLeaf(d, s *ptPage, i int, pool *framePool) {
 	l := s.kids[i]
-	if l.refs == 1 {
+	if !l.wp {
 		for x := range l.ent {
 			if e := l.ent[x]; e.present() && e.frame() != zeroFrame {
 				l.ent[x] = e&^pteWrite | pteCOW
 			}
 		}
+		l.wp = true
 	}
 	s.ent[i] &^= pteWrite
 	l.refs++
@@ -95,6 +96,7 @@ func (pt *pageTable) ownLeaf(t *ptPage, i int, pool *framePool) (*ptPage, bool) 
 	pt.pages-- // newTable counted it; it replaces old in this tree
 	c.ent = old.ent
 	c.n = old.n
+	c.wp = old.wp
 	for _, e := range c.ent {
 		if e.present() && e.frame() != zeroFrame {
 			fm := pool.meta(e.frame())

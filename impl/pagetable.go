@@ -25,6 +25,11 @@ type ptPage struct {
 	// refs >= 1; refs > 1 only for a leaf table, and then every entry
 	// pointing to it is read-only and none of its own entries is writable.
 	refs int
+	// wp records that no entry of this leaf is writable, so that sharing it
+	// again at the next fork need not write-protect 512 entries.
+	// Invariant: wp implies no writable entry. Cleared by leaf(), the only
+	// way to a leaf whose entries are about to be changed.
+	wp bool
 	// n is the number of present entries. Invariant: n == count of present
 	// ent; n > 0 for every table but the root (empty tables are freed).
 	n int
@@ -60,6 +65,7 @@ func (pt *pageTable) newTable(level int, pool *framePool) (*ptPage, bool) {
 		*spare = (*spare)[:n-1]
 		t.frame = f
 		t.refs = 1
+		t.wp = false
 	} else {
 		t = &ptPage{frame: f, refs: 1}
 		if level > 1 {
@@ -141,6 +147,7 @@ func (pt *pageTable) leaf(va uint64, pool *framePool) (*ptPage, int, bool) {
 		}
 		t = c
 	}
+	t.wp = false
 	return t, ptIndex(va, 1), true
 }
 
@@ -299,7 +306,10 @@ func (pt *pageTable) copyRec(d, s *ptPage, level int, base, start, end uint64, p
 			if d.kids[i] == sc {
 				continue // shared on an earlier vma's visit
 			}
-			if d.kids[i] == nil && share(base+uint64(i)<<shift) {
+			// copyRange runs only over vmas fork copies in full, so a
+			// leaf inside [start, end) needs no vma lookup.
+			lb := base + uint64(i)<<shift
+			if d.kids[i] == nil && (start <= lb && lb+leafSpan <= end || share(lb)) {
 				pt.shareLeaf(d, s, i, pool)
 				continue
 			}
