@@ -51,42 +51,6 @@ func TestKilledZombieKeepsSignalPending(t *testing.T) {
 	}
 }
 
-// knownDisagreements are generated steps the random suite leaves out
-// because the model and Linux are known to disagree on them (reported to
-// the lead). Each has a test below that pins Linux's answer by hand.
-var knownDisagreements = []struct {
-	name string
-	skip func(abi.Syscall) bool
-}{
-	// mmap does not validate prot bits; mprotect accepts PROT_SEM (0x8) on
-	// x86 (arch_validate_prot). docs/conventions.md says EINVAL for any
-	// bit outside 0..7 of both.
-	{"prot-sem", func(sc abi.Syscall) bool { return hasProt(sc, ^int64(7)) }},
-	// do_mmap checks a MAP_FIXED range against TASK_SIZE (ENOMEM) before
-	// it looks at the mapping type (EINVAL).
-	{"mmap-range-before-type", func(sc abi.Syscall) bool {
-		s, ok := sc.(abi.Mmap)
-		typ := s.Flags & (abi.MAP_SHARED | abi.MAP_PRIVATE)
-		return ok && s.Flags&abi.MAP_FIXED != 0 && (typ == 0 || typ == abi.MAP_SHARED|abi.MAP_PRIVATE)
-	}},
-	// do_mmap rounds a nonzero hint below mmap_min_addr up to
-	// mmap_min_addr (round_hint_to_min) and uses it when free; the
-	// conventions call such a hint unusable (top-down placement).
-	{"hint-below-min", func(sc abi.Syscall) bool {
-		s, ok := sc.(abi.Mmap)
-		return ok && s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) == 0 && s.Addr != 0 && s.Addr < abi.MmapMinAddr
-	}},
-}
-
-func skipKnown(sc abi.Syscall) bool {
-	for _, d := range knownDisagreements {
-		if d.skip(sc) {
-			return true
-		}
-	}
-	return false
-}
-
 // TestProtBits pins how Linux treats prot bits outside PROT_READ|WRITE|EXEC.
 func TestProtBits(t *testing.T) {
 	k := newWorld(t, abi.Config{})
@@ -105,7 +69,7 @@ func TestProtBits(t *testing.T) {
 			t.Errorf("%v: Linux %v, want %v", c.sc, got, c.want)
 		}
 		if mr := m.Step(1, c.sc); mr != got {
-			t.Logf("known disagreement: %v: model %v, Linux %v", c.sc, mr, got)
+			t.Errorf("model disagrees with Linux: %v: model %v, Linux %v", c.sc, mr, got)
 		}
 	}
 	v := view(t, k)
@@ -131,7 +95,7 @@ func TestMmapRangeBeforeType(t *testing.T) {
 			t.Errorf("%v: Linux %v, want %v", c.sc, got, c.want)
 		}
 		if mr := m.Step(1, c.sc); mr != got {
-			t.Logf("known disagreement: %v: model %v, Linux %v", c.sc, mr, got)
+			t.Errorf("model disagrees with Linux: %v: model %v, Linux %v", c.sc, mr, got)
 		}
 	}
 }
@@ -161,7 +125,7 @@ func TestVforkReleaseAbsorbsSIGCHLD(t *testing.T) {
 			t.Fatalf("run %d: Linux handled %+v, want SIGCHLD once", i, h)
 		}
 		if d != nil {
-			t.Logf("known disagreement: %v", d)
+			t.Errorf("model disagrees with Linux: %v", d)
 		}
 		k.Close()
 	}
@@ -178,7 +142,7 @@ func TestHintBelowMinAddr(t *testing.T) {
 		t.Fatalf("%v: Linux %v, want %#x", sc, got, abi.MmapMinAddr)
 	}
 	if mr := m.Step(1, sc); mr != got {
-		t.Logf("known disagreement: %v: model %v, Linux %v", sc, mr, got)
+		t.Errorf("model disagrees with Linux: %v: model %v, Linux %v", sc, mr, got)
 	}
 	if ms := view(t, k).Mms[0].Mappings; len(ms) != 3 || ms[0].Start != abi.MmapMinAddr {
 		t.Fatalf("the mapping below the arena is not in the View: %+v", ms)

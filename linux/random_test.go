@@ -17,7 +17,6 @@ var (
 	randomSteps = flag.Int("linux.steps", 40, "steps per random run")
 	randomSeed  = flag.Uint64("linux.seed", 1, "first seed of TestRandomAgainstModel")
 	randomTime  = flag.Duration("linux.budget", 12*time.Second, "time budget of TestRandomAgainstModel")
-	withKnown   = flag.Bool("linux.known", false, "TestRandomAgainstModel: keep generated steps of the known disagreement classes (known_test.go)")
 	survey      = flag.Bool("linux.survey", false, "TestRandomAgainstModel: log the first divergence of every run instead of stopping at the first")
 )
 
@@ -41,9 +40,6 @@ func TestRandomAgainstModel(t *testing.T) {
 		mv := m.View()
 		for n := 0; n < *randomSteps; n++ {
 			tid, sc := g.Next(src, mv)
-			if !*withKnown && skipKnown(sc) {
-				continue // a known disagreement class, pinned in known_test.go
-			}
 			want := m.Step(tid, sc)
 			got := k.Step(tid, sc)
 			if err := k.Err(); err != nil {

@@ -47,9 +47,6 @@ func TestRapidAgainstModel(t *testing.T) {
 		mv := m.View()
 		for n := 0; n < *rapidSteps; n++ {
 			tid, sc := g.Next(src, mv)
-			if skipKnown(sc) {
-				continue // pinned in known_test.go
-			}
 			want, got := m.Step(tid, sc), k.Step(tid, sc)
 			if err := k.Err(); err != nil {
 				rt.Fatalf("%d %v: driver failure: %v", tid, sc, err)
