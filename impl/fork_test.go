@@ -62,7 +62,7 @@ func TestCopyLeafCountsReferences(t *testing.T) {
 	k := New(abi.Config{})
 	src := k.tasks[1].mm
 	l, _ := src.pt.lookup(initData)
-	d := &ptPage{}
+	d := &ptPage{ent: new([ptEntries]pte)}
 	f := l.ent[0].frame()
 	k.copyLeaf(d, l, 0, ptEntries)
 	if d.n != 2 || l.ent[0].writable() || d.ent[0] != l.ent[0] || k.frames.meta(f).ref != 2 || k.frames.meta(f).mapc != 2 {

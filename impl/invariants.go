@@ -394,7 +394,7 @@ func (c *checker) checkLeafRefs() {
 func (c *checker) checkSpares() {
 	for _, l := range [][]*ptPage{c.k.frames.spareLeaves, c.k.frames.spareUppers} {
 		for _, t := range l {
-			if t.n != 0 || t.ent != ([ptEntries]pte{}) {
+			if t.n != 0 || *t.ent != ([ptEntries]pte{}) {
 				c.bad("a recycled table page is not empty")
 			}
 		}

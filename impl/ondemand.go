@@ -94,7 +94,7 @@ func (pt *pageTable) ownLeaf(t *ptPage, i int, pool *framePool) (*ptPage, bool) 
 		return nil, false
 	}
 	pt.pages-- // newTable counted it; it replaces old in this tree
-	c.ent = old.ent
+	*c.ent = *old.ent
 	c.n = old.n
 	c.wp = old.wp
 	for _, e := range c.ent {

@@ -12,8 +12,13 @@ const (
 
 // ptPage is one page-table page. It occupies a frame of the pool (frame), so
 // page tables count against physical memory as in Linux.
+//
+// The entries live in their own 4 KiB array so that the small headers of
+// many tables share cache lines and TLB entries: on-demand fork touches
+// only the header (refs, wp) of each leaf it shares.
 type ptPage struct {
-	ent [ptEntries]pte
+	// ent is the table's entries. Invariant: never nil.
+	ent *[ptEntries]pte
 	// kids are the next-level tables of an upper-level page; nil for a leaf.
 	// Invariant: kids[i] != nil exactly when ent[i] is present, and then
 	// ent[i].frame() == kids[i].frame.
@@ -67,7 +72,7 @@ func (pt *pageTable) newTable(level int, pool *framePool) (*ptPage, bool) {
 		t.refs = 1
 		t.wp = false
 	} else {
-		t = &ptPage{frame: f, refs: 1}
+		t = &ptPage{ent: new([ptEntries]pte), frame: f, refs: 1}
 		if level > 1 {
 			t.kids = new([ptEntries]*ptPage)
 		}
