@@ -106,11 +106,11 @@ const (
 
 // wait4 options (include/uapi/linux/wait.h).
 const (
-	WNOHANG     int64 = 0x00000001
-	WUNTRACED   int64 = 0x00000002
-	WEXITED     int64 = 0x00000004
-	WCONTINUED  int64 = 0x00000008
-	WNOWAIT     int64 = 0x01000000
+	WNOHANG    int64 = 0x00000001
+	WUNTRACED  int64 = 0x00000002
+	WEXITED    int64 = 0x00000004
+	WCONTINUED int64 = 0x00000008
+	WNOWAIT    int64 = 0x01000000
 	// Linux spells the next three __WNOTHREAD, __WALL and __WCLONE; a Go name
 	// starting with '_' would not be exported. Trace syntax uses Linux's spelling.
 	WNOTHREAD int64 = 0x20000000
