@@ -37,7 +37,7 @@ func TestExecNonLeaderTakesOverPid(t *testing.T) {
 }
 
 func TestExecFreesOldMemory(t *testing.T) {
-	k := New(abi.Config{})
+	k := New(abi.Config{}, WithOnDemandFork(false))
 	run(t, k, "1 fork -> 2")
 	before := k.FramesInUse()
 	run(t, k, "2 execve true -> execed")

@@ -30,7 +30,7 @@ func TestLoadMapsZeroFrameStoreAllocates(t *testing.T) {
 }
 
 func TestCOWCopyThenReuse(t *testing.T) {
-	k := New(abi.Config{})
+	k := New(abi.Config{}, WithOnDemandFork(false))
 	run(t, k, "1 fork -> 2")
 	pe, ce := pteAt(k, 1, initData), pteAt(k, 2, initData)
 	if pe.frame() != ce.frame() || pe.writable() || ce.writable() || pe&pteCOW == 0 {

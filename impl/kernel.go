@@ -13,7 +13,8 @@ type Kernel struct {
 	cfg    abi.Config
 	frames framePool
 	// onDemand makes fork share whole leaf page tables copy-on-write
-	// instead of copying their entries (WithOnDemandFork, ondemand.go).
+	// instead of copying their entries (WithOnDemandFork, ondemand.go);
+	// true by default.
 	onDemand bool
 	// tasks maps tid to task for every task in existence (running, frozen,
 	// zombie). Invariant: tasks[t.tid] == t; len(tasks) <= cfg.Limit().
@@ -78,7 +79,7 @@ func WithFrames(n int) Option {
 // New returns a kernel whose only task is task 1 running image "init"
 // (WORLD-1, conventions "The world").
 func New(cfg abi.Config, opts ...Option) *Kernel {
-	k := &Kernel{cfg: cfg, tasks: map[int]*task{}, nextPid: 1, inodes: map[string]int64{}}
+	k := &Kernel{cfg: cfg, tasks: map[int]*task{}, nextPid: 1, inodes: map[string]int64{}, onDemand: true}
 	k.frames = newFramePool(DefaultFrames)
 	for _, o := range opts {
 		o(k)

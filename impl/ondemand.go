@@ -26,8 +26,11 @@ package impl
 // Linux has no such mode in mainline; the design follows the copy-on-write
 // page-table proposals (e.g. "On-demand fork", Zhao et al., EuroSys 2021).
 
-// WithOnDemandFork selects on-demand fork (true) or eager PTE copying at
-// fork (false, the default).
+// WithOnDemandFork selects on-demand fork (true, the default) or eager PTE
+// copying at fork (false). Observable behaviour is the same except under
+// frame exhaustion: an on-demand fork needs fewer frames, and the copy is
+// paid later (a fault that cannot unshare kills the group as any fault OOM
+// does; munmap, mmap and madvise fail ENOMEM).
 func WithOnDemandFork(on bool) Option {
 	return func(k *Kernel) { k.onDemand = on }
 }

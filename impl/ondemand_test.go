@@ -127,7 +127,7 @@ func TestOnDemandDontforkAndSharedRangesCopiedEagerly(t *testing.T) {
 }
 
 func TestOnDemandOffCopies(t *testing.T) {
-	k := New(abi.Config{})
+	k := New(abi.Config{}, WithOnDemandFork(false))
 	run(t, k, `
 		1 mmap 0x100010000000 0x1000 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED
 		1 store 0x100010000000 1
@@ -184,5 +184,21 @@ func TestOnDemandMunmapOutOfFramesFailsENOMEM(t *testing.T) {
 	}
 	if r := k.Step(2, abi.Load{Addr: odBase + abi.PageSize}); r != abi.Ok(2) {
 		t.Fatalf("the failed munmap changed the mapping: load %v", r)
+	}
+}
+
+func TestOnDemandFaultWithoutFrameForUnshareIsOOM(t *testing.T) {
+	k := odParent(t, WithFrames(1024))
+	run(t, k, "1 fork -> 2")
+	for { // take every frame left, so the unshare cannot get one
+		if _, ok := k.frames.alloc(); !ok {
+			break
+		}
+	}
+	if r := k.Step(2, abi.Store{Addr: odBase, Value: 5}); r != (abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGKILL}) {
+		t.Fatalf("store needing an unshare with no frame: %v, want killed(SIGKILL)", r)
+	}
+	if r := k.Step(1, abi.Load{Addr: odBase}); r != abi.Ok(1) {
+		t.Fatalf("the parent's page after the child's OOM: %v", r)
 	}
 }

@@ -26,7 +26,7 @@ func TestInitFootprint(t *testing.T) {
 // TestForkENOMEM: a fork whose page tables do not fit fails ENOMEM, creates
 // nothing, allocates no pid and leaks nothing.
 func TestForkENOMEM(t *testing.T) {
-	k := New(abi.Config{}, WithFrames(initFrames+4)) // the child needs 5 table pages
+	k := New(abi.Config{}, WithFrames(initFrames+4), WithOnDemandFork(false)) // the child needs 5 table pages
 	before := k.View()
 	run(t, k, "1 fork -> ENOMEM")
 	if d := cmp.Diff(before, k.View()); d != "" {
@@ -49,7 +49,7 @@ func TestForkENOMEM(t *testing.T) {
 // TestFaultOOMKillsFaultingGroup: a COW fault with no free frame kills the
 // faulting group with SIGKILL; its frames return and nothing leaks.
 func TestFaultOOMKillsFaultingGroup(t *testing.T) {
-	k := New(abi.Config{}, WithFrames(initFrames+5))
+	k := New(abi.Config{}, WithFrames(initFrames+5), WithOnDemandFork(false))
 	run(t, k, `
 		1 fork -> 2
 		2 load 0x100000200000 -> 0x21
@@ -69,7 +69,7 @@ func TestFaultOOMKillsFaultingGroup(t *testing.T) {
 // TestFaultOOMNeedsTables: a first touch that cannot even get its page
 // tables kills the group and leaves no empty table behind.
 func TestFaultOOMNeedsTables(t *testing.T) {
-	k := New(abi.Config{}, WithFrames(initFrames+5+1))
+	k := New(abi.Config{}, WithFrames(initFrames+5+1), WithOnDemandFork(false))
 	run(t, k, `
 		1 fork -> 2
 		2 mmap 0x100080000000 0x1000 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED -> 0x100080000000
