@@ -11,7 +11,7 @@
 //     pages are frames too. Frame 0 is the shared zero frame.
 //   - Page tables (pagetable.go, pte.go): four levels of 512 packed uint64
 //     entries (x86-64: 4 KiB pages, 48-bit addresses); tables left empty are
-//     freed.
+//     freed; leaf tables may be shared between address spaces (ondemand.go).
 //   - Mappings (vma.go, mm.go): a sorted slice of vmas per address space that
 //     splits and merges on mmap, munmap, mprotect and madvise; MAP_SHARED
 //     ranges point to a refcounted shared object with one frame per page.
@@ -30,8 +30,15 @@
 // Everything abi leaves out (file-backed mappings, blocking waits, process
 // groups, stop/continue). Per-thread pending signals: only the process's
 // shared pending set is modelled. Page contents beyond one word per page.
-// Transparent huge pages and on-demand (shared leaf table) fork: copyLeaf
-// in fork.go is the single place to change for the latter.
+// Transparent huge pages.
+//
+// # On-demand fork
+//
+// By default fork shares each last-level page table (2 MiB) with the child
+// instead of copying its entries, refcounted and write-protected through
+// the entry above; the first change in that range by either side copies the
+// table or, for its last holder, takes it over (ondemand.go, issue 8).
+// WithOnDemandFork(false) restores eager copying (copyLeaf in fork.go).
 //
 // Resource exhaustion, where Linux has choices, is decided so: fork, clone
 // and execve that cannot get frames fail ENOMEM with nothing changed; a fault
