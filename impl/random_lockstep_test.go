@@ -131,16 +131,21 @@ func TestRandomLockstep(t *testing.T) {
 		steps = n
 	}
 	for _, mode := range forkModes {
-		t.Run(mode.name, func(t *testing.T) { randomLockstep(t, seeds, steps, mode.opt) })
+		t.Run(mode.name, func(t *testing.T) { randomLockstep(t, seeds, steps, mode.opt, mode.name == "ondemand") })
 	}
 }
 
 // randomLockstep runs seeds random runs of steps steps with impl built
-// with opt; it fails at the first divergence.
-func randomLockstep(t *testing.T, seeds, steps int, opt impl.Option) {
+// with opt; it fails at the first divergence, and when wantShares is set
+// and the runs never shared and unshared a leaf table (they would prove
+// nothing about on-demand fork).
+func randomLockstep(t *testing.T, seeds, steps int, opt impl.Option, wantShares bool) {
 	var shares, unshares uint64
 	defer func() {
 		t.Logf("leaf tables shared %d, unshared %d", shares, unshares)
+		if wantShares && !t.Failed() && (shares == 0 || unshares == 0) {
+			t.Errorf("on-demand runs shared %d and unshared %d leaf tables, want both > 0", shares, unshares)
+		}
 	}()
 	for seed := range seeds {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
