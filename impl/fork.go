@@ -36,6 +36,8 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	case flags&^abi.CloneModelled != 0:
 		return abi.Refuse(abi.OutcomeUnsupported)
+	case !has(abi.CLONE_THREAD) && !has(abi.CLONE_PARENT) && defaultStop(sig):
+		return abi.Refuse(abi.OutcomeUnsupported) // a stop signal as termination signal
 	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller;

@@ -510,8 +510,10 @@ var scenarios = []scenario{
 		2 kill 2 SIGRTMIN -> unsupported
 		2 kill 2 SIGSTOP -> unsupported
 		2 kill 2 SIGTSTP -> unsupported
+		2 clone SIGTSTP -> unsupported
+		2 clone3 0 SIGTTIN -> unsupported
 		2 sigaction SIGTSTP handler 0 -> 0
-		2 kill 2 SIGTSTP -> 0
+		2 kill 2 SIGTSTP -> unsupported
 		2 sigaction SIGUSR1 handler 0 -> 0
 		2 sigprocmask SIG_BLOCK SIGUSR1|SIGKILL|SIGTERM -> 0
 		2 kill 2 SIGUSR1 -> 0

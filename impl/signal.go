@@ -306,10 +306,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
 	}
 	if defaultStop(sig) {
-		sh := g.sighandOf()
-		if sig == abi.SIGSTOP || (sh != nil && sh.act[sig].handler == abi.SigDefault) {
-			return abi.Refuse(abi.OutcomeUnsupported) // stop/continue not modelled
-		}
+		return abi.Refuse(abi.OutcomeUnsupported) // stop/continue not modelled, handler or not
 	}
 	k.sendSignal(target, sig, false)
 	return abi.Ok(0)

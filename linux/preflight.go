@@ -19,6 +19,9 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 		if f&^abi.CSIGNAL&^abi.CloneModelled != 0 && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
 			return unsupported, true, nil
 		}
+		if stopExit(f&^abi.CSIGNAL, int(f&abi.CSIGNAL)) && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
+			return unsupported, true, nil
+		}
 	case abi.Clone3:
 		f := s.Flags
 		// clone3_args_valid: CLONE_DETACHED and the old CSIGNAL bits (but
@@ -28,6 +31,9 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 			f&(abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND) == abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND ||
 			(f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && s.ExitSignal != 0)
 		if !bad && f&^abi.CloneModelled != 0 && !cloneFlagsFail(f, t) {
+			return unsupported, true, nil
+		}
+		if !bad && s.ExitSignal <= abi.NSIG && stopExit(f, int(s.ExitSignal)) && !cloneFlagsFail(f, t) {
 			return unsupported, true, nil
 		}
 	case abi.Exit:
@@ -308,13 +314,21 @@ func (k *Kernel) killPreflight(s abi.Kill) (abi.Result, bool, error) {
 		return abi.Result{}, false, err // a zombie process: 0, no effect (Linux answers)
 	}
 	switch {
-	case s.Sig >= abi.SIGRTMIN, s.Sig == abi.SIGSTOP:
+	case s.Sig >= abi.SIGRTMIN, isStop(s.Sig):
 		return unsupported, true, nil
-	case s.Sig == abi.SIGTSTP || s.Sig == abi.SIGTTIN || s.Sig == abi.SIGTTOU:
-		bit := uint64(abi.SigBit(s.Sig))
-		if target.SigIgn&bit == 0 && target.SigCgt&bit == 0 {
-			return unsupported, true, nil
-		}
 	}
 	return abi.Result{}, false, nil
+}
+
+// isStop reports a signal whose default action stops the process: stopping
+// is not modelled, so kill with one is refused whatever the disposition.
+func isStop(sig int) bool {
+	return sig == abi.SIGSTOP || sig == abi.SIGTSTP || sig == abi.SIGTTIN || sig == abi.SIGTTOU
+}
+
+// stopExit reports a clone whose child would end by sending a stop signal to
+// its parent (refused, as conventions say): CLONE_THREAD and CLONE_PARENT
+// children take no signal of their own from the flags.
+func stopExit(flags uint64, sig int) bool {
+	return flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) == 0 && isStop(sig)
 }

@@ -59,6 +59,11 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	if f&^abi.CloneModelled != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	if !has(abi.CLONE_THREAD) && !has(abi.CLONE_PARENT) && a.exitSignal <= abi.NSIG && defaultOf(a.exitSignal) == actStop {
+		// A stop signal as termination signal would stop the parent at the
+		// child's end; stopping is not modelled (docs/conventions.md).
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller,
 	// and a pending signal it can take restarts the call after delivery

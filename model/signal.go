@@ -159,9 +159,10 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	if sig >= abi.SIGRTMIN {
 		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
 	}
-	h := g.sighand()
-	if sig == abi.SIGSTOP || (h != nil && defaultOf(int(sig)) == actStop && h.actions[sig].handler == abi.SigDefault) {
-		return abi.Refuse(abi.OutcomeUnsupported) // stop/continue not modelled
+	if defaultOf(int(sig)) == actStop {
+		// Stop/continue is not modelled. Even under a handler a stop signal
+		// could stay pending and meet SIG_DFL later, so every one is refused.
+		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	k.sendSignal(target, int(sig), false)
 	return abi.Ok(0)

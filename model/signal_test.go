@@ -247,3 +247,21 @@ func TestSIG1_IgnoreFlushesOnlyCallersGroup(t *testing.T) {
 	eq(t, "caller's group flushed", w.proc(2).Pending, abi.SigSet(0))
 	eq(t, "partner keeps its pending signal", w.proc(1).Pending, abi.SigBit(abi.SIGUSR1))
 }
+
+// Stopping is not modelled: every stop signal sent by kill, and every clone
+// whose child would end by sending one to its parent, is refused whole —
+// a stop signal sent under a handler could otherwise wait pending and meet
+// SIG_DFL later, in a step that could no longer be refused.
+func TestSIG2_StopSignalsUnsupported(t *testing.T) {
+	w := newWorld(t)
+	w.run(`
+		1 fork -> 2
+		2 sigaction SIGTSTP handler 0 -> 0
+		2 kill 2 SIGTSTP -> unsupported
+		2 kill 2 SIGSTOP -> unsupported
+		2 clone SIGTTOU -> unsupported
+		2 clone3 0 SIGTTIN -> unsupported
+		2 clone CLONE_PARENT|SIGTSTP -> 3
+	`)
+	eq(t, "CLONE_PARENT takes the leader's signal", w.mustTask(3).ExitSignal, abi.SIGCHLD)
+}

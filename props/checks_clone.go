@@ -14,6 +14,19 @@ type cloneArgs struct {
 	rawFlag uint64 // clone3's flag word as given, for the unknown-bit check
 }
 
+// stopExit reports a child that would end by sending its parent a stop
+// signal, which docs/conventions.md refuses as unsupported.
+func (a cloneArgs) stopExit() bool {
+	if a.flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 {
+		return false
+	}
+	switch a.sig {
+	case abi.SIGSTOP, abi.SIGTSTP, abi.SIGTTIN, abi.SIGTTOU:
+		return true
+	}
+	return false
+}
+
 func asClone(sc abi.Syscall) (cloneArgs, bool) {
 	switch s := sc.(type) {
 	case abi.Fork:
@@ -83,7 +96,7 @@ func checkClone(c *stepCtx) error {
 	}
 	// Conversely a valid call whose flags are all modelled fails only at
 	// the task limit (FORK-7; conventions "Order of checks").
-	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) {
+	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() {
 		full := len(c.before.Tasks) >= c.limit
 		switch {
 		case full && c.res.Err != abi.EAGAIN:
