@@ -14,8 +14,12 @@ type Chart struct {
 	Series                []Series
 }
 
-// palette colours the series in table order (colour-blind-safe Okabe–Ito).
+// palette colours series not in seriesColour, by position (colour-blind-safe
+// Okabe–Ito).
 var palette = []string{"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"}
+
+// seriesColour keeps a backend the same colour on both charts.
+var seriesColour = map[string]string{"model": "#0072B2", "impl eager": "#E69F00", "impl on-demand": "#009E73", "Linux": "#D55E00"}
 
 const (
 	width, height          = 720, 460
@@ -76,7 +80,10 @@ func WriteSVG(w io.Writer, c Chart) error {
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", left+pw/2, height-16, html.EscapeString(c.XLabel))
 	fmt.Fprintf(&b, `<text transform="translate(20 %.1f) rotate(-90)" text-anchor="middle">%s</text>`+"\n", top+ph/2, html.EscapeString(c.YLabel))
 	for i, s := range c.Series {
-		col := palette[i%len(palette)]
+		col, ok := seriesColour[s.Name]
+		if !ok {
+			col = palette[i%len(palette)]
+		}
 		var pts []string
 		for _, p := range s.Points {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(p.X), py(p.Y)))
