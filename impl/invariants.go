@@ -3,6 +3,8 @@ package impl
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -20,6 +22,9 @@ func (k *Kernel) CheckInvariants() error {
 	c.checkTasks()
 	c.checkMemory()
 	c.checkSpares()
+	// Some checks walk maps; sorting the reports keeps map order out of
+	// the error text, so the same state always reports the same way.
+	slices.SortFunc(c.errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(c.errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -117,6 +118,8 @@ func (k *Kernel) CheckInvariants() error {
 			bad("file %s has size %d", p, size)
 		}
 	}
+	// Sorted, so that map order never shows in the report.
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
 
