@@ -137,6 +137,12 @@ const (
 	PROT_READ  int64 = 0x1
 	PROT_WRITE int64 = 0x2
 	PROT_EXEC  int64 = 0x4
+	// PROT_SEM is accepted by mmap and mprotect and has no effect on
+	// anonymous memory; PROT_GROWSDOWN/UP ask mprotect to extend to the
+	// stack's end (not modelled).
+	PROT_SEM       int64 = 0x8
+	PROT_GROWSDOWN int64 = 0x01000000
+	PROT_GROWSUP   int64 = 0x02000000
 
 	MAP_SHARED          int64 = 0x01
 	MAP_PRIVATE         int64 = 0x02

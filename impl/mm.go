@@ -99,13 +99,8 @@ func pageRound(n uint64) (uint64, bool) {
 	return r, r >= n
 }
 
-// Protection bits beyond abi's (include/uapi/asm-generic/mman-common.h).
-const (
-	protRWX       = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
-	protSem       = 0x8        // PROT_SEM
-	protGrowsDown = 0x01000000 // PROT_GROWSDOWN
-	protGrowsUp   = 0x02000000 // PROT_GROWSUP
-)
+// protRWX are the protection bits a mapping keeps (MEM-3).
+const protRWX = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
 
 const mmapKnownFlags = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
 
@@ -237,13 +232,13 @@ func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
 	if !ok || end <= a.Addr {
 		return abi.Fail(abi.ENOMEM)
 	}
-	if a.Prot&(protGrowsDown|protGrowsUp) != 0 {
+	if a.Prot&(abi.PROT_GROWSDOWN|abi.PROT_GROWSUP) != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported) // stack-growth ranges are not modelled
 	}
-	if a.Prot&^(protRWX|protSem) != 0 {
+	if a.Prot&^(protRWX|abi.PROT_SEM) != 0 {
 		return abi.Fail(abi.EINVAL) // arch_validate_prot
 	}
-	a.Prot &^= protSem // accepted by arch_validate_prot; changes nothing here
+	a.Prot &^= abi.PROT_SEM // accepted by arch_validate_prot; changes nothing here
 	m := t.mm
 	i, j := m.vmas.rangeIdx(a.Addr, end)
 	cursor, hole := a.Addr, false

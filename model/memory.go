@@ -2,13 +2,8 @@ package model
 
 import "github.com/forkspec/forkspec/abi"
 
-// Protection bits beyond abi's (include/uapi/asm-generic/mman-common.h).
-const (
-	protRWX       = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
-	protSem       = 0x8        // PROT_SEM
-	protGrowsDown = 0x01000000 // PROT_GROWSDOWN
-	protGrowsUp   = 0x02000000 // PROT_GROWSUP
-)
+// protRWX are the protection bits a mapping keeps (MEM-3).
+const protRWX = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
 
 // mapFlagsKnown are the mmap flags forkspec models (docs/conventions.md
 // "Memory"); other bits are refused as unsupported.
@@ -113,13 +108,13 @@ func (k *Kernel) sysMprotect(t *task, s abi.Mprotect) abi.Result {
 		return abi.Fail(abi.ENOMEM)
 	}
 	prot := s.Prot
-	if prot&(protGrowsDown|protGrowsUp) != 0 {
+	if prot&(abi.PROT_GROWSDOWN|abi.PROT_GROWSUP) != 0 {
 		return abi.Refuse(abi.OutcomeUnsupported) // stack-growth ranges are not modelled
 	}
-	if prot&^(protRWX|protSem) != 0 {
+	if prot&^(protRWX|abi.PROT_SEM) != 0 {
 		return abi.Fail(abi.EINVAL) // arch_validate_prot
 	}
-	prot &^= protSem // arch_validate_prot accepts PROT_SEM; it changes nothing here
+	prot &^= abi.PROT_SEM // arch_validate_prot accepts PROT_SEM; it changes nothing here
 	m := t.mm
 	hole, hasHole := m.firstHole(s.Addr, end)
 	limit := end
