@@ -211,3 +211,10 @@ const (
 
 // DefaultUmask is task 1's umask at start.
 const DefaultUmask = 0o022
+
+// StopSignal reports whether sig's default action stops the process
+// (signal(7): SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU). Stopping is not modelled,
+// so every backend refuses the steps that would send one (docs/conventions.md).
+func StopSignal(sig int) bool {
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU
+}

@@ -314,21 +314,15 @@ func (k *Kernel) killPreflight(s abi.Kill) (abi.Result, bool, error) {
 		return abi.Result{}, false, err // a zombie process: 0, no effect (Linux answers)
 	}
 	switch {
-	case s.Sig >= abi.SIGRTMIN, isStop(s.Sig):
+	case s.Sig >= abi.SIGRTMIN, abi.StopSignal(s.Sig):
 		return unsupported, true, nil
 	}
 	return abi.Result{}, false, nil
-}
-
-// isStop reports a signal whose default action stops the process: stopping
-// is not modelled, so kill with one is refused whatever the disposition.
-func isStop(sig int) bool {
-	return sig == abi.SIGSTOP || sig == abi.SIGTSTP || sig == abi.SIGTTIN || sig == abi.SIGTTOU
 }
 
 // stopExit reports a clone whose child would end by sending a stop signal to
 // its parent (refused, as conventions say): CLONE_THREAD and CLONE_PARENT
 // children take no signal of their own from the flags.
 func stopExit(flags uint64, sig int) bool {
-	return flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) == 0 && isStop(sig)
+	return flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) == 0 && abi.StopSignal(sig)
 }

@@ -20,11 +20,7 @@ func (a cloneArgs) stopExit() bool {
 	if a.flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 {
 		return false
 	}
-	switch a.sig {
-	case abi.SIGSTOP, abi.SIGTSTP, abi.SIGTTIN, abi.SIGTTOU:
-		return true
-	}
-	return false
+	return a.sig <= abi.NSIG && abi.StopSignal(int(a.sig))
 }
 
 func asClone(sc abi.Syscall) (cloneArgs, bool) {
