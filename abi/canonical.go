@@ -37,7 +37,7 @@ func Canonicalize(v View) View {
 
 	// Fd tables first, so open files are numbered in canonical table order.
 	fileIDs := renumber{}
-	for _, t := range keep(v.FdTables, func(x FdTableView) int { return x.ID }, fdIDs) {
+	for _, t := range keep(v.FdTables, func(x *FdTableView) *int { return &x.ID }, fdIDs) {
 		t.Fds = slices.Clone(t.Fds)
 		slices.SortFunc(t.Fds, func(a, b FdView) int { return cmp.Compare(a.Fd, b.Fd) })
 		for i := range t.Fds {
@@ -46,12 +46,12 @@ func Canonicalize(v View) View {
 		t.Fds = nilIfEmpty(t.Fds)
 		out.FdTables = append(out.FdTables, t)
 	}
-	for _, f := range keep(v.Files, func(x FileView) int { return x.ID }, fileIDs) {
+	for _, f := range keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs) {
 		out.Files = append(out.Files, f)
 	}
 
 	frameIDs := renumber{}
-	for _, m := range keep(v.Mms, func(x MmView) int { return x.ID }, mmIDs) {
+	for _, m := range keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs) {
 		m.Mappings = mergeMappings(m.Mappings)
 		m.Pages = slices.Clone(m.Pages)
 		slices.SortFunc(m.Pages, func(a, b PageView) int { return cmp.Compare(a.Addr, b.Addr) })
@@ -62,14 +62,14 @@ func Canonicalize(v View) View {
 		out.Mms = append(out.Mms, m)
 	}
 
-	for _, s := range keep(v.Sighands, func(x SighandView) int { return x.ID }, shIDs) {
+	for _, s := range keep(v.Sighands, func(x *SighandView) *int { return &x.ID }, shIDs) {
 		s.Actions = slices.Clone(s.Actions)
 		s.Actions = slices.DeleteFunc(s.Actions, func(a ActionView) bool { return a.Handler == SigDefault && a.Flags == 0 })
 		slices.SortFunc(s.Actions, func(a, b ActionView) int { return cmp.Compare(a.Sig, b.Sig) })
 		s.Actions = nilIfEmpty(s.Actions)
 		out.Sighands = append(out.Sighands, s)
 	}
-	out.Fss = keep(v.Fss, func(x FsView) int { return x.ID }, fsIDs)
+	out.Fss = keep(v.Fss, func(x *FsView) *int { return &x.ID }, fsIDs)
 
 	inodes := slices.DeleteFunc(slices.Clone(v.Inodes), func(x InodeView) bool { return x.Size == 0 })
 	slices.SortFunc(inodes, func(a, b InodeView) int { return cmp.Compare(a.Path, b.Path) })
@@ -93,12 +93,12 @@ func (r renumber) id(raw int) int {
 }
 
 // keep returns the objects whose raw identity r has numbered, renumbered and
-// sorted by canonical identity. When a backend lists one raw identity twice,
-// the first listing wins.
-func keep[T any](objs []T, rawID func(T) int, r renumber) []T {
+// sorted by canonical identity; id locates an object's identity field. When a
+// backend lists one raw identity twice, the first listing wins.
+func keep[T any](objs []T, id func(*T) *int, r renumber) []T {
 	byID := make([]*T, len(r)+1)
 	for i := range objs {
-		if c, ok := r[rawID(objs[i])]; ok && byID[c] == nil {
+		if c, ok := r[*id(&objs[i])]; ok && byID[c] == nil {
 			byID[c] = &objs[i]
 		}
 	}
@@ -108,25 +108,10 @@ func keep[T any](objs []T, rawID func(T) int, r renumber) []T {
 			continue
 		}
 		o := *byID[c]
-		setID(&o, c)
+		*id(&o) = c
 		out = append(out, o)
 	}
 	return out
-}
-
-func setID(o any, id int) {
-	switch x := o.(type) {
-	case *MmView:
-		x.ID = id
-	case *FdTableView:
-		x.ID = id
-	case *FileView:
-		x.ID = id
-	case *SighandView:
-		x.ID = id
-	case *FsView:
-		x.ID = id
-	}
 }
 
 // mergeMappings sorts mappings and merges adjacent ones with equal attributes.
