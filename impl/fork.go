@@ -37,7 +37,7 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 	case flags&^abi.CloneModelled != 0:
 		return abi.Refuse(abi.OutcomeUnsupported)
 	case !has(abi.CLONE_THREAD) && !has(abi.CLONE_PARENT) && defaultStop(sig):
-		return abi.Refuse(abi.OutcomeUnsupported) // a stop signal as termination signal
+		return abi.Refuse(abi.OutcomeUnsupported) // CLONE-6: a stop signal as termination signal (conventions "Signals")
 	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller;

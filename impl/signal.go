@@ -306,7 +306,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
 	}
 	if defaultStop(sig) {
-		return abi.Refuse(abi.OutcomeUnsupported) // stop/continue not modelled, handler or not
+		return abi.Refuse(abi.OutcomeUnsupported) // SIG-2: stop/continue not modelled, handler or not (signal(7))
 	}
 	k.sendSignal(target, sig, false)
 	return abi.Ok(0)

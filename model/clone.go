@@ -60,8 +60,9 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	if !has(abi.CLONE_THREAD) && !has(abi.CLONE_PARENT) && a.exitSignal <= abi.NSIG && defaultOf(a.exitSignal) == actStop {
-		// A stop signal as termination signal would stop the parent at the
-		// child's end; stopping is not modelled (docs/conventions.md).
+		// CLONE-6: a stop signal as termination signal would stop the
+		// parent at the child's end; stopping is not modelled
+		// (docs/conventions.md "Signals"; signal(7) default actions).
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	// copy_process: "Force any signals received before this point to be

@@ -122,8 +122,8 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 		// stays where it is.
 		return abi.Fail(abi.EINVAL)
 	}
-	// __set_current_blocked returns early when the mask does not change;
-	// only a real change runs recalc_sigpending (SIG-3e).
+	// SIG-3: __set_current_blocked returns early when the mask does not
+	// change; only a real change runs recalc_sigpending (docs spec SIG-3e).
 	k.recalc = t.blocked != old
 	return abi.Ok(0)
 }
@@ -160,8 +160,9 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
 	}
 	if defaultOf(int(sig)) == actStop {
-		// Stop/continue is not modelled. Even under a handler a stop signal
-		// could stay pending and meet SIG_DFL later, so every one is refused.
+		// SIG-2: stop/continue is not modelled (signal(7) "Stop"). Even
+		// under a handler a stop signal could stay pending and meet SIG_DFL
+		// later, so every one is refused (docs/conventions.md "Signals").
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	k.sendSignal(target, int(sig), false)
