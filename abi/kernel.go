@@ -18,6 +18,20 @@ type Checker interface {
 	CheckInvariants() error
 }
 
+// FrameNamer is implemented by backends that can name the physical frame
+// behind a page with an identity that stays the same across steps while the
+// frame lives (model: its frame token; impl: its frame number; Linux: the
+// PFN from /proc/PID/pagemap). A canonical View renumbers frames at every
+// call, so reuse (COW-3: the same frame before and after a store) and the
+// stable frame names of a picture need this capability; a backend without
+// it cannot check `frame T:ADDR kept`, and reports it unchecked.
+type FrameNamer interface {
+	// FrameID returns the identity of the data frame behind the page that
+	// holds addr in task tid's address space; ok is false when there is
+	// none (no such task, no mapping, or a page without a data frame, COW-7).
+	FrameID(tid int, addr uint64) (id uint64, ok bool)
+}
+
 // Config holds the parameters every backend must agree on.
 type Config struct {
 	// MaxTasks bounds the tasks in existence (running, frozen or zombie, until

@@ -9,17 +9,10 @@ import (
 	"github.com/forkspec/forkspec/traces"
 )
 
-// FrameNamer is implemented by backends that can name the physical frame
-// behind a page with an identity that stays the same across steps (on
-// Linux, the PFN from /proc/PID/pagemap). Only the `frame T:ADDR kept`
-// assertion needs it (COW-3: reuse is invisible in a single canonical View,
-// whose frame numbers are renumbered at every call). On a backend without
-// it that assertion is reported as unchecked, never as passed.
-type FrameNamer interface {
-	// FrameID returns the identity of the data frame behind the page that
-	// holds addr in task tid's address space; ok is false when there is none.
-	FrameID(tid int, addr uint64) (id uint64, ok bool)
-}
+// FrameNamer is abi.FrameNamer: only the `frame T:ADDR kept` assertion
+// needs it; on a backend without it that assertion is reported as
+// unchecked, never as passed.
+type FrameNamer = abi.FrameNamer
 
 // Status is how a spec fared on one backend.
 type Status int
