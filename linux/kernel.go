@@ -55,6 +55,15 @@ type Kernel struct {
 	subreaper map[int]bool
 	err       error
 	closed    bool
+	// values holds the value of every private data frame the last View
+	// saw, by PFN, for the pages no task can load now (pages.go).
+	values map[uint64]uint64
+	// shmIDs names shmem frames for FrameID, never reusing a name.
+	shmIDs map[string]uint64
+	// intrusiveReads counts page values read through /proc/PID/mem, which
+	// can disturb copy-on-write (pages.go); pagemapEntries counts the
+	// pagemap entries Views have read. Both are for tests.
+	intrusiveReads, pagemapEntries int
 	// plan is set by preflight for the current step when the agent's own
 	// memory lies in its range (agentmem.go).
 	plan plan
@@ -93,6 +102,7 @@ func New(cfg abi.Config) (*Kernel, error) {
 		pong:      map[int][]uint64{},
 		pongSeq:   map[int]uint64{},
 		subreaper: map[int]bool{},
+		shmIDs:    map[string]uint64{},
 	}
 	if err := k.start(bin); err != nil {
 		k.Close()

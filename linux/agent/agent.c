@@ -278,6 +278,18 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		n = 3;
 		break;
 	}
+	case OP_READ:
+		/* The driver observing the trace's pages (linux/pages.go): a plain
+		 * load takes no page reference, as a read through /proc/PID/mem
+		 * would. The driver asks only for present, readable pages. */
+		n = a[0] <= MAXWORDS && a[0] * 8 <= c->len ? a[0] : 0;
+		for (u64 i = 0; i < n; i++) {
+			u64 addr = 0;
+			for (int b = 7; b >= 0; b--)
+				addr = addr << 8 | (u64)(unsigned char)payload[8 * i + (u64)b];
+			w[i] = *(volatile u64 *)addr;
+		}
+		break;
 	case OP_BENCH:
 		bench(a[0], a[1], a[2], w);
 		n = 2;
