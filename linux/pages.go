@@ -102,7 +102,9 @@ func (pm *pagemapFile) populated(m mapping, fn func(start, end uint64) error) er
 // scan walks [start, end) with PAGEMAP_SCAN, asking for present pages that
 // are not the zero page.
 func (pm *pagemapFile) scan(start, end uint64, fn func(start, end uint64) error) error {
-	var vec [scanChunk / 8]pageRegion
+	// On the heap, which the collector does not move: the kernel writes
+	// it through the address in arg, out of the compiler's sight.
+	vec := make([]pageRegion, scanChunk/8)
 	for start < end {
 		arg := pmScanArg{
 			size: uint64(unsafe.Sizeof(pmScanArg{})), start: start, end: end,
