@@ -147,7 +147,11 @@ func (k *Kernel) start(bin string) error {
 		return err
 	}
 	for _, sub := range []string{"img", "files", "fifo", "nsproc"} {
+		// Chmod: the agents run as another user, whatever our umask is.
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(filepath.Join(dir, sub), 0o755); err != nil {
 			return err
 		}
 	}

@@ -59,6 +59,7 @@ enum {
 #define WNOWAIT 0x01000000
 #define __WALL 0x40000000
 #define SA_RESTORER 0x04000000UL
+#define SIG_SETMASK 2
 #define PROT_NONE 0
 #define PROT_READ 1
 #define PROT_WRITE 2
