@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "explain", summary: "draw the task tree, mappings and frames after each step of a trace", run: runExplain})
+	register(&command{name: "explain", summary: "draw the task tree, mappings and frames after each step of a trace (text, dot, html)", run: runExplain})
 }
 
 // explainStdin is what explain reads for the file name "-".
@@ -37,16 +37,23 @@ Formats:
   text  indented text, one block per step (the default).
   dot   one Graphviz digraph per step; render every step, one SVG file each, with
           forkspec explain -format dot FILE | dot -Tsvg -O
+  html  one self-contained page (no network, no external files; open it from disk)
+        with a step slider (keys ← → Home End), the trace's comments as captions,
+        pages coloured and labelled by frame so sharing and copying show, fd tables,
+        signals and each step's result. Printed or read without scripts it shows
+        every step in order. With several backends (-backend model,impl, or both)
+        the page shows them side by side and highlights the first divergence:
+          forkspec explain -format html -backend both failing.trace > failing.html
 
-FILE may be - for standard input. Exit status 1 (the pictures up to the failing step are
-still written) when a result differs from the trace's expectation, backends
+FILE may be - for standard input. Exit status 1 (the page or pictures up to the failing
+step are still written) when a result differs from the trace's expectation, backends
 disagree, or a backend breaks an invariant.`
 
 func runExplain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("explain", "[-format text|dot] [-backend B] [-step N] FILE", explainHelp, stderr)
-	format := fs.String("format", "text", "output format: text or dot")
-	backend := fs.String("backend", "model", "backend to run: model, impl or linux")
-	only := fs.Int("step", 0, "draw only after step N (0 = the initial state; every step when not given)")
+	fs := newFlags("explain", "[-format text|dot|html] [-backend B] [-step N] FILE", explainHelp, stderr)
+	format := fs.String("format", "text", "output format: text, dot or html")
+	backend := fs.String("backend", "model", "backend to run: model, impl or linux; for html also a comma-separated list or both (model,impl), shown side by side")
+	only := fs.Int("step", 0, "text, dot: draw only after step N (0 = the initial state; every step when not given); html: the step the page opens at (default: the divergence, or 0)")
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -62,9 +69,9 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return exitBadArgs
 	}
 	switch *format {
-	case "text", "dot":
+	case "text", "dot", "html":
 	default:
-		return bad("unknown format %q (want text or dot)", *format)
+		return bad("unknown format %q (want text, dot or html)", *format)
 	}
 	bs, err := pickBackends(*backend)
 	if err != nil {
@@ -77,8 +84,8 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		}
 		seen[b.Name] = true
 	}
-	if len(bs) != 1 {
-		return bad("-format %s must name one backend (model, impl or linux)", *format)
+	if len(bs) != 1 && *format != "html" {
+		return bad("-format %s must name one backend (model, impl or linux); -format html shows several side by side", *format)
 	}
 	t, err := readTrace(fs.Arg(0))
 	if err != nil {
@@ -90,7 +97,17 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	if stepSet && (*only < 0 || *only > len(t.Steps)) {
 		return bad("-step %d: want 0 (the initial state) to %d (the trace has %d steps)", *only, len(t.Steps), len(t.Steps))
 	}
-	if runErr := drawSteps(stdout, t, bs, *format, stepSet, *only); runErr != nil {
+	var runErr error
+	if *format == "html" {
+		start := -1
+		if stepSet {
+			start = *only
+		}
+		runErr = writeHTML(stdout, t, bs, start)
+	} else {
+		runErr = drawSteps(stdout, t, bs, *format, stepSet, *only)
+	}
+	if runErr != nil {
 		fmt.Fprintf(stderr, "forkspec explain: %v\n", runErr)
 		return exitFailed
 	}
