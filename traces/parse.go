@@ -15,15 +15,20 @@ import (
 )
 
 // SyntaxError is a problem in a trace's text, at a 1-based line and byte
-// column. It prints as file:line:col: message, the form editors jump to.
+// column. It prints as file:line:col: message, the form editors jump to. A
+// problem of the whole file (it has no steps) has Line 0 and prints as
+// file: message.
 type SyntaxError struct {
 	File      string
 	Line, Col int
 	Msg       string
 }
 
-// Error prints name:line:col: message.
+// Error prints name:line:col: message (name: message for Line 0).
 func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }
 
@@ -55,8 +60,7 @@ func ParseFile(path string) (*Trace, error) {
 		return nil, err
 	}
 	if len(t.Steps) == 0 {
-		return nil, &SyntaxError{File: path, Line: 1, Col: 1,
-			Msg: "no steps: a trace needs at least one step line (TID SYSCALL ARGS [-> RESULT])"}
+		return nil, &SyntaxError{File: path, Msg: "no steps (a trace needs at least one line TID SYSCALL ARGS [-> RESULT])"}
 	}
 	return t, nil
 }
