@@ -10,7 +10,10 @@
 // fresh pid namespace (and mount namespace, for a private procfs), as
 // root, pinned to one CPU, under a dedicated uid whose RLIMIT_NPROC is the
 // world's task limit (FORK-7: root would be exempt), with THP off and core
-// dumps off. Pids inside are the trace's tids. Every task outside init's
+// dumps off, and with the signal state and umask of a fresh world whatever
+// the driver inherited (every disposition SIG_DFL, nothing blocked or
+// pending, umask 022: GNU make runs recipes with signals 32 and 33 ignored,
+// and execve keeps that). Pids inside are the trace's tids. Every task outside init's
 // group runs SCHED_FIFO priority 1 on that CPU, so that each runs until it
 // blocks and outcomes do not depend on preemption (kernel.go absorb).
 //
