@@ -214,6 +214,10 @@ func (k *Kernel) start(bin string) error {
 			return err
 		}
 	}
+	// Task 1's image was laid out as if exec'd: its values are known.
+	if err := k.learnValues(procTask{Tid: 1, Tgid: 1}, abi.Execve{Image: "init"}, abi.Result{Outcome: abi.OutcomeExeced}); err != nil {
+		return err
+	}
 	return k.settle()
 }
 

@@ -35,14 +35,17 @@ import (
 // absent page would fault one in) and readable (a fault in the agent would
 // be a signal to the trace's task).
 //
-// The value of a page no task can load — a PROT_NONE or execute-only
-// mapping, or an address space whose every task is a frozen vfork parent —
-// cannot have changed since a task last could: only a store through a
-// writable mapping by a running task of that address space changes a
-// private frame's content (a store from any other address space that maps
-// the frame copies it first, COW-2). So such a page is read from the values
-// of the previous View by its frame number (Kernel.values). When there is
-// none, the page is read through /proc/PID/mem after all and counted in
+// A page no task can load — in a PROT_NONE or execute-only mapping, or in an
+// address space whose every task is a frozen vfork parent — is read from
+// what the driver knows of its frame instead (Kernel.values, by PFN). A
+// private frame's content is set when the frame is made: by a trace store
+// (the storing task's page then holds the stored value, whether the store
+// wrote in place or into a copy, COW-2/3), or by an exec'd image's layout;
+// it changes only by a later store to it, and a store from another address
+// space that maps the frame copies it first. Every successful store and
+// exec records its frames (learnValues), every View records what it loaded,
+// so the values are known without a load. Should one be missing all the
+// same, the page is read through /proc/PID/mem and counted in
 // Kernel.intrusiveReads, which the tests require to stay zero.
 
 // PAGEMAP_SCAN (include/uapi/linux/fs.h): _IOWR('f', 16, struct pm_scan_arg).
@@ -224,8 +227,9 @@ const readsPerCommand = 200
 
 // pageValues reads the value of every page in ps as seen by the address
 // space of task dir's process; reader is a task of that address space that
-// can run commands (0 when none can). It fills values[i] for ps[i].
-func (k *Kernel) pageValues(dir string, reader int, ps []privatePage) ([]uint64, error) {
+// can run commands (0 when none can); seen holds the values this View has
+// read so far. It returns values[i] for ps[i].
+func (k *Kernel) pageValues(dir string, reader int, ps []privatePage, seen map[uint64]uint64) ([]uint64, error) {
 	values := make([]uint64, len(ps))
 	var batch []int // indexes into ps loaded by the agent
 	flush := func() error {
@@ -256,8 +260,15 @@ func (k *Kernel) pageValues(dir string, reader int, ps []privatePage) ([]uint64,
 			mem.Close()
 		}
 	}()
+	known := func(pfn uint64) (uint64, bool) {
+		if v, ok := seen[pfn]; ok {
+			return v, true
+		}
+		v, ok := k.values[pfn]
+		return v, ok
+	}
 	for i, p := range ps {
-		switch v, cached := k.values[p.pfn]; {
+		switch v, cached := known(p.pfn); {
 		case reader != 0 && p.loadable:
 			batch = append(batch, i)
 			if len(batch) == readsPerCommand {
@@ -443,7 +454,7 @@ func (k *Kernel) mmView(rep procTask, reader int, frames map[string]int, seen ma
 		if err != nil {
 			return mv, err
 		}
-		values, err := k.pageValues(dir, reader, ps)
+		values, err := k.pageValues(dir, reader, ps, seen)
 		if err != nil {
 			return mv, err
 		}
@@ -516,4 +527,61 @@ func shmemHasPage(dir string, m mapping, off uint64) (bool, error) {
 		return false, nil // ENXIO: no data at or past off
 	}
 	return uint64(data) < off+abi.PageSize, nil
+}
+
+// learnValues records the frames a step made and their values (see the top
+// of this file): the page a successful store wrote, and the pages an
+// exec'd image starts with. t is the task that performed sc.
+func (k *Kernel) learnValues(t procTask, sc abi.Syscall, r abi.Result) error {
+	var pages map[uint64]uint64 // address -> value
+	tid, tgid := t.Tid, t.Tgid
+	switch s := sc.(type) {
+	case abi.Store:
+		if r.Outcome != abi.OutcomeOK || r.Err != 0 {
+			return nil
+		}
+		pages = map[uint64]uint64{s.Addr &^ (abi.PageSize - 1): s.Value}
+	case abi.Execve:
+		if r.Outcome != abi.OutcomeExeced {
+			return nil
+		}
+		tid = tgid // a thread's exec takes over its leader's pid (EXEC-5)
+		pages = map[uint64]uint64{}
+		for _, m := range abi.Images[s.Image].Mappings {
+			if m.Flags&abi.MAP_SHARED != 0 {
+				continue // read from its shmem object
+			}
+			for i, v := range m.Values {
+				if v != 0 {
+					pages[m.Addr+uint64(i)*abi.PageSize] = v
+				}
+			}
+		}
+	default:
+		return nil
+	}
+	zero, err := zeroFrame()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(k.taskDir(tgid, tid), "pagemap"))
+	if err != nil {
+		return fmt.Errorf("recording what %v stored: %w", sc, err)
+	}
+	defer f.Close()
+	pm := &pagemapFile{f: f}
+	buf := make([]uint64, 1)
+	if k.values == nil {
+		k.values = map[uint64]uint64{}
+	}
+	for addr, v := range pages {
+		e, err := pm.frames(addr, addr+abi.PageSize, buf)
+		if err != nil {
+			return err
+		}
+		if pfn, ok := dataFrame(e[0], zero); ok {
+			k.values[pfn] = v
+		}
+	}
+	return nil
 }

@@ -93,33 +93,41 @@ func TestFrameIDNamesFramesAcrossSteps(t *testing.T) {
 	}
 }
 
-// TestFrozenAddressSpaceIsReadFromTheLastView: when every task of an
-// address space is a frozen vfork parent, no task can load its pages; their
-// values come from the View before (they cannot have changed), and a page
-// made PROT_NONE likewise.
-func TestFrozenAddressSpaceIsReadFromTheLastView(t *testing.T) {
+// TestUnloadablePagesAreKnown: when every task of an address space is a
+// frozen vfork parent, or a page is PROT_NONE, no task can load it; its
+// value is what the step that made its frame stored (a store, an exec'd
+// image's layout), with no View in between (as in a docs spec) and no read
+// through /proc/PID/mem.
+func TestUnloadablePagesAreKnown(t *testing.T) {
 	k := newWorld(t, abi.Config{})
 	do(t, k, 1, abi.Fork{})
 	do(t, k, 2, abi.Store{Addr: data, Value: 0x5a})
 	do(t, k, 2, abi.Store{Addr: data + abi.PageSize, Value: 0x5b})
-	view(t, k)
 	do(t, k, 2, abi.Mprotect{Addr: data + abi.PageSize, Len: abi.PageSize, Prot: abi.PROT_NONE})
-	view(t, k)
 	// clone(CLONE_VFORK) without CLONE_VM: the child gets a copy, the
 	// parent's address space is left with its frozen parent alone.
 	if r := do(t, k, 2, abi.Clone{Flags: abi.CLONE_VFORK | uint64(abi.SIGCHLD)}); r.Outcome != abi.OutcomeFrozen {
 		t.Fatalf("clone(CLONE_VFORK): %v", r)
 	}
+	values := func(v abi.View, tid int) map[uint64]uint64 {
+		vals := map[uint64]uint64{}
+		for _, p := range v.Mms[taskView(t, v, tid).Mm-1].Pages {
+			vals[p.Addr] = p.Value
+		}
+		return vals
+	}
 	v := view(t, k)
 	if p := taskView(t, v, 2); p.State != abi.VforkFrozen {
 		t.Fatalf("task 2 is %v, want frozen", p.State)
 	}
-	vals := map[uint64]uint64{}
-	for _, p := range v.Mms[taskView(t, v, 2).Mm-1].Pages {
-		vals[p.Addr] = p.Value
-	}
-	if vals[data] != 0x5a || vals[data+abi.PageSize] != 0x5b {
+	if vals := values(v, 2); vals[data] != 0x5a || vals[data+abi.PageSize] != 0x5b {
 		t.Errorf("frozen parent's pages read %#x, %#x; want 0x5a, 0x5b", vals[data], vals[data+abi.PageSize])
+	}
+	// The child execs (releasing its parent) and hides its image's page.
+	do(t, k, 3, abi.Execve{Image: "sh"})
+	do(t, k, 3, abi.Mprotect{Addr: data, Len: abi.PageSize, Prot: abi.PROT_NONE})
+	if vals := values(view(t, k), 3); vals[data] != 0x52 {
+		t.Errorf("the exec'd image's PROT_NONE page reads %#x, want 0x52", vals[data])
 	}
 	if k.intrusiveReads != 0 {
 		t.Errorf("%d page values were read through /proc/PID/mem", k.intrusiveReads)

@@ -103,15 +103,24 @@ func (k *Kernel) view() (abi.View, error) {
 		}
 		v.Procs = append(v.Procs, pv)
 	}
+	// Address spaces a task can load from first, so that a frame they share
+	// with one that has none (a frozen vfork parent's) is read by a load.
 	frames := map[string]int{}
 	seen := map[uint64]uint64{}
-	for i, rep := range reps[kcmpVM] {
-		mv, err := k.mmView(rep, loader(live, ids[kcmpVM], i+1), frames, seen)
-		if err != nil {
-			return abi.View{}, err
+	v.Mms = make([]abi.MmView, len(reps[kcmpVM]))
+	for _, loadable := range []bool{true, false} {
+		for i, rep := range reps[kcmpVM] {
+			reader := loader(live, ids[kcmpVM], i+1)
+			if (reader != 0) != loadable {
+				continue
+			}
+			mv, err := k.mmView(rep, reader, frames, seen)
+			if err != nil {
+				return abi.View{}, err
+			}
+			mv.ID = i + 1
+			v.Mms[i] = mv
 		}
-		mv.ID = i + 1
-		v.Mms = append(v.Mms, mv)
 	}
 	k.values = seen
 	if err := k.fdViews(reps[kcmpFiles], &v); err != nil {
