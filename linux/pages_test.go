@@ -185,3 +185,28 @@ func TestHugeSparseMappingsViewCheaply(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkView measures one observation of a world of four processes,
+// each with init's three data pages and 64 pages of its own stored to:
+// go test ./linux -run '^$' -bench View.
+func BenchmarkView(b *testing.B) {
+	k := newWorld(b, abi.Config{})
+	const mine = abi.ArenaStart + 0x1000000
+	do(b, k, 1, abi.Mmap{Addr: mine, Len: 64 * abi.PageSize, Prot: abi.PROT_READ | abi.PROT_WRITE,
+		Flags: abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_FIXED})
+	for tid := 1; tid <= 4; tid++ {
+		if tid > 1 {
+			do(b, k, 1, abi.Fork{})
+		}
+		for p := range uint64(64) {
+			k.Step(tid, abi.Store{Addr: mine + p*abi.PageSize, Value: p + 1})
+		}
+	}
+	if err := k.Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		view(b, k)
+	}
+}
