@@ -85,7 +85,7 @@ type pagemapFile struct {
 func (pm *pagemapFile) populated(m mapping, fn func(start, end uint64) error) error {
 	if !noPageScan.Load() {
 		err := pm.scan(m.Start, m.End, fn)
-		if !errors.Is(err, syscall.ENOTTY) && !errors.Is(err, syscall.EINVAL) {
+		if !errors.Is(err, errNoPageScan) {
 			return err
 		}
 		noPageScan.Store(true)
@@ -102,9 +102,14 @@ func (pm *pagemapFile) populated(m mapping, fn func(start, end uint64) error) er
 	return nil
 }
 
+// errNoPageScan: the kernel refused the first PAGEMAP_SCAN (before 6.7).
+var errNoPageScan = errors.New("no PAGEMAP_SCAN")
+
 // scan walks [start, end) with PAGEMAP_SCAN, asking for present pages that
-// are not the zero page.
+// are not the zero page. It returns errNoPageScan, having called fn for
+// nothing, when the kernel does not know the ioctl.
 func (pm *pagemapFile) scan(start, end uint64, fn func(start, end uint64) error) error {
+	first := true
 	// On the heap, which the collector does not move: the kernel writes
 	// it through the address in arg, out of the compiler's sight.
 	vec := make([]pageRegion, scanChunk/8)
@@ -119,8 +124,12 @@ func (pm *pagemapFile) scan(start, end uint64, fn func(start, end uint64) error)
 		n, _, e := syscall.Syscall(syscall.SYS_IOCTL, pm.f.Fd(), pagemapScan, uintptr(unsafe.Pointer(&arg)))
 		pm.scans++
 		if e != 0 {
-			return e
+			if first && (e == syscall.ENOTTY || e == syscall.EINVAL) {
+				return errNoPageScan
+			}
+			return fmt.Errorf("PAGEMAP_SCAN at %#x: %w", start, e)
 		}
+		first = false
 		for _, r := range vec[:n] {
 			for at := r.start; at < r.end; at += scanChunk * abi.PageSize {
 				if err := fn(at, min(r.end, at+scanChunk*abi.PageSize)); err != nil {
