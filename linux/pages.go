@@ -573,6 +573,11 @@ func (k *Kernel) learnValues(t procTask, sc abi.Syscall, r abi.Result) error {
 	if err != nil {
 		return err
 	}
+	// The way into the namespace's procfs may have gone with the step (a
+	// non-leader's exec retires the thread whose root it used).
+	if err := k.ensureRoot(); err != nil {
+		return err
+	}
 	f, err := os.Open(filepath.Join(k.taskDir(tgid, tid), "pagemap"))
 	if err != nil {
 		return fmt.Errorf("recording what %v stored: %w", sc, err)

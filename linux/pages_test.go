@@ -210,3 +210,24 @@ func BenchmarkView(b *testing.B) {
 		view(b, k)
 	}
 }
+
+// TestExecAfterLeaderExitRecordsItsImage: a thread's exec after its leader
+// exited retires the thread the driver reached the namespace's procfs
+// through; recording the image's values must find the way again (make
+// linux, seed 192).
+func TestExecAfterLeaderExitRecordsItsImage(t *testing.T) {
+	k := newWorld(t, abi.Config{})
+	do(t, k, 1, abi.Clone3{Flags: abi.CLONE_VM | abi.CLONE_FS | abi.CLONE_FILES | abi.CLONE_SIGHAND | abi.CLONE_THREAD})
+	do(t, k, 1, abi.Exit{Code: 0})
+	if r := do(t, k, 2, abi.Execve{Image: "sh"}); r.Outcome != abi.OutcomeExeced {
+		t.Fatalf("exec: %v", r)
+	}
+	do(t, k, 1, abi.Mprotect{Addr: data, Len: abi.PageSize, Prot: abi.PROT_NONE})
+	v := view(t, k)
+	if len(v.Mms) != 1 || len(v.Mms[0].Pages) != 2 || v.Mms[0].Pages[1].Value != 0x52 {
+		t.Errorf("after the exec: %+v", v.Mms)
+	}
+	if k.intrusiveReads != 0 {
+		t.Errorf("%d page values were read through /proc/PID/mem", k.intrusiveReads)
+	}
+}
