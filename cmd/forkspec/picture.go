@@ -266,7 +266,7 @@ func (p *picture) writeFiles(w io.Writer) {
 		var as []string
 		for _, a := range s.Actions {
 			// The sigaction step's text without the name: SIG HANDLER FLAGS.
-			t := strings.TrimPrefix(abi.Sigaction{Sig: a.Sig, Handler: a.Handler, Flags: a.Flags}.String(), "sigaction ")
+			t := strings.TrimPrefix(abi.Sigaction(a).String(), "sigaction ")
 			as = append(as, strings.TrimSuffix(t, " 0"))
 		}
 		fmt.Fprintf(w, "  sighand%d: %s\n", s.ID, strings.Join(as, ", "))
