@@ -16,9 +16,15 @@
 # gremlins does not say how many mutants there are, so a dry run (one
 # coverage run of the suites, about half a minute) counts them first; then
 # every mutant's line is numbered, with the time so far and the time left at
-# the rate so far. MUTATE_TIME (a timeout(1) duration: 5m, 2h) stops the run
-# after that long; the counts of what ran are printed either way, also when
-# it is interrupted.
+# the rate so far. MUTATE_TIME (a sleep(1) duration: 300, 5m, 2h) stops the
+# run after that long with one SIGINT to gremlins, as ^C does; the counts of
+# what ran are printed either way. (timeout(1) would not do: gremlins panics
+# on a second SIGINT, and timeout forwards the terminal's ^C as another.)
+#
+# Go caches test results, and the baseline coverage run is the same test run
+# every time, so its time would come from the cache (1-2 s instead of ~20 s)
+# and gremlins, which times out each mutant at a multiple of it, would call
+# slow mutants TIMED OUT. -count=1 in GOFLAGS keeps it real.
 #
 # Usage: [MUTATE_TIME=5m] [WORKERS=2] props/mutate.sh [extra gremlins flags]
 # Output: props/testdata/mutate.json (gitignored; a complete run only) and
@@ -29,12 +35,14 @@ bin=${BIN:-$root/.bin}
 GOBIN=$bin go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 gremlins=$bin/gremlins
 work=$(mktemp -d /tmp/forkspec-mutate.XXXXXX)
-trap 'rm -rf "$work" "$work.dry"' EXIT
+timer=
+trap 'rm -rf "$work" "$work".*; [ -z "$timer" ] || kill "$timer" 2>/dev/null || true' EXIT
 (cd "$root" && tar -cf - go.mod go.sum abi gen model impl traces props) | tar -C "$work" -xf -
 rm -rf "$work/props/testdata" "$work"/traces/*_test.go
 mkdir -p "$root/props/testdata"
 cd "$work"
 export RAPID_CHECKS=${RAPID_CHECKS:-30} RAPID_STEPS=${RAPID_STEPS:-100} RAPID_NOFAILFILE=1
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-count=1"
 flags=(--integration --coverpkg github.com/forkspec/forkspec/impl
   --workers "${WORKERS:-2}" --timeout-coefficient 6 -E 'invariants\.go' "$@")
 
@@ -82,16 +90,24 @@ clock() {
   else printf '%ds' "$s"; fi
 }
 
-run=("$gremlins" unleash "${flags[@]}" -o "$root/props/testdata/mutate.json" ./impl)
 if [ -n "${MUTATE_TIME:-}" ]; then
-  # --foreground keeps gremlins in the terminal's process group, so ^C still
-  # reaches it; on time out only gremlins is signalled, and it shuts down.
-  run=(timeout --foreground -s INT "$MUTATE_TIME" "${run[@]}")
+  sleep "$MUTATE_TIME" 0 || { echo "mutate: MUTATE_TIME=$MUTATE_TIME is not a sleep(1) duration" >&2; exit 2; }
+  # The timer: after MUTATE_TIME, one SIGINT to gremlins (its pid is in
+  # $work.pid, written by the shell that becomes gremlins).
+  (
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    sleep "$MUTATE_TIME" & s=$!
+    wait "$s"
+    touch "$work.timeup"
+    kill -INT "$(cat "$work.pid")" 2>/dev/null || true
+  ) &
+  timer=$!
 fi
 status=0
-"${run[@]}" 2>&1 | number || status=$?
-if [ -n "${MUTATE_TIME:-}" ] && [ "$status" = 124 ]; then
-  echo "mutate: stopped after MUTATE_TIME=$MUTATE_TIME, as asked: a partial run"
+bash -c 'echo $$ >"$0" && exec "$@"' "$work.pid" \
+  "$gremlins" unleash "${flags[@]}" -o "$root/props/testdata/mutate.json" ./impl 2>&1 | number || status=$?
+if [ -e "$work.timeup" ]; then
+  echo "mutate: stopped after MUTATE_TIME=$MUTATE_TIME, as asked: a partial run (props/testdata/mutate.json is not written)"
   status=0
 fi
 exit "$status"
