@@ -42,7 +42,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkspec explain: -backend must name one backend (model, impl or linux)\n")
 		return exitBadArgs
 	}
-	t, err := traces.ParseFile(fs.Arg(0))
+	t, err := readTrace(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintf(stderr, "forkspec explain: %v\n", err)
 		return exitBadArgs
