@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/forkspec/forkspec/traces"
 )
@@ -132,9 +133,13 @@ var stdin io.Reader = os.Stdin
 const maxStdinTrace = 64 << 20
 
 // readTrace parses the trace file at path, or standard input for "-"
-// (named stdin in errors and in the output).
+// (named stdin in errors and in the output). A missing file whose name
+// starts with '-' is a flag given after the files, and is called one.
 func readTrace(path string) (*traces.Trace, error) {
 	if path != "-" {
+		if _, err := os.Stat(path); err != nil && strings.HasPrefix(path, "-") {
+			return nil, fmt.Errorf("%s: not a file; flags go before the trace files", path)
+		}
 		return traces.ParseFile(path)
 	}
 	src, err := io.ReadAll(io.LimitReader(stdin, maxStdinTrace+1))

@@ -44,6 +44,7 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"replay"}, 2, "no trace file given", ""},
 		{[]string{"replay", "-nosuchflag", "x.trace"}, 2, "flag provided but not defined: -nosuchflag", ""},
 		{[]string{"replay", "testdata/missing.trace"}, 2, "testdata/missing.trace: no such file", ""},
+		{[]string{"replay", "testdata/explain.trace", "-backend", "model"}, 2, "-backend: not a file; flags go before the trace files", ""},
 		{[]string{"replay", "testdata/bad-syntax.trace"}, 2, `testdata/bad-syntax.trace:3:3: unknown syscall "stor"`, ""},
 		{[]string{"replay", "-backend", "qemu", "testdata/explain.trace"}, 2, `unknown backend "qemu"`, ""},
 		{[]string{"replay", "-backend", "model,impl,model", "testdata/explain.trace"}, 2, `backend "model" named twice`, ""},
