@@ -370,6 +370,7 @@ type progress struct {
 	sequences int     // in the run
 	total     float64 // steps in the run if none diverges: sequences × steps
 	drawn     bool
+	drawnLen  int           // the longest bar drawn, in bytes: clear blanks that many
 	lastDraw  time.Duration // elapsed at the last redraw
 	lastTenth int
 }
@@ -380,33 +381,36 @@ const redrawEvery = 100 * time.Millisecond
 // update reports done sequences finished and steps run, after elapsed
 // searching.
 func (p *progress) update(done, steps int, elapsed time.Duration) {
+	frac := min(float64(steps)/p.total, 1)
+	tenth := int(frac * 10)
+	switch {
+	case p.tty && p.drawn && elapsed-p.lastDraw < redrawEvery && done < p.sequences:
+		return // redrawn a moment ago
+	case !p.tty && tenth <= p.lastTenth:
+		return // this tenth is printed already
+	}
 	rate, left := 0.0, ""
 	if s := elapsed.Seconds(); s > 0 && steps > 0 {
 		rate = float64(steps) / s
 		left = fmt.Sprintf(", about %v left", time.Duration(max(p.total-float64(steps), 0)/rate*float64(time.Second)).Round(time.Second))
 	}
-	frac := min(float64(steps)/p.total, 1)
 	if p.tty {
-		if p.drawn && elapsed-p.lastDraw < redrawEvery && done < p.sequences {
-			return
-		}
 		const width = 30
 		fill := int(frac * width)
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d sequences  %d steps  %.0f steps/s%s ",
+		bar := fmt.Sprintf("[%s%s] %d/%d sequences  %d steps  %.0f steps/s%s ",
 			strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, p.sequences, steps, rate, left)
-		p.drawn, p.lastDraw = true, elapsed
+		fmt.Fprintf(p.w, "\r%-*s", p.drawnLen, bar)
+		p.drawn, p.lastDraw, p.drawnLen = true, elapsed, max(p.drawnLen, len(bar))
 		return
 	}
-	if tenth := int(frac * 10); tenth > p.lastTenth {
-		p.lastTenth = tenth
-		fmt.Fprintf(p.w, "progress: %d/%d sequences, %d steps (%d%%), %.0f steps/s%s\n", done, p.sequences, steps, tenth*10, rate, left)
-	}
+	p.lastTenth = tenth
+	fmt.Fprintf(p.w, "progress: %d/%d sequences, %d steps (%d%%), %.0f steps/s%s\n", done, p.sequences, steps, tenth*10, rate, left)
 }
 
 // clear erases a drawn bar so that other output starts on a clean line.
 func (p *progress) clear() {
 	if p.tty && p.drawn {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 110))
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.drawnLen))
 		p.drawn = false
 	}
 }
