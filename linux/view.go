@@ -287,7 +287,10 @@ func zeroFrame() (uint64, error) {
 			return
 		}
 		defer syscall.Munmap(b)
-		sink += b[0] // fault in the zero page
+		if b[0] != 0 { // this load faults in the zero page
+			zeroErr = fmt.Errorf("a fresh anonymous page reads %#x, not 0", b[0])
+			return
+		}
 		addr := uint64(uintptrOf(b))
 		e, err := pagemapEntries("/proc/self/pagemap", addr, 1)
 		if err != nil {
@@ -304,9 +307,6 @@ func zeroFrame() (uint64, error) {
 }
 
 const pfnMask = 1<<55 - 1
-
-// sink keeps the compiler from dropping the load that faults in the zero page.
-var sink byte
 
 // pagemapEntries reads n pagemap entries starting at addr's page.
 func pagemapEntries(path string, addr uint64, n int) ([]uint64, error) {
