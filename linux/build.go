@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -73,7 +72,7 @@ func build() (string, error) {
 	}
 	src := filepath.Join(tmp, "agent.c")
 	out := filepath.Join(tmp, "agent")
-	cc, err := compiler()
+	cc, err := cCompiler()
 	if err != nil {
 		return "", err
 	}
@@ -92,6 +91,17 @@ func build() (string, error) {
 	return bin, nil
 }
 
+// cCompiler is the C compiler that builds the agent: cc, or gcc where there
+// is no cc (the agent needs only GCC-compatible flags).
+func cCompiler() (string, error) {
+	for _, name := range []string{"cc", "gcc"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("no C compiler to build the agent: neither cc nor gcc is on PATH")
+}
+
 // Available reports whether the Linux oracle can run here, and if not, why:
 // it needs Linux on x86-64, root (pid namespaces, pagemap frame numbers,
 // kcmp), a C compiler (cc or gcc), and pid namespaces.
@@ -105,22 +115,11 @@ func Available() (ok bool, why string) {
 	if os.Geteuid() != 0 {
 		return false, "the Linux oracle needs root (pid namespace, pagemap frame numbers, kcmp)"
 	}
-	if _, err := compiler(); err != nil {
-		return false, err.Error()
+	if _, err := cCompiler(); err != nil {
+		return false, "the Linux oracle needs a C compiler (cc or gcc) to build its agent"
 	}
 	if _, err := os.Stat("/proc/self/ns/pid"); err != nil {
 		return false, "the Linux oracle needs pid namespaces (/proc/self/ns/pid)"
 	}
 	return true, ""
-}
-
-// compiler returns the C compiler that builds the agent: cc, or gcc where
-// there is no cc.
-func compiler() (string, error) {
-	for _, name := range []string{"cc", "gcc"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("the Linux oracle needs a C compiler (cc or gcc) to build its agent")
 }

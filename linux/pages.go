@@ -193,7 +193,10 @@ func zeroFrame() (uint64, error) {
 			return
 		}
 		defer syscall.Munmap(b)
-		sink += b[0] // fault in the zero page
+		if b[0] != 0 { // this load faults in the zero page
+			zeroErr = fmt.Errorf("a fresh anonymous page reads %#x, not 0", b[0])
+			return
+		}
 		f, err := os.Open("/proc/self/pagemap")
 		if err != nil {
 			zeroErr = err
@@ -215,9 +218,6 @@ func zeroFrame() (uint64, error) {
 	})
 	return zeroPFN, zeroErr
 }
-
-// sink keeps the compiler from dropping the load that faults in the zero page.
-var sink byte
 
 // privatePage is a page of a private mapping that holds a data frame.
 type privatePage struct {

@@ -60,7 +60,7 @@ func TestAgentStartsFromADefinedSignalState(t *testing.T) {
 	if err := os.WriteFile(src, []byte(hostileParent), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cc, err := compiler()
+	cc, err := cCompiler()
 	if err != nil {
 		t.Skip(err)
 	}
@@ -105,7 +105,7 @@ func TestHostileParentIsHostile(t *testing.T) {
 	if ok, why := Available(); !ok {
 		t.Skip(why)
 	}
-	cc, err := compiler()
+	cc, err := cCompiler()
 	if err != nil {
 		t.Skip(err)
 	}

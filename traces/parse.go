@@ -165,11 +165,7 @@ func (p *parser) line(lineNo int, raw string) error {
 
 // commentText is a comment without its '#' and one following space.
 func commentText(c string) string {
-	text := c[1:]
-	if strings.HasPrefix(text, " ") {
-		text = text[1:]
-	}
-	return text
+	return strings.TrimPrefix(c[1:], " ")
 }
 
 // parseOptions reads `key=value ...` at column col into o.

@@ -16,7 +16,7 @@ func init() {
 // runReplay parses every file first (any syntax error: status 2, nothing
 // runs), then replays each and prints a table of the steps' results.
 func runReplay(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "[-backend model|impl|both] FILE...",
+	fs := newFlags("replay", "[-backend model|impl|linux|both|B,B...] FILE... (- reads standard input)",
 		"Replays each trace on the chosen backends in lockstep and prints one row per step:\n"+
 			"its line, task, syscall, the expected result (blank when the trace expects none)\n"+
 			"and each backend's result. A row marked ✗ is where a result differs. Every\n"+
@@ -40,7 +40,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	var ts []*traces.Trace
 	bad := false
 	for _, path := range fs.Args() {
-		t, err := traces.ParseFile(path)
+		t, err := readTrace(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "forkspec replay: %v\n", err)
 			bad = true
