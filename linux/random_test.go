@@ -57,6 +57,9 @@ func TestRandomAgainstModel(t *testing.T) {
 				t.Fatalf("seed %d: trace:\n%s\n%v", seed, strings.Join(trace, "\n"), d)
 			}
 		}
+		if k.intrusiveReads != 0 {
+			t.Errorf("seed %d: %d page values had to be read through /proc/PID/mem (pages.go)", seed, k.intrusiveReads)
+		}
 		k.Close()
 		runs++
 	}
