@@ -46,21 +46,27 @@ const (
 	MaxLineBytes = 64 << 10
 )
 
-// ParseFile reads and parses the trace at path; the trace is named by path.
-// Besides Parse's errors, a file without a single step is an error ("no
-// steps"): there is nothing to replay.
+// ParseFile reads and parses the trace at path with ParseInput; the trace is
+// named by path.
 func ParseFile(path string) (*Trace, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	t, err := ParseReader(path, f)
+	return ParseInput(path, f)
+}
+
+// ParseInput is ParseReader for a trace given to run (a file, standard
+// input): besides ParseReader's errors, a trace without a single step is an
+// error ("no steps"): there is nothing to replay.
+func ParseInput(name string, r io.Reader) (*Trace, error) {
+	t, err := ParseReader(name, r)
 	if err != nil {
 		return nil, err
 	}
 	if len(t.Steps) == 0 {
-		return nil, &SyntaxError{File: path, Msg: "no steps (a trace needs at least one line TID SYSCALL ARGS [-> RESULT])"}
+		return nil, &SyntaxError{File: name, Msg: "no steps (a trace needs at least one line TID SYSCALL ARGS [-> RESULT])"}
 	}
 	return t, nil
 }

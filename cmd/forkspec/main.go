@@ -128,12 +128,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 // stdin is what a trace file named "-" reads (tests replace it).
 var stdin io.Reader = os.Stdin
 
-// maxStdinTrace bounds a trace read from standard input: a trace is a text
-// file of steps, and a 100,000-step trace is a few MB.
-const maxStdinTrace = 64 << 20
-
 // readTrace parses the trace file at path, or standard input for "-"
-// (named stdin in errors and in the output). A missing file whose name
+// (named stdin in errors and in the output), with the parser's bounds on
+// size and line length and its "no steps" check. A missing file whose name
 // starts with '-' is a flag given after the files, and is called one.
 func readTrace(path string) (*traces.Trace, error) {
 	if path != "-" {
@@ -142,12 +139,5 @@ func readTrace(path string) (*traces.Trace, error) {
 		}
 		return traces.ParseFile(path)
 	}
-	src, err := io.ReadAll(io.LimitReader(stdin, maxStdinTrace+1))
-	if err != nil {
-		return nil, fmt.Errorf("stdin: %v", err)
-	}
-	if len(src) > maxStdinTrace {
-		return nil, fmt.Errorf("stdin: longer than %d MiB; a trace is a text file of steps", maxStdinTrace>>20)
-	}
-	return traces.Parse("stdin", src)
+	return traces.ParseInput("stdin", stdin)
 }

@@ -94,7 +94,8 @@ func TestHelpStream(t *testing.T) {
 }
 
 // TestStdin: replay and explain read a trace named "-" from standard
-// input, name it stdin, and refuse one larger than maxStdinTrace.
+// input, name it stdin, and refuse one without steps or larger than
+// traces.MaxTraceBytes.
 func TestStdin(t *testing.T) {
 	src, err := os.ReadFile("testdata/explain.trace")
 	if err != nil {
@@ -115,9 +116,17 @@ func TestStdin(t *testing.T) {
 	if st, _, errs := forkspec("replay", "-"); st != 2 || !strings.Contains(errs, `stdin:2:3: unknown syscall "stor"`) {
 		t.Errorf("replay - with a bad step: status %d, stderr %q", st, errs)
 	}
-	stdin = io.LimitReader(neverEnding('#'), maxStdinTrace+10)
-	if st, _, errs := forkspec("explain", "-"); st != 2 || !strings.Contains(errs, "stdin: longer than 64 MiB") {
+	stdin = strings.NewReader("# only a comment\n")
+	if st, _, errs := forkspec("replay", "-"); st != 2 || !strings.Contains(errs, "stdin: no steps") {
+		t.Errorf("replay - with no steps: status %d, stderr %q", st, errs)
+	}
+	stdin = neverEnding('#')
+	if st, _, errs := forkspec("explain", "-"); st != 2 || !strings.Contains(errs, "stdin:1:65537: line longer than") {
 		t.Errorf("explain - with endless input: status %d, stderr %q", st, errs)
+	}
+	stdin = neverEnding('\n')
+	if st, _, errs := forkspec("explain", "-"); st != 2 || !strings.Contains(errs, "trace longer than") {
+		t.Errorf("explain - with endless empty lines: status %d, stderr %q", st, errs)
 	}
 }
 
