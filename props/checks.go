@@ -16,6 +16,8 @@ type stepCtx struct {
 	res           abi.Result
 	// limit is the task limit (FORK-7).
 	limit int
+	// machine is the world's machine facts (MEM-8: commit limit).
+	machine abi.Machine
 }
 
 func (c *stepCtx) unchanged() bool { return reflect.DeepEqual(c.before, c.after) }
