@@ -72,6 +72,11 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 			s.Addr = k.plan.redirect
 			sc = s
 		}
+	case abi.Write:
+		if k.plan.faultCount {
+			s.N = -1 // agentmem.go: the same EFAULT, no scratch buffer
+			sc = s
+		}
 	}
 	c, err := k.encode(sc)
 	if err != nil {
