@@ -102,7 +102,7 @@ func pageRound(n uint64) (uint64, bool) {
 // protRWX are the protection bits a mapping keeps (MEM-3).
 const protRWX = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
 
-// sysMmap is mmap(2) of anonymous memory (MEM-3, MEM-7, MEM-8), with the
+// sysMmap is mmap(2) of anonymous memory (MEM-3, MEM-3j, MEM-3k, MEM-3l), with the
 // checks in Linux's order: no MAP_ANONYMOUS is fd -1, EBADF, before
 // anything else (ksys_mmap_pgoff); then do_mmap: length, page rounding,
 // placement (__get_unmapped_area: for MAP_FIXED the range before the
@@ -145,7 +145,7 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	}
 	shared := typ == abi.MAP_SHARED
-	// MEM-8: shmem charges a shared object's whole size; a writable
+	// MEM-3l: shmem charges a shared object's whole size; a writable
 	// private mapping charges its pages less the accounted ones it replaces.
 	var charge uint64
 	switch {
@@ -155,6 +155,12 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		charge = length>>pageShift - m.vmas.accountedPages(addr, addr+length)
 	}
 	if fits, _ := k.cfg.Commit(charge); !fits {
+		// A private charge fails before anything is unmapped; shmem's
+		// fails after the range was cleared, which stays a gap
+		// (__mmap_new_vma, vms_abort_munmap_vmas).
+		if shared && fixed && k.unshareEdges(m, addr, addr+length) {
+			k.unmapRange(m, addr, addr+length)
+		}
 		return abi.Fail(abi.ENOMEM)
 	}
 	if fixed {
@@ -179,7 +185,7 @@ func (k *Kernel) newShmem() *shmem {
 }
 
 // place returns where a mmap without MAP_FIXED of length bytes at hint addr
-// goes (MEM-7): the hint (round_hint_to_min) when free; else, for a
+// goes (MEM-3j, MEM-3k): the hint (round_hint_to_min) when free; else, for a
 // hint-less private length that is a multiple of 2 MiB, a 2 MiB-aligned
 // start found by searching for length + 2 MiB (thp_get_unmapped_area);
 // else the highest free range below the arena's end.
@@ -250,7 +256,7 @@ func (k *Kernel) sysMunmap(t *task, a abi.Munmap) abi.Result {
 	return abi.Ok(0)
 }
 
-// sysMprotect is mprotect(2) (MEM-4, MEM-8), in do_mprotect_pkey's order:
+// sysMprotect is mprotect(2) (MEM-4, MEM-4g), in do_mprotect_pkey's order:
 // both GROWS bits → EINVAL; unaligned → EINVAL; length 0 → 0; overflow →
 // ENOMEM; bad prot → EINVAL; one GROWS bit → ENOMEM or EINVAL by the first
 // vma (nothing is VM_GROWSDOWN, x86 has no VM_GROWSUP). Then vma by vma:

@@ -5,7 +5,7 @@ import "github.com/forkspec/forkspec/abi"
 // protRWX are the protection bits a mapping keeps (MEM-3).
 const protRWX = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
 
-// sysMmap is mmap(2) of anonymous memory (MEM-3, MEM-7, MEM-8), checks in
+// sysMmap is mmap(2) of anonymous memory (MEM-3, MEM-3j, MEM-3k, MEM-3l), checks in
 // Linux's order: ksys_mmap_pgoff looks the fd up first (EBADF without
 // MAP_ANONYMOUS); do_mmap: length 0, page rounding; __get_unmapped_area: a
 // length past TASK_SIZE, the placement, and for MAP_FIXED the range before
@@ -56,9 +56,14 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 	default:
 		return abi.Fail(abi.EINVAL)
 	}
-	// MEM-8: the commit charge. A shared mapping's shmem object charges its
-	// whole size; a writable private one its pages less the accounted pages
-	// it replaces. [mmap_region, shmem_zero_setup, __vm_enough_memory]
+	// MEM-3l: the commit charge. A writable private mapping charges its
+	// pages less the accounted pages it replaces, before anything is
+	// unmapped (__mmap_setup): on failure the old mappings stay. A shared
+	// mapping's shmem object charges its whole size later, after the old
+	// mappings' page tables were cleared (__mmap_new_vma →
+	// shmem_zero_setup): on failure what was in the range is gone
+	// (vms_abort_munmap_vmas leaves a gap; measured on 6.18).
+	// [__vm_enough_memory]
 	var charge uint64
 	switch {
 	case shared:
@@ -67,6 +72,9 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 		charge = n/abi.PageSize - m.accountedPages(start, start+n)
 	}
 	if fits, _ := k.machine.Commit(charge); !fits {
+		if shared {
+			m.unmap(start, start+n)
+		}
 		return abi.Fail(abi.ENOMEM)
 	}
 	m.unmap(start, start+n)
@@ -83,7 +91,7 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 }
 
 // placement returns where a mmap without MAP_FIXED of n bytes at hint addr
-// goes, or false when nothing below ArenaEnd is free (MEM-7).
+// goes, or false when nothing below ArenaEnd is free (MEM-3j, MEM-3k).
 //
 // The hint is rounded down to a page and, when nonzero, raised to
 // MmapMinAddr (round_hint_to_min); a hint whose range is free and inside
@@ -92,7 +100,7 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 // ArenaEnd — the arena first, then below it — as vm_unmapped_area does
 // under the oracle's reservation of everything above the arena. A private
 // request without a hint whose length is a multiple of 2 MiB is THP aligned
-// (MEM-7a, thp_get_unmapped_area_vmflags): the search looks for length +
+// (MEM-3j, thp_get_unmapped_area_vmflags): the search looks for length +
 // 2 MiB and takes the highest 2 MiB boundary that keeps the length inside
 // what it found; when that finds nothing the plain search runs. Shared
 // requests go through shmem_get_unmapped_area, which aligns only when shmem
@@ -129,7 +137,7 @@ func (k *Kernel) sysMunmap(t *task, s abi.Munmap) abi.Result {
 	return abi.Ok(0)
 }
 
-// sysMprotect is mprotect(2) (MEM-4, MEM-8). Linux's order
+// sysMprotect is mprotect(2) (MEM-4, MEM-4g). Linux's order
 // (do_mprotect_pkey): PROT_GROWSDOWN and PROT_GROWSUP together → EINVAL
 // (before anything else); unaligned → EINVAL; length 0 → 0 (before prot is
 // validated); overflow → ENOMEM; bad prot → EINVAL. With one GROWS bit the
@@ -140,7 +148,7 @@ func (k *Kernel) sysMunmap(t *task, s abi.Munmap) abi.Result {
 // changed (mprotect_fixup loop; measured on 6.18, shared/notes.md). Making
 // unaccounted private memory writable charges it to the commit limit, one
 // charge per Linux vma (a run of such mappings with equal attributes); one
-// that does not fit stops the walk with ENOMEM (MEM-8).
+// that does not fit stops the walk with ENOMEM (MEM-4g).
 func (k *Kernel) sysMprotect(t *task, s abi.Mprotect) abi.Result {
 	grows := s.Prot & (abi.PROT_GROWSDOWN | abi.PROT_GROWSUP)
 	prot := s.Prot &^ grows
