@@ -39,6 +39,14 @@ type World interface {
 	Target(pid int) (exists, dying bool)
 }
 
+// Worlds is implemented by backends that can answer World for a task, so
+// that a test can check that every backend sees the same world the rules
+// ask about (props and linux compare them before every step). ok is false
+// when no running task has that tid.
+type Worlds interface {
+	World(tid int) (w World, ok bool)
+}
+
 // FileState is what the rules ask about an open file description.
 type FileState struct {
 	// Offset is the description's file position.

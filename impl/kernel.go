@@ -289,6 +289,16 @@ func (k *Kernel) sysPrctl(t *task, p abi.Prctl) abi.Result {
 	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
 }
 
+// World returns what the refusal rules ask about the world from task tid's
+// point of view (abi.Worlds); ok is false when tid is not a running task.
+func (k *Kernel) World(tid int) (abi.World, bool) {
+	t := k.tasks[tid]
+	if t == nil || t.state == stateZombie || t.state == stateFrozen {
+		return nil, false
+	}
+	return refusalWorld{k, t}, true
+}
+
 // refusalWorld answers abi.World for task t (abi.Refusal).
 type refusalWorld struct {
 	k *Kernel

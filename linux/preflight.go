@@ -49,6 +49,21 @@ func (k *Kernel) noteSparse(w *procWorld, s abi.Write) {
 	}
 }
 
+// World returns abi.World for task tid from /proc (abi.Worlds); ok is
+// false when tid is not a running task or /proc could not be read (the
+// error is then the Kernel's, see Err).
+func (k *Kernel) World(tid int) (abi.World, bool) {
+	t, ok, err := k.findTask(tid)
+	if err != nil {
+		k.fail(err)
+		return nil, false
+	}
+	if !ok || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
+		return nil, false
+	}
+	return &procWorld{k: k, t: t, external: true}, true
+}
+
 // procWorld answers abi.World for one task from /proc. Answers are read
 // when first asked and kept for the step; a failure to read is kept in err
 // (the step then fails as a driver error) and the answer is the empty one.
@@ -56,6 +71,9 @@ type procWorld struct {
 	k   *Kernel
 	t   procTask
 	err error
+	// external: asked from outside a step (World); a failure to read is
+	// then also the Kernel's (Err).
+	external bool
 	// vmas caches Mappings; read is set once it has been filled.
 	vmas []abi.VMA
 	read bool
@@ -64,6 +82,9 @@ type procWorld struct {
 func (w *procWorld) fail(err error) {
 	if w.err == nil && err != nil {
 		w.err = err
+		if w.external {
+			w.k.fail(err)
+		}
 	}
 }
 

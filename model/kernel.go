@@ -40,7 +40,7 @@ type Kernel struct {
 	recalc bool
 	// sizes holds the size of each fixed file (abi.Files).
 	sizes map[string]int64
-	// sparse holds the files a write has extended past a gap (FD-5): they
+	// sparse holds the files a write has extended past a gap (FD-3c): they
 	// may hold a hole, so SEEK_DATA/SEEK_HOLE inside them are refused
 	// (abi.FileState.Sparse).
 	sparse map[string]bool
@@ -252,6 +252,16 @@ func i32(v int64) int64 { return int64(int32(v)) }
 
 // u32 is an unsigned int argument as Linux sees it: the low 32 bits.
 func u32(v int64) uint64 { return uint64(uint32(v)) }
+
+// World returns what the refusal rules ask about the world from task tid's
+// point of view (abi.Worlds); ok is false when tid is not a running task.
+func (k *Kernel) World(tid int) (abi.World, bool) {
+	t, ok := k.tasks[tid]
+	if !ok || t.state != abi.Running {
+		return nil, false
+	}
+	return refusalWorld{k, t}, true
+}
 
 // refusalWorld answers abi.World for task t (abi.Refusal).
 type refusalWorld struct {
