@@ -219,7 +219,7 @@ func creationRefusal(cfg Config, w World, flags, sig uint64) string {
 // a run does not (or its fit is unknown): whether Linux's vma is that large
 // depends on anon_vma merging, which forkspec does not model.
 func ForkCharge(m Machine, vmas []VMA) (fits, certain bool) {
-	for _, r := range runs(vmas, func(v VMA) bool { return v.Accounted && !v.DontFork && !v.Shared }) {
+	for _, r := range runs(vmas, accountedCopied) {
 		if ok, known := m.Commit(r); !ok || !known {
 			return false, false
 		}
@@ -262,18 +262,32 @@ const mmapUnmodelled = MAP_GROWSDOWN | MAP_NORESERVE | MAP_POPULATE | MAP_STACK 
 // __get_unmapped_area, mmap_region) up to each point where an unmodelled
 // flag or state would decide the answer.
 func mmapRefusal(cfg Config, w World, s Mmap) string {
+	why, charge, reached := mmapPath(w, s)
+	if why != "" || !reached {
+		return why
+	}
+	if _, known := cfg.Commit(charge); !known {
+		return "commit charge above CommitFloor with an unknown commit limit"
+	}
+	return ""
+}
+
+// mmapPath follows mmap up to its commit charge: why is the reason of a
+// rule that refuses it on the way; reached says whether Linux gets to the
+// charge (no errno before it), and charge is the charge then, in pages.
+func mmapPath(w World, s Mmap) (why string, charge uint64, reached bool) {
 	if s.Flags&MAP_ANONYMOUS == 0 {
-		return "" // EBADF: fd -1 (ksys_mmap_pgoff)
+		return "", 0, false // EBADF: fd -1 (ksys_mmap_pgoff)
 	}
 	if s.Flags&MAP_HUGETLB != 0 {
-		return "MAP_HUGETLB (ksys_mmap_pgoff sets up a hugetlbfs file)"
+		return "MAP_HUGETLB (ksys_mmap_pgoff sets up a hugetlbfs file)", 0, false
 	}
 	n := PageUp(s.Len)
 	if s.Len == 0 || n == 0 || n > TaskSize {
-		return "" // EINVAL, ENOMEM
+		return "", 0, false // EINVAL, ENOMEM
 	}
 	if s.Flags&MAP_LOCKED != 0 {
-		return "MAP_LOCKED (RLIMIT_MEMLOCK, mlock)"
+		return "MAP_LOCKED (RLIMIT_MEMLOCK, mlock)", 0, false
 	}
 	vmas := w.Mappings()
 	fixed := s.Flags&(MAP_FIXED|MAP_FIXED_NOREPLACE) != 0
@@ -281,42 +295,79 @@ func mmapRefusal(cfg Config, w World, s Mmap) string {
 		// __get_unmapped_area: the range, then the alignment, then
 		// security_mmap_addr.
 		if s.Addr > TaskSize-n || s.Addr&(PageSize-1) != 0 {
-			return "" // ENOMEM, EINVAL
+			return "", 0, false // ENOMEM, EINVAL
 		}
 		if s.Addr < MmapMinAddr {
-			return "MAP_FIXED below mmap_min_addr (security_mmap_addr: capabilities and LSM)"
+			return "MAP_FIXED below mmap_min_addr (security_mmap_addr: capabilities and LSM)", 0, false
 		}
 		if s.Flags&MAP_FIXED_NOREPLACE != 0 && overlaps(vmas, s.Addr, s.Addr+n) {
-			return "" // EEXIST
+			return "", 0, false // EEXIST
 		}
 	} else {
 		if s.Flags&(MAP_32BIT|MAP_ABOVE4G) != 0 {
-			return "MAP_32BIT or MAP_ABOVE4G placement"
+			return "MAP_32BIT or MAP_ABOVE4G placement", 0, false
 		}
 		if !PlacementRoom(vmas, s.Addr, n) {
-			return "no room below the arena's end (Linux then searches bottom-up above it)"
+			return "no room below the arena's end (Linux then searches bottom-up above it)", 0, false
 		}
 	}
 	switch s.Flags & MAP_TYPE {
 	case MAP_SHARED:
 		if s.Flags&MAP_GROWSDOWN != 0 {
-			return "" // EINVAL
+			return "", 0, false // EINVAL
 		}
 	case MAP_PRIVATE:
 	case MAP_DROPPABLE:
-		return "MAP_DROPPABLE mapping"
+		return "MAP_DROPPABLE mapping", 0, false
 	default:
-		return "" // EINVAL
+		return "", 0, false // EINVAL
 	}
 	if s.Flags&mmapUnmodelled != 0 {
-		return "mmap flag not modelled"
+		return "mmap flag not modelled", 0, false
 	}
-	charge := MmapCharge(s.Addr, n, s.Prot, s.Flags, fixed, vmas)
-	if _, known := cfg.Commit(charge); !known {
-		return "commit charge above CommitFloor with an unknown commit limit"
-	}
-	return ""
+	return "", MmapCharge(s.Addr, n, s.Prot, s.Flags, fixed, vmas), true
 }
+
+// Charges returns the commit charges sc makes, in pages, in the order
+// Linux makes them, as far as Linux's checks before them let it get (none
+// when an errno comes first or another rule refuses sc): mmap's one charge,
+// mprotect's per-vma charges up to the first hole, and fork's upper bounds
+// (abi.ForkCharge's runs). m decides how mprotect groups execute-only
+// mappings (PKU). The oracle uses it to refuse charges its machine answers
+// otherwise than the world's limit.
+func Charges(m Machine, w World, sc Syscall) []uint64 {
+	switch s := sc.(type) {
+	case Mmap:
+		if _, c, reached := mmapPath(w, s); reached {
+			return []uint64{c}
+		}
+	case Mprotect:
+		return mprotectPath(m, w, s)
+	case Fork:
+		return forkRuns(w, 0, SIGCHLD)
+	case Clone:
+		f := s.Flags & 0xffffffff
+		return forkRuns(w, f&^CSIGNAL, f&CSIGNAL)
+	case Clone3:
+		if !Clone3Invalid(s) {
+			return forkRuns(w, s.Flags, s.ExitSignal)
+		}
+	}
+	return nil
+}
+
+// forkRuns returns the accounted runs a creation with flags copies, when it
+// gets that far (valid, modelled, not CLONE_VM).
+func forkRuns(w World, flags, sig uint64) []uint64 {
+	if CloneInvalid(flags, w.InitGroup()) || flags&^CloneModelled != 0 || flags&CLONE_VM != 0 ||
+		(flags&(CLONE_THREAD|CLONE_PARENT) == 0 && sig <= NSIG && StopSignal(int(sig))) {
+		return nil
+	}
+	return runs(w.Mappings(), accountedCopied)
+}
+
+// accountedCopied selects the vmas fork charges: accounted and copied.
+func accountedCopied(v VMA) bool { return v.Accounted && !v.DontFork && !v.Shared }
 
 // PageUp rounds n up to whole pages; 0 when that overflows.
 func PageUp(n uint64) uint64 {
@@ -414,20 +465,7 @@ func MmapCharge(addr, n uint64, prot, flags int64, fixed bool, vmas []VMA) uint6
 // mprotectRefusal follows do_mprotect_pkey: the argument checks, then the
 // vma walk, refusing when a charge on the way has an unknown answer.
 func mprotectRefusal(cfg Config, w World, s Mprotect) string {
-	grows := s.Prot & (PROT_GROWSDOWN | PROT_GROWSUP)
-	prot := s.Prot &^ grows
-	n := PageUp(s.Len)
-	switch {
-	case grows == PROT_GROWSDOWN|PROT_GROWSUP, s.Addr&(PageSize-1) != 0, s.Len == 0,
-		n == 0 || s.Addr+n <= s.Addr, prot&^(PROT_READ|PROT_WRITE|PROT_EXEC|PROT_SEM) != 0, grows != 0:
-		// EINVAL, 0, ENOMEM: answered. With a GROWS bit the walk never
-		// starts: no mapping is VM_GROWSDOWN (MAP_GROWSDOWN is refused)
-		// and x86 has no VM_GROWSUP, so it is EINVAL or ENOMEM.
-		return ""
-	case prot&PROT_WRITE == 0:
-		return ""
-	}
-	for _, c := range MprotectCharges(cfg.Machine, w.Mappings(), s.Addr, s.Addr+n) {
+	for _, c := range mprotectPath(cfg.Machine, w, s) {
 		fits, known := cfg.Commit(c)
 		if !known {
 			return "commit charge above CommitFloor with an unknown commit limit"
@@ -437,6 +475,25 @@ func mprotectRefusal(cfg Config, w World, s Mprotect) string {
 		}
 	}
 	return ""
+}
+
+// mprotectPath returns the charges of an mprotect that gets to its vma walk
+// with a writable protection (none otherwise).
+func mprotectPath(m Machine, w World, s Mprotect) []uint64 {
+	grows := s.Prot & (PROT_GROWSDOWN | PROT_GROWSUP)
+	prot := s.Prot &^ grows
+	n := PageUp(s.Len)
+	switch {
+	case grows == PROT_GROWSDOWN|PROT_GROWSUP, s.Addr&(PageSize-1) != 0, s.Len == 0,
+		n == 0 || s.Addr+n <= s.Addr, prot&^(PROT_READ|PROT_WRITE|PROT_EXEC|PROT_SEM) != 0, grows != 0:
+		// EINVAL, 0, ENOMEM: answered. With a GROWS bit the walk never
+		// starts: no mapping is VM_GROWSDOWN (MAP_GROWSDOWN is refused)
+		// and x86 has no VM_GROWSUP, so it is EINVAL or ENOMEM.
+		return nil
+	case prot&PROT_WRITE == 0:
+		return nil
+	}
+	return MprotectCharges(m, w.Mappings(), s.Addr, s.Addr+n)
 }
 
 // MprotectCharges returns, in walk order, the charges an mprotect to a

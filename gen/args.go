@@ -48,7 +48,7 @@ func edgeAddr(src Source) uint64 {
 
 // mmapCall returns a mmap: its address mostly as addr draws it, else a hot
 // address, an edge of the address space, or no hint at all — then often a
-// private mapping of a multiple of 2 MiB, which is THP aligned (MEM-7a).
+// private mapping of a multiple of 2 MiB, which is THP aligned (MEM-3j).
 func mmapCall(src Source, w world, m abi.MmView) abi.Mmap {
 	s := abi.Mmap{Len: length(src), Prot: pickFrom(src, "prot", protTable), Flags: pickFrom(src, "map-flags", mmapFlagTable)}
 	switch weighted(src, "mmap-addr", 8, 4, 2, 3) {
@@ -114,8 +114,8 @@ func addr(src Source, w world, m abi.MmView) uint64 {
 
 // length returns a length in bytes: 1–4 pages mostly, sometimes 0, a
 // length that is not a multiple of the page size, a whole GiB (crosses
-// holes), an exact multiple of 2 MiB (THP placement, MEM-7a) or a length
-// above 1 GiB (commit charges, MEM-8: 2 and 5 GiB fit a 24 GiB machine and
+// holes), an exact multiple of 2 MiB (THP placement, MEM-3j) or a length
+// above 1 GiB (commit charges, MEM-3l: 2 and 5 GiB fit a 24 GiB machine and
 // the suites' 4 GiB limit differently, 32 GiB fits neither).
 func length(src Source) uint64 {
 	switch weighted(src, "len-kind", 20, 1, 1, 1, 2, 2) {
@@ -170,7 +170,7 @@ var mmapFlagTable = []choice[int64]{
 }
 
 // writeCount returns a write(2) count: a few bytes mostly, and at a low
-// rate 0 (changes nothing, FD-5a), a count no buffer can hold (EFAULT) and
+// rate 0 (changes nothing, FD-3c), a count no buffer can hold (EFAULT) and
 // one above abi.WriteMax (refused).
 func writeCount(src Source) int64 {
 	switch weighted(src, "write-kind", 20, 8, 1, 1, 1) {
@@ -187,7 +187,7 @@ func writeCount(src Source) int64 {
 }
 
 // seekArgs returns an lseek offset and whence: small offsets mostly; at a
-// low rate negative ones, SEEK_DATA and SEEK_HOLE (FD-5b), offsets past
+// low rate negative ones, SEEK_DATA and SEEK_HOLE (FD-3d), offsets past
 // abi.FileMax (refused) and near the int64 limit (EINVAL), and a bad whence.
 func seekArgs(src Source) (int64, int64) {
 	off := int64(intn(src, 50, "offset"))

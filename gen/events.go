@@ -27,13 +27,13 @@ const (
 	SIGSEGVDeath                       // the caller's group died of a bad memory access (MEM-3)
 	FilesShared                        // an fd change through a table shared with another process (CLONE-2)
 	SighandShared                      // a sigaction through a table shared with another process (CLONE-4)
-	ZeroWrite                          // a write of 0 bytes to an open fd (FD-5a)
+	ZeroWrite                          // a write of 0 bytes to an open fd (FD-3c)
 	ExecOnlyLoad                       // a load from a PROT_EXEC-only mapping (MEM-3i)
 	GrowsProt                          // an mprotect with PROT_GROWSDOWN or PROT_GROWSUP (MEM-4f)
-	HugeLength                         // an answered mmap of more than 1 GiB (MEM-8)
-	THPPlacement                       // a hint-less private mmap of a 2 MiB multiple, placed (MEM-7a)
+	HugeLength                         // an answered mmap of more than 1 GiB (MEM-3l)
+	THPPlacement                       // a hint-less private mmap of a 2 MiB multiple, placed (MEM-3j)
 	FixedNearTop                       // a MAP_FIXED mmap in the last 2 MiB below TaskSize (MEM-3f, MEM-3h)
-	FixedNearZero                      // a MAP_FIXED mmap within 1 MiB of MmapMinAddr, or below it (MEM-3j)
+	FixedNearZero                      // a MAP_FIXED mmap within 1 MiB of MmapMinAddr, or below it (MEM-3m)
 	CloneSince60                       // clone flags whose checks changed since 6.0 or that change nothing (CLONE-7d, CLONE-7e)
 
 	// Further events, counted and printed but not required of a run.

@@ -150,7 +150,7 @@ func (k *Kernel) sysFcntl(t *task, c abi.Fcntl) abi.Result {
 	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
 }
 
-// sysWrite is write(2) of N bytes (FD-3, FD-5): EBADF; EFAULT for a count
+// sysWrite is write(2) of N bytes (FD-3, FD-3c, FD-3d): EBADF; EFAULT for a count
 // beyond the address space (access_ok); EINVAL when the offset would
 // overflow (rw_verify_area); a zero count returns 0 and changes nothing,
 // not even the size past the end (generic_write_checks); else at most
@@ -179,7 +179,7 @@ func (k *Kernel) sysWrite(t *task, w abi.Write) abi.Result {
 	return abi.Ok(uint64(n))
 }
 
-// sysLseek is lseek(2) (FD-3, FD-5): generic_file_llseek_size. SEEK_CUR 0
+// sysLseek is lseek(2) (FD-3, FD-3c, FD-3d): generic_file_llseek_size. SEEK_CUR 0
 // returns the offset unchecked; a negative or overflowing result is EINVAL
 // (vfs_setpos). SEEK_DATA/SEEK_HOLE: ENXIO at or past the end or for a
 // negative offset; inside a file without holes SEEK_DATA stays and

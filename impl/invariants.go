@@ -266,7 +266,7 @@ func (c *checker) checkVMAs(m *mm) {
 			c.bad("mm %d: vma [%#x, %#x) has inconsistent shared/wipe state", m.id, v.start, v.end)
 		}
 		if (v.shared && v.accounted) || (!v.shared && v.writable() && !v.accounted) {
-			c.bad("mm %d: vma [%#x, %#x) accounted=%v shared=%v prot=%d (MEM-8)", m.id, v.start, v.end, v.accounted, v.shared, v.prot)
+			c.bad("mm %d: vma [%#x, %#x) accounted=%v shared=%v prot=%d (MEM-3l)", m.id, v.start, v.end, v.accounted, v.shared, v.prot)
 		}
 		if v.execOnly && v.prot != abi.PROT_EXEC {
 			c.bad("mm %d: vma [%#x, %#x) execute-only with prot %d (MEM-3i)", m.id, v.start, v.end, v.prot)

@@ -18,7 +18,7 @@ type vma struct {
 	// dontfork and wipe are the MADV_DONTFORK and MADV_WIPEONFORK marks.
 	// Invariant: !(shared && wipe) (madvise refuses it, MEM-5).
 	dontfork, wipe bool
-	// accounted is VM_ACCOUNT (MEM-8): set when a private range is
+	// accounted is VM_ACCOUNT (MEM-3l): set when a private range is
 	// created or made writable, kept afterwards.
 	// Invariant: shared ⇒ !accounted; private && writable ⇒ accounted.
 	accounted bool

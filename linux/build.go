@@ -24,7 +24,7 @@ var agentFiles = []string{"agent.c", "sys.h", "bench.h"}
 
 // ccFlags build the agent (hashed with the sources). The binary is linked
 // at agentText, above the arena inside the reservation, so that nothing of
-// the agent's lies below ArenaEnd: a mmap placed below the arena (MEM-7b)
+// the agent's lies below ArenaEnd: a mmap placed below the arena (MEM-3k)
 // finds there only what the trace mapped, as in the model. Code that high
 // needs the large code model.
 var ccFlags = []string{"-O2", "-static", "-nostdlib", "-ffreestanding",

@@ -81,7 +81,7 @@ func readMachine() (abi.Machine, error) {
 // commit rules of Machine.
 func machineSupported() (bool, string) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
-		return false, "the Linux oracle needs a kernel with transparent huge pages (THP placement of 2 MiB mappings, MEM-7a)"
+		return false, "the Linux oracle needs a kernel with transparent huge pages (THP placement of 2 MiB mappings, MEM-3j)"
 	}
 	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled"); err == nil {
 		s := string(b)
@@ -132,54 +132,32 @@ func MachineConfig(cfg abi.Config) (abi.Config, error) {
 // machineRefusal is the oracle's own refusal of a step whose answer, in a
 // world that names machine facts other than this machine's, Linux cannot
 // give: a load from a PROT_EXEC-only mapping when the world and the machine
-// disagree about protection keys; a commit charge that the world's limit
-// and the machine's answer differently. The model answers such steps, so a
-// world must name this machine's facts (MachineConfig) to be compared with
-// it there.
+// disagree about protection keys; a commit charge (abi.Charges: one Linux
+// gets to) that the world's limit and the machine's answer differently. It
+// runs after abi.Refusal passed, so the world's own answers are certain. The
+// model answers such steps, so a world must name this machine's facts
+// (MachineConfig) to be compared with it there.
 func machineRefusal(cfg abi.Config, real abi.Machine, w abi.World, sc abi.Syscall) string {
-	disagree := func(pages uint64) bool {
-		a, _ := cfg.Commit(pages)
-		b, _ := real.Commit(pages)
-		return a != b
-	}
-	switch s := sc.(type) {
-	case abi.Load:
+	if l, ok := sc.(abi.Load); ok {
 		if cfg.PKU != abi.FeatureUnknown && cfg.PKU != real.PKU {
-			if v, ok := abi.MappingAt(w.Mappings(), s.Addr); ok && v.Prot == abi.PROT_EXEC {
+			if v, ok := abi.MappingAt(w.Mappings(), l.Addr); ok && v.Prot == abi.PROT_EXEC {
 				return "the world's PKU is not this machine's"
 			}
 		}
-	case abi.Mmap:
-		if cfg.CommitPages == real.CommitPages {
-			return ""
-		}
-		n := abi.PageUp(s.Len)
-		fixed := s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0
-		if disagree(abi.MmapCharge(s.Addr, n, s.Prot, s.Flags, fixed, w.Mappings())) {
+		return ""
+	}
+	if cfg.CommitPages == real.CommitPages {
+		return ""
+	}
+	_, isMprotect := sc.(abi.Mprotect)
+	for _, c := range abi.Charges(cfg.Machine, w, sc) {
+		want, _ := cfg.Commit(c)
+		got, _ := real.Commit(c)
+		if want != got {
 			return "the world's commit limit is not this machine's"
 		}
-	case abi.Mprotect:
-		if cfg.CommitPages == real.CommitPages || s.Prot&abi.PROT_WRITE == 0 {
-			return ""
-		}
-		for _, c := range abi.MprotectCharges(real, w.Mappings(), s.Addr, s.Addr+abi.PageUp(s.Len)) {
-			if disagree(c) {
-				return "the world's commit limit is not this machine's"
-			}
-		}
-	case abi.Fork, abi.Clone, abi.Clone3:
-		var flags uint64
-		switch c := sc.(type) {
-		case abi.Clone:
-			flags = c.Flags
-		case abi.Clone3:
-			flags = c.Flags
-		}
-		if cfg.CommitPages == real.CommitPages || flags&abi.CLONE_VM != 0 {
-			return ""
-		}
-		if _, certain := abi.ForkCharge(real, w.Mappings()); !certain {
-			return "the world's commit limit is not this machine's"
+		if isMprotect && !want {
+			break // the walk stops here on both
 		}
 	}
 	return ""

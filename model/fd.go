@@ -120,7 +120,7 @@ func (k *Kernel) sysFcntl(t *task, s abi.Fcntl) abi.Result {
 	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
 }
 
-// sysWrite is write(2) of N bytes (FD-3, FD-5), in ksys_write's order: the
+// sysWrite is write(2) of N bytes (FD-3, FD-3c, FD-3d), in ksys_write's order: the
 // fd (EBADF); a count larger than the address space (a negative one is a
 // huge size_t) fails access_ok whatever the buffer: EFAULT; an offset that would overflow is
 // EINVAL (rw_verify_area). A count of 0 returns 0 and changes nothing —
@@ -154,7 +154,7 @@ func (k *Kernel) sysWrite(t *task, s abi.Write) abi.Result {
 	return abi.Ok(uint64(n))
 }
 
-// sysLseek is lseek(2) (FD-3, FD-5): moves the shared offset. Whence is an
+// sysLseek is lseek(2) (FD-3, FD-3c, FD-3d): moves the shared offset. Whence is an
 // unsigned int. SEEK_SET, SEEK_CUR and SEEK_END: a negative result or an
 // overflow is EINVAL (generic_file_llseek_size, vfs_setpos); SEEK_CUR 0
 // returns the offset unchecked. SEEK_DATA and SEEK_HOLE: an offset that is

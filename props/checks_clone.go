@@ -161,7 +161,7 @@ func checkClone(c *stepCtx) error {
 }
 
 // forkChargeMayRefuse reports whether a copy of the caller's address space
-// might be refused for an uncertain commit charge (MEM-8, abi.ForkCharge).
+// might be refused for an uncertain commit charge (MEM-3l, abi.ForkCharge).
 // The View does not show which mappings are accounted, so every private
 // one is taken as accounted: an upper bound on the charges.
 func forkChargeMayRefuse(c *stepCtx, a cloneArgs, caller abi.TaskView) bool {

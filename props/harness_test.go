@@ -16,7 +16,7 @@ import (
 // FORK-7 is reached and Views stay small.
 var opts = traces.Options{MaxTasks: 12, PKU: abi.FeaturePresent, CommitPages: propsCommitPages}
 
-// propsCommitPages is the suites' commit limit (MEM-8): 4 GiB, so that the
+// propsCommitPages is the suites' commit limit (MEM-3l): 4 GiB, so that the
 // generator's lengths above 1 GiB meet both answers.
 const propsCommitPages = 1 << 20
 
