@@ -187,6 +187,7 @@ type mapping struct {
 	Inode      uint64
 	Dev        string
 	Path       string // "" for anonymous memory, "[stack]", a file, …
+	Rss        uint64 // resident kB (the zero page not counted)
 	VmFlags    []string
 	// Pkey is the ProtectionKey line (machines with PKU): the
 	// execute-only key for a PROT_EXEC-only mapping, else 0.
@@ -207,6 +208,12 @@ func readSmaps(path string) ([]mapping, error) {
 		if v, ok := strings.CutPrefix(line, "ProtectionKey:"); ok {
 			if n := len(out); n > 0 {
 				out[n-1].Pkey, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); ok {
+			if n := len(out); n > 0 {
+				out[n-1].Rss, _ = strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			}
 			continue
 		}

@@ -91,6 +91,9 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	if err != nil {
 		return r, err
 	}
+	if err := k.learnValues(t, sc, r); err != nil {
+		return r, err
+	}
 	if hole != 0 && r.Outcome == abi.OutcomeOK && r.Err == 0 {
 		r = abi.Fail(abi.ENOMEM) // the reservation stands for a hole
 	}
