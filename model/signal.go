@@ -17,9 +17,6 @@ type action struct {
 	flags   uint64
 }
 
-// saFlagsModelled are the sa_flags forkspec accepts (docs/conventions.md).
-const saFlagsModelled = abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
-
 // defaultAction is what SIG_DFL does (signal(7)).
 type defaultAction int
 
