@@ -275,11 +275,7 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 	case kPrctl:
 		return prctl(src)
 	case kMmap:
-		a := addr(src, w, m)
-		if chance(src, 1, 3, "mmap-hot?") {
-			a = hotAddr(src)
-		}
-		return abi.Mmap{Addr: a, Len: length(src), Prot: pickFrom(src, "prot", protTable), Flags: pickFrom(src, "map-flags", mmapFlagTable)}
+		return mmapCall(src, w, m)
 	case kMunmap:
 		return abi.Munmap{Addr: addr(src, w, m), Len: length(src)}
 	case kMprotect:
@@ -310,11 +306,7 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 		return fcntl(src, fd(src, ft, ok))
 	case kWrite:
 		ft, ok := w.fdTable(t.FdTable)
-		n := int64(1 + intn(src, 100, "write-n"))
-		if chance(src, 1, 30, "bad-n?") {
-			n = -1
-		}
-		return abi.Write{Fd: fd(src, ft, ok), N: n}
+		return abi.Write{Fd: fd(src, ft, ok), N: writeCount(src)}
 	case kLseek:
 		ft, ok := w.fdTable(t.FdTable)
 		return lseek(src, fd(src, ft, ok))
@@ -413,10 +405,6 @@ func fcntl(src Source, fd int) abi.Syscall {
 }
 
 func lseek(src Source, fd int) abi.Syscall {
-	off := int64(intn(src, 50, "offset"))
-	whence := []int64{abi.SEEK_SET, abi.SEEK_CUR, abi.SEEK_END, 5}[weighted(src, "whence", 4, 3, 2, 1)]
-	if chance(src, 1, 15, "negative?") {
-		off = -off - 1
-	}
+	off, whence := seekArgs(src)
 	return abi.Lseek{Fd: fd, Offset: off, Whence: whence}
 }

@@ -22,6 +22,20 @@ var agentSource embed.FS
 // agentFiles are the agent's source files, in hashing order.
 var agentFiles = []string{"agent.c", "sys.h", "bench.h"}
 
+// ccFlags build the agent (hashed with the sources). The binary is linked
+// at agentText, above the arena inside the reservation, so that nothing of
+// the agent's lies below ArenaEnd: a mmap placed below the arena (MEM-3k)
+// finds there only what the trace mapped, as in the model. Code that high
+// needs the large code model.
+var ccFlags = []string{"-O2", "-static", "-nostdlib", "-ffreestanding",
+	"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
+	"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss",
+	"-mcmodel=large", fmt.Sprintf("-Wl,-Ttext-segment=%#x", agentText)}
+
+// agentText is where the agent's code is linked: 40 TiB, between ArenaEnd
+// (32 TiB) and the agent zone (48 TiB, procfs.go agentZoneStart).
+const agentText = 0x280000000000
+
 var (
 	buildOnce sync.Once
 	buildPath string
@@ -47,6 +61,9 @@ func build() (string, error) {
 		srcs[f] = b
 		h.Write([]byte(f))
 		h.Write(b)
+	}
+	for _, f := range ccFlags {
+		h.Write([]byte(f))
 	}
 	sum := h.Sum(nil)
 	dir := filepath.Join(os.TempDir(), "forkspec-agent-"+hex.EncodeToString(sum[:8]))
@@ -76,9 +93,7 @@ func build() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(cc, "-O2", "-static", "-nostdlib", "-ffreestanding",
-		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
-		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss", "-o", out, src)
+	cmd := exec.Command(cc, append(append([]string(nil), ccFlags...), "-o", out, src)...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the agent with %s: %v\n%s", cc, err, msg)
 	}
@@ -121,5 +136,5 @@ func Available() (ok bool, why string) {
 	if _, err := os.Stat("/proc/self/ns/pid"); err != nil {
 		return false, "the Linux oracle needs pid namespaces (/proc/self/ns/pid)"
 	}
-	return true, ""
+	return machineSupported()
 }

@@ -45,13 +45,17 @@
 //
 // # What the oracle refuses
 //
-// Besides docs/conventions.md's refusals (unsupported flags, process
-// groups, stop and real-time signals, init's death), the oracle refuses
-// with OutcomeUnsupported what would need the agent's own memory: an mmap
-// (fixed or hinted) over the agent's code, stacks or scratch zone; and
-// writes of more than 16 MiB (the agent's scratch buffer). Fds >=
-// abi.FdLimit are the agent's own: the agent answers EBADF for them, as
-// Linux would with nothing open there.
+// preflight.go evaluates the refusal list every backend shares
+// (abi.Refusal), answering its questions from /proc (procWorld). Besides
+// it, the oracle refuses with OutcomeUnsupported only what would need the
+// agent's own memory — an mmap (fixed or hinted) over the agent's code,
+// stacks or scratch zone (agentmem.go) — and, in a world that names machine
+// facts other than this machine's (machine.go), the steps only those facts
+// decide. A write count no buffer can hold is passed as -1 (the same
+// EFAULT, without a scratch buffer). Fds >= abi.FdLimit are the agent's
+// own: the agent answers EBADF for them, as Linux would with nothing open
+// there. The agent is linked at 40 TiB, above the arena, so that nothing of
+// its own lies below ArenaEnd, where placements go (MEM-3k).
 //
 // For the trace, the agent's own mappings are unmapped address space
 // (agentmem.go): madvise and munmap are performed on the trace's parts of

@@ -67,6 +67,12 @@ type Kernel struct {
 	// plan is set by preflight for the current step when the agent's own
 	// memory lies in its range (agentmem.go).
 	plan plan
+	// machine is this machine's facts (Machine); the world's are cfg's,
+	// and where they differ preflight refuses what only they decide.
+	machine abi.Machine
+	// sparse holds the files a write extended past a gap (the model's
+	// abi.FileState.Sparse), kept by preflight.
+	sparse map[string]bool
 }
 
 // agentTask is the driver's handle on one task's agent.
@@ -93,8 +99,14 @@ func New(cfg abi.Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := Machine()
+	if err != nil {
+		return nil, err
+	}
 	k := &Kernel{
 		cfg:       cfg,
+		machine:   m,
+		sparse:    map[string]bool{},
 		uid:       0x10000000 + (os.Getpid()&0xfffff)<<6 + int(uidCounter.Add(1)&63),
 		tasks:     map[int]*agentTask{},
 		pidfds:    map[int]int{},

@@ -31,7 +31,11 @@ func TestRandomAgainstModel(t *testing.T) {
 	runs := 0
 	for i := 0; i < *randomRuns && time.Since(start) < *randomTime; i++ {
 		seed := *randomSeed + uint64(i)
-		cfg := abi.Config{MaxTasks: 8}
+		// The model makes this machine's assumptions (PKU, commit limit).
+		cfg, err := MachineConfig(abi.Config{MaxTasks: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
 		k := newWorld(t, cfg)
 		m := model.New(cfg)
 		g := gen.New(cfg)

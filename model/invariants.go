@@ -228,6 +228,12 @@ func checkMm(m *mm, nextToken uint64, tokenValue map[uint64]uint64, sharedTokens
 		if v.obj == nil && v.off != 0 {
 			bad("private mapping at %#x has an object offset", v.start)
 		}
+		if (v.obj != nil && v.accounted) || (v.obj == nil && v.prot&abi.PROT_WRITE != 0 && !v.accounted) {
+			bad("mapping at %#x: accounted=%v with prot %#x (MEM-3l)", v.start, v.accounted, v.prot)
+		}
+		if v.execOnly && v.prot != abi.PROT_EXEC {
+			bad("mapping at %#x: execute-only with prot %#x (MEM-3i)", v.start, v.prot)
+		}
 		if v.obj != nil {
 			for off, p := range v.obj.pages {
 				if off&pageMask != 0 {

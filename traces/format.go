@@ -3,6 +3,8 @@ package traces
 import (
 	"fmt"
 	"strings"
+
+	"github.com/forkspec/forkspec/abi"
 )
 
 // Alignment caps for Format: the "->" column and the '#' column line up
@@ -99,6 +101,16 @@ func (o Options) format() string {
 	var s string
 	if o.MaxTasks != 0 {
 		s += fmt.Sprintf(" max-tasks=%d", o.MaxTasks)
+	}
+	if o.PKU != abi.FeatureUnknown {
+		s += " pku=" + o.PKU.String()
+	}
+	switch o.CommitPages {
+	case 0:
+	case abi.CommitUnlimited:
+		s += " commit-pages=unlimited"
+	default:
+		s += fmt.Sprintf(" commit-pages=%d", o.CommitPages)
 	}
 	return s
 }

@@ -205,8 +205,27 @@ func parseOptions(o *Options, text string, col int, seen map[string]bool,
 				return errAt(fcol+len(key)+1, "option max-tasks: want a positive decimal number, got %q", val)
 			}
 			o.MaxTasks = n
+		case "pku":
+			switch val {
+			case "yes":
+				o.PKU = abi.FeaturePresent
+			case "no":
+				o.PKU = abi.FeatureAbsent
+			default:
+				return errAt(fcol+len(key)+1, "option pku: want yes or no, got %q", val)
+			}
+		case "commit-pages":
+			if val == "unlimited" {
+				o.CommitPages = abi.CommitUnlimited
+				break
+			}
+			n, err := strconv.ParseUint(val, 10, 64)
+			if err != nil || n < 1 || n == abi.CommitUnlimited {
+				return errAt(fcol+len(key)+1, "option commit-pages: want a positive decimal number of pages or unlimited, got %q", val)
+			}
+			o.CommitPages = n
 		default:
-			return errAt(fcol, "unknown option %q (known: max-tasks)", key)
+			return errAt(fcol, "unknown option %q (known: max-tasks, pku, commit-pages)", key)
 		}
 	}
 	if fields == 0 {

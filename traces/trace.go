@@ -68,10 +68,22 @@ type Options struct {
 	// MaxTasks is the task limit (abi.Config.MaxTasks, FORK-7); 0 means
 	// abi.DefaultMaxTasks. Written max-tasks=N.
 	MaxTasks int
+	// PKU is abi.Machine.PKU; unknown when absent. Written pku=yes|no.
+	PKU abi.Feature
+	// CommitPages is abi.Machine.CommitPages; unknown when 0. Written
+	// commit-pages=N or commit-pages=unlimited.
+	CommitPages uint64
 }
 
 // Config is the backend configuration the options ask for.
-func (o Options) Config() abi.Config { return abi.Config{MaxTasks: o.MaxTasks} }
+func (o Options) Config() abi.Config {
+	return abi.Config{MaxTasks: o.MaxTasks, Machine: abi.Machine{PKU: o.PKU, CommitPages: o.CommitPages}}
+}
+
+// OptionsOf returns the options that ask for cfg (the inverse of Config).
+func OptionsOf(cfg abi.Config) Options {
+	return Options{MaxTasks: cfg.MaxTasks, PKU: cfg.PKU, CommitPages: cfg.CommitPages}
+}
 
 // Backend is a named way to build a fresh kernel.
 type Backend struct {
