@@ -65,6 +65,27 @@ type Machine struct {
 	// for every accounted vma it copies. CommitUnlimited is
 	// vm.overcommit_memory 1. Zero: unknown.
 	CommitPages uint64
+	// DacMmapMinAddr is vm.mmap_min_addr as the sysctl shows it (the
+	// kernel's dac_mmap_min_addr): a MAP_FIXED mapping starting below it
+	// fails EPERM for a task without CAP_SYS_RAWIO (__get_unmapped_area →
+	// security_mmap_addr → cap_mmap_addr), and forkspec's tasks hold no
+	// capabilities (the oracle's agents run under an unprivileged uid).
+	// Hints are raised to MmapMinAddr instead, the kernel's mmap_min_addr,
+	// which also counts CONFIG_LSM_MMAP_MIN_ADDR and may be larger
+	// (round_hint_to_min). Zero: unknown, and a MAP_FIXED below
+	// MmapMinAddr is refused. The oracle runs only where it is between
+	// PageSize and MmapMinAddr and no LSM enforces a larger one.
+	DacMmapMinAddr uint64
+}
+
+// FixedBelowMin says whether a MAP_FIXED mapping at addr fails EPERM
+// because it starts below vm.mmap_min_addr (cap_mmap_addr): known is false
+// when the world does not know the sysctl and addr is below MmapMinAddr.
+func (m Machine) FixedBelowMin(addr uint64) (eperm, known bool) {
+	if m.DacMmapMinAddr == 0 {
+		return false, addr >= MmapMinAddr
+	}
+	return addr < m.DacMmapMinAddr, true
 }
 
 // Feature is a yes/no fact about the machine that may be unknown.

@@ -262,7 +262,7 @@ const mmapUnmodelled = MAP_GROWSDOWN | MAP_NORESERVE | MAP_POPULATE | MAP_STACK 
 // __get_unmapped_area, mmap_region) up to each point where an unmodelled
 // flag or state would decide the answer.
 func mmapRefusal(cfg Config, w World, s Mmap) string {
-	why, charge, reached := mmapPath(w, s)
+	why, charge, reached := mmapPath(cfg.Machine, w, s)
 	if why != "" || !reached {
 		return why
 	}
@@ -274,8 +274,9 @@ func mmapRefusal(cfg Config, w World, s Mmap) string {
 
 // mmapPath follows mmap up to its commit charge: why is the reason of a
 // rule that refuses it on the way; reached says whether Linux gets to the
-// charge (no errno before it), and charge is the charge then, in pages.
-func mmapPath(w World, s Mmap) (why string, charge uint64, reached bool) {
+// charge (no errno before it), and charge is the charge then, in pages. m
+// decides whether a low MAP_FIXED fails EPERM (Machine.DacMmapMinAddr).
+func mmapPath(m Machine, w World, s Mmap) (why string, charge uint64, reached bool) {
 	if s.Flags&MAP_ANONYMOUS == 0 {
 		return "", 0, false // EBADF: fd -1 (ksys_mmap_pgoff)
 	}
@@ -297,8 +298,11 @@ func mmapPath(w World, s Mmap) (why string, charge uint64, reached bool) {
 		if s.Addr > TaskSize-n || s.Addr&(PageSize-1) != 0 {
 			return "", 0, false // ENOMEM, EINVAL
 		}
-		if s.Addr < MmapMinAddr {
-			return "MAP_FIXED below mmap_min_addr (security_mmap_addr: capabilities and LSM)", 0, false
+		switch eperm, known := m.FixedBelowMin(s.Addr); {
+		case !known:
+			return "MAP_FIXED below 0x10000 with vm.mmap_min_addr unknown (security_mmap_addr)", 0, false
+		case eperm:
+			return "", 0, false // EPERM (cap_mmap_addr)
 		}
 		if s.Flags&MAP_FIXED_NOREPLACE != 0 && overlaps(vmas, s.Addr, s.Addr+n) {
 			return "", 0, false // EEXIST
@@ -338,7 +342,7 @@ func mmapPath(w World, s Mmap) (why string, charge uint64, reached bool) {
 func Charges(m Machine, w World, sc Syscall) []uint64 {
 	switch s := sc.(type) {
 	case Mmap:
-		if _, c, reached := mmapPath(w, s); reached {
+		if _, c, reached := mmapPath(m, w, s); reached {
 			return []uint64{c}
 		}
 	case Mprotect:
@@ -386,6 +390,16 @@ func overlaps(vmas []VMA, start, end uint64) bool {
 		}
 	}
 	return false
+}
+
+// FixedAddrChecked reports whether a MAP_FIXED or MAP_FIXED_NOREPLACE mmap
+// gets as far as security_mmap_addr, which decides the EPERM of MEM-3o: no
+// errno comes before it from the fd, the length, the range or the
+// alignment (and no rule of Refusal refused it on the way).
+func FixedAddrChecked(s Mmap) bool {
+	n := PageUp(s.Len)
+	return s.Flags&MAP_ANONYMOUS != 0 && s.Flags&(MAP_FIXED|MAP_FIXED_NOREPLACE) != 0 &&
+		s.Len != 0 && n != 0 && n <= TaskSize && s.Addr <= TaskSize-n && s.Addr&(PageSize-1) == 0
 }
 
 // MmapHint is the hint a mmap without MAP_FIXED starts from: rounded down to

@@ -133,6 +133,9 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		if addr%abi.PageSize != 0 {
 			return abi.Fail(abi.EINVAL)
 		}
+		if eperm, _ := k.cfg.FixedBelowMin(addr); eperm {
+			return abi.Fail(abi.EPERM) // cap_mmap_addr (MEM-3o)
+		}
 		if a.Flags&abi.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
 			return abi.Fail(abi.EEXIST)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -18,7 +19,9 @@ import (
 //   - CommitPages: with vm.overcommit_memory 0 (OVERCOMMIT_GUESS) the
 //     heuristic's limit, MemTotal + SwapTotal of /proc/meminfo in pages
 //     (totalram_pages() + total_swap_pages in __vm_enough_memory); with 1,
-//     abi.CommitUnlimited.
+//     abi.CommitUnlimited;
+//   - DacMmapMinAddr: /proc/sys/vm/mmap_min_addr (dac_mmap_min_addr), the
+//     floor of MAP_FIXED for the agents, which lack CAP_SYS_RAWIO.
 //
 // It fails where the machine is one forkspec's memory rules do not
 // describe (see machineSupported).
@@ -67,6 +70,11 @@ func readMachine() (abi.Machine, error) {
 	default:
 		return m, fmt.Errorf("vm.overcommit_memory is %d: strict commit accounting (the whole machine's commitment) is not modelled; the oracle needs 0 or 1", mode)
 	}
+	dac, err := readInt("/proc/sys/vm/mmap_min_addr")
+	if err != nil {
+		return m, err
+	}
+	m.DacMmapMinAddr = uint64(dac)
 	if m.CommitPages < abi.CommitFloor {
 		return m, fmt.Errorf("this machine commits only %d pages at once (MemTotal + SwapTotal); forkspec's worlds assume at least abi.CommitFloor = %d", m.CommitPages, abi.CommitFloor)
 	}
@@ -89,13 +97,35 @@ func machineSupported() (bool, string) {
 			return false, "the Linux oracle needs shmem THP off (/sys/kernel/mm/transparent_hugepage/shmem_enabled: never or deny): shared anonymous mappings would be THP aligned"
 		}
 	}
-	if n, err := readInt("/proc/sys/vm/mmap_min_addr"); err != nil || uint64(n) > abi.MmapMinAddr {
-		return false, fmt.Sprintf("the Linux oracle needs vm.mmap_min_addr <= %#x (got %d, %v)", abi.MmapMinAddr, n, err)
+	if n, err := readInt("/proc/sys/vm/mmap_min_addr"); err != nil || n < abi.PageSize || uint64(n) > abi.MmapMinAddr {
+		return false, fmt.Sprintf("the Linux oracle needs vm.mmap_min_addr from %#x to %#x (got %d, %v)", abi.PageSize, abi.MmapMinAddr, n, err)
+	}
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+		// selinux_mmap_addr adds its own check below
+		// CONFIG_LSM_MMAP_MIN_ADDR (the mmap_zero permission).
+		return false, "the Linux oracle needs SELinux off: its mmap_zero check below mmap_min_addr is not modelled"
+	}
+	if got := hintFloor(); got != abi.MmapMinAddr {
+		return false, fmt.Sprintf("the Linux oracle needs the kernel's mmap_min_addr (round_hint_to_min; vm.mmap_min_addr and CONFIG_LSM_MMAP_MIN_ADDR) to be %#x: a hint of 0x1000 was placed at %#x", abi.MmapMinAddr, got)
 	}
 	if _, err := Machine(); err != nil {
 		return false, "the Linux oracle cannot describe this machine: " + err.Error()
 	}
 	return true, ""
+}
+
+// hintFloor is where this kernel places a one-page mapping hinted at
+// 0x1000: the kernel's mmap_min_addr (round_hint_to_min raises the hint to
+// it), unless something is mapped there. 0 when the probe failed.
+func hintFloor() uint64 {
+	const hint = 0x1000
+	addr, _, e := syscall.RawSyscall6(syscall.SYS_MMAP, hint, abi.PageSize, syscall.PROT_NONE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS, ^uintptr(0), 0)
+	if e != 0 {
+		return 0
+	}
+	syscall.RawSyscall(syscall.SYS_MUNMAP, addr, abi.PageSize, 0)
+	return uint64(addr)
 }
 
 func readInt(path string) (int64, error) {
@@ -132,7 +162,8 @@ func MachineConfig(cfg abi.Config) (abi.Config, error) {
 // machineRefusal is the oracle's own refusal of a step whose answer, in a
 // world that names machine facts other than this machine's, Linux cannot
 // give: a load from a PROT_EXEC-only mapping when the world and the machine
-// disagree about protection keys; a commit charge (abi.Charges: one Linux
+// disagree about protection keys; a MAP_FIXED below either's vm.mmap_min_addr
+// when the two differ; a commit charge (abi.Charges: one Linux
 // gets to) that the world's limit and the machine's answer differently. It
 // runs after abi.Refusal passed, so the world's own answers are certain. The
 // model answers such steps, so a world must name this machine's facts
@@ -145,6 +176,13 @@ func machineRefusal(cfg abi.Config, real abi.Machine, w abi.World, sc abi.Syscal
 			}
 		}
 		return ""
+	}
+	if mm, ok := sc.(abi.Mmap); ok && cfg.DacMmapMinAddr != real.DacMmapMinAddr && abi.FixedAddrChecked(mm) {
+		// abi.Refusal passed: where the address matters the world knows
+		// its vm.mmap_min_addr.
+		if mm.Addr < max(cfg.DacMmapMinAddr, real.DacMmapMinAddr) {
+			return "the world's vm.mmap_min_addr is not this machine's"
+		}
 	}
 	if cfg.CommitPages == real.CommitPages {
 		return ""

@@ -85,7 +85,7 @@
 //	REAP-2   reparentChildren (exit signal → SIGCHLD; zombie notified at once)
 //	MEM-1    Kernel.dupMm (tokens shared); sysStore (copy on store)
 //	MEM-2    Kernel.dupMm (shmObj pointer kept); sysStore/sysLoad (touchShared)
-//	MEM-3    sysMmap (MAP_FIXED replaces, fresh reads zero; range before alignment; map type after placement; commit charge, a failed shared one leaves a gap); placement (hint, THP alignment, top-down below the arena); vma.accounted, vma.execOnly; sysLoad (execute-only with PKU)/sysStore → forceSegv
+//	MEM-3    sysMmap (MAP_FIXED replaces, fresh reads zero; range before alignment; EPERM below vm.mmap_min_addr; map type after placement; commit charge, a failed shared one leaves a gap); placement (hint, THP alignment, top-down below the arena); vma.accounted, vma.execOnly; sysLoad (execute-only with PKU)/sysStore → forceSegv
 //	MEM-4    sysMunmap; sysMprotect (GROWS bits; commit charge per run, sameUnaccountedRun; ENOMEM after changing pages before the hole); mm.splitAt
 //	MEM-5    sysMadvise
 //	MEM-6    sysClone (CLONE_VM shares the *mm as is: marks only matter in dupMm)

@@ -35,6 +35,12 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 		if s.Addr&pageMask != 0 {
 			return abi.Fail(abi.EINVAL)
 		}
+		// MEM-3o: below vm.mmap_min_addr a task without CAP_SYS_RAWIO gets
+		// EPERM (security_mmap_addr → cap_mmap_addr), before NOREPLACE and
+		// the map type; unknown, it was refused (abi.Refusal).
+		if eperm, _ := k.machine.FixedBelowMin(s.Addr); eperm {
+			return abi.Fail(abi.EPERM)
+		}
 		if flags&abi.MAP_FIXED_NOREPLACE != 0 && m.overlaps(s.Addr, s.Addr+n) {
 			return abi.Fail(abi.EEXIST) // [mmap(2) MAP_FIXED_NOREPLACE]
 		}

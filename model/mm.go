@@ -13,7 +13,7 @@ type mm struct {
 	id int
 	// vmas are the mappings in address order.
 	// Invariant: page-aligned, start < end, non-overlapping, sorted, inside
-	// [abi.MmapMinAddr, abi.TaskSize]; shared ⇔ obj != nil; a shared vma is
+	// [Kernel.lowestMappable(), abi.TaskSize]; shared ⇔ obj != nil; a shared vma is
 	// never wipeOnFork (MEM-5).
 	vmas []vma
 	// pages holds the private pages that have been stored to (or laid out
@@ -292,4 +292,15 @@ func cloneMm(m *mm, objs map[*shmObj]*shmObj) *mm {
 		}
 	}
 	return c
+}
+
+// lowestMappable is the lowest address a mapping can start at: the
+// machine's vm.mmap_min_addr when the world knows it (a MAP_FIXED below it
+// fails EPERM, MEM-3o), else abi.MmapMinAddr (lower MAP_FIXED requests are
+// refused).
+func (k *Kernel) lowestMappable() uint64 {
+	if k.machine.DacMmapMinAddr != 0 {
+		return k.machine.DacMmapMinAddr
+	}
+	return abi.MmapMinAddr
 }

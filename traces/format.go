@@ -112,6 +112,9 @@ func (o Options) format() string {
 	default:
 		s += fmt.Sprintf(" commit-pages=%d", o.CommitPages)
 	}
+	if o.DacMmapMinAddr != 0 {
+		s += fmt.Sprintf(" dac-mmap-min-addr=%d", o.DacMmapMinAddr)
+	}
 	return s
 }
 

@@ -224,8 +224,14 @@ func parseOptions(o *Options, text string, col int, seen map[string]bool,
 				return errAt(fcol+len(key)+1, "option commit-pages: want a positive decimal number of pages or unlimited, got %q", val)
 			}
 			o.CommitPages = n
+		case "dac-mmap-min-addr":
+			n, err := strconv.ParseUint(val, 0, 64)
+			if err != nil || n < abi.PageSize || n > abi.MmapMinAddr {
+				return errAt(fcol+len(key)+1, "option dac-mmap-min-addr: want vm.mmap_min_addr, a number from %d to %d, got %q", abi.PageSize, abi.MmapMinAddr, val)
+			}
+			o.DacMmapMinAddr = n
 		default:
-			return errAt(fcol, "unknown option %q (known: max-tasks, pku, commit-pages)", key)
+			return errAt(fcol, "unknown option %q (known: max-tasks, pku, commit-pages, dac-mmap-min-addr)", key)
 		}
 	}
 	if fields == 0 {

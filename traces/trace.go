@@ -73,16 +73,19 @@ type Options struct {
 	// CommitPages is abi.Machine.CommitPages; unknown when 0. Written
 	// commit-pages=N or commit-pages=unlimited.
 	CommitPages uint64
+	// DacMmapMinAddr is abi.Machine.DacMmapMinAddr (vm.mmap_min_addr);
+	// unknown when 0. Written dac-mmap-min-addr=N.
+	DacMmapMinAddr uint64
 }
 
 // Config is the backend configuration the options ask for.
 func (o Options) Config() abi.Config {
-	return abi.Config{MaxTasks: o.MaxTasks, Machine: abi.Machine{PKU: o.PKU, CommitPages: o.CommitPages}}
+	return abi.Config{MaxTasks: o.MaxTasks, Machine: abi.Machine{PKU: o.PKU, CommitPages: o.CommitPages, DacMmapMinAddr: o.DacMmapMinAddr}}
 }
 
 // OptionsOf returns the options that ask for cfg (the inverse of Config).
 func OptionsOf(cfg abi.Config) Options {
-	return Options{MaxTasks: cfg.MaxTasks, PKU: cfg.PKU, CommitPages: cfg.CommitPages}
+	return Options{MaxTasks: cfg.MaxTasks, PKU: cfg.PKU, CommitPages: cfg.CommitPages, DacMmapMinAddr: cfg.DacMmapMinAddr}
 }
 
 // Backend is a named way to build a fresh kernel.
