@@ -137,7 +137,9 @@ func (g *Generator) actor(src Source, w world) int {
 			return t
 		}
 	case 3:
-		return []int{w.maxTid() + 1, 0, -1, 1 << 20}[intn(src, 4, "missing")]
+		// Tids a trace can hold (TID >= 0): a failure found with them must
+		// be written as a trace that parses (traces/parse.go).
+		return []int{w.maxTid() + 1, 0, 1<<31 - 1, 1 << 20}[intn(src, 4, "missing")]
 	}
 	if len(run) == 0 {
 		return 1
