@@ -1,6 +1,5 @@
 package model
 
-
 // FrameID implements abi.FrameNamer: the frame token of the page holding
 // addr in task tid's address space (COW-1 … COW-7). Tokens are never reused,
 // so equal ids at two steps mean the page kept its frame (COW-3 reuse);
