@@ -93,12 +93,14 @@ func (k *Kernel) endGroup(g *group, status int, first *task) {
 // either leaves a zombie leader or releases a non-leader at once (EXIT-2).
 // When the last thread goes, the process is notified to its parent (SIG-4).
 func (k *Kernel) finishExit(t *task) {
+	// exit_signals: signals t was told of go to a sibling (delivery.go).
+	k.exitSignals(t)
 	t.exiting = true
+	t.sigpending = false
 	// exit_mm → mm_release wakes a vfork parent before exit_notify sends
-	// this task's exit signal; whether the parent takes its pending signals
-	// in between is a race on Linux. The model lets the parent act at the
-	// end of the step (deliverAll), so a pending SIGCHLD and this exit's
-	// SIGCHLD merge: the outcome the Linux oracle shows most often.
+	// this task's exit signal; the parent runs after this task has finished
+	// exiting (Kernel.runq), so a SIGCHLD already pending for it and this
+	// exit's SIGCHLD merge.
 	k.releaseVforkParent(t)
 	for _, tid := range k.sortedTids() {
 		if c := k.tasks[tid]; c.vforkParent == t {
@@ -132,15 +134,22 @@ func (k *Kernel) releaseVforkParent(t *task) *task {
 	}
 	if p.state == abi.VforkFrozen {
 		p.state = abi.Running
+		k.enqueue(p) // complete_vfork_done wakes it
 	}
 	t.vforkParent = nil
 	return p
 }
 
-// release removes a task from the world (release_task).
+// release removes a task from the world (release_task). If complete_signal
+// would have started its search at t, it starts at the next thread now
+// (__exit_signal).
 func (k *Kernel) release(t *task) {
+	g := t.group
+	if g.currTarget == t {
+		g.currTarget = g.nextThread(t)
+	}
 	delete(k.tasks, t.tid)
-	t.group.removeThread(t)
+	g.removeThread(t)
 }
 
 // processDead makes g a waitable zombie and notifies its parent
@@ -179,7 +188,7 @@ func (k *Kernel) notifyParent(g *group) {
 		}
 	}
 	if sig >= 1 && sig <= abi.NSIG {
-		k.sendSignal(p, sig, true)
+		k.sendSignal(p, sig)
 	}
 	if autoreap {
 		k.reap(g)
