@@ -83,8 +83,14 @@ func (k *Kernel) doExit(t *task) {
 	if t.sh == nil {
 		return // already exited
 	}
+	// exit_signals: unless it is alone or its group exits as a whole, an
+	// exiting thread that was told of signals passes on the ones it does not
+	// block.
+	if t.tif && !t.g.exited && len(t.g.threads) > 1 {
+		k.handOff(t, ^t.blocked)
+	}
 	t.exiting = true
-	k.sigDirty = true
+	t.tif = false
 	if c := t.vforkChild; c != nil { // a frozen parent killed: the child runs on
 		c.vforkParent = nil
 		t.vforkChild = nil
@@ -93,9 +99,8 @@ func (k *Kernel) doExit(t *task) {
 	m := t.mm
 	t.mm = nil
 	// mm_release (complete_vfork_done) wakes a vfork parent before
-	// exit_notify; whether it takes its pending signals in between races
-	// on Linux. It acts at the end of the step, so a pending SIGCHLD and
-	// this exit's merge (the outcome the oracle shows most often).
+	// exit_notify; it runs once this task has finished exiting (runq), so a
+	// SIGCHLD already pending for it and this exit's merge.
 	k.releaseVforkParent(t, false)
 	k.mmput(m)
 	k.putFiles(t.files)
@@ -129,9 +134,9 @@ func (k *Kernel) releaseVforkParent(t *task, byExec bool) *task {
 	}
 	t.vforkParent = nil
 	p.vforkChild = nil
-	k.sigDirty = true
 	if p.state == stateFrozen {
 		p.state = stateRunning
+		k.wake(p)
 	}
 	if byExec {
 		k.stats.VforkByExec++
@@ -179,7 +184,7 @@ func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
 		}
 	}
 	if sig >= 1 && sig <= abi.NSIG {
-		k.sendSignal(p, sig, true)
+		k.sendSignal(p, sig)
 	}
 	return autoreap
 }
