@@ -38,6 +38,8 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	case !has(abi.CLONE_THREAD) && !has(abi.CLONE_PARENT) && defaultStop(sig):
 		return abi.Refuse(abi.OutcomeUnsupported) // CLONE-6: a stop signal as termination signal (conventions "Signals")
+	case has(abi.CLONE_THREAD) && t.g.tgid == 1:
+		return abi.Refuse(abi.OutcomeUnsupported) // init stays single-threaded (conventions "The world")
 	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller;

@@ -99,8 +99,8 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 	case killsAtOnce(act, sig):
 		if g.tgid == 1 {
 			// The group exit would override SIGNAL_UNKILLABLE and kill
-			// init; the sigprocmask rule keeps init's masks alike so
-			// that this cannot happen (conventions "The world").
+			// init; it needs a second thread, and init has none
+			// (conventions "The world").
 			panic("impl: a fatal signal would kill init")
 		}
 		g.fatal = sig
@@ -281,9 +281,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 // how is EINVAL before anything changes; an unchanged mask returns early
 // (__set_current_blocked); a real change runs recalc_sigpending, so the
 // caller takes every pending signal it no longer blocks on its way back —
-// one that waits for a frozen sibling too. In init's group a change that
-// would leave its threads with different masks for a signal that kills at
-// once is refused (conventions "The world": such a signal could kill init).
+// one that waits for a frozen sibling too.
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	var mask abi.SigSet
 	switch i32(s.How) { // a C int
@@ -300,25 +298,9 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	if mask == t.blocked {
 		return abi.Ok(0)
 	}
-	if t.g.tgid == 1 && initMasksDiffer(t, mask) {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
 	t.blocked = mask
 	t.tif = t.g.pending&^mask != 0
 	return abi.Ok(0)
-}
-
-// initMasksDiffer reports whether giving t the mask would make two live
-// threads of its group (init's) disagree on blocking a signal whose default
-// kills at once.
-func initMasksDiffer(t *task, mask abi.SigSet) bool {
-	lethal := ^(ignoreByDefault | stopByDefault | coreByDefault | unblockable)
-	for _, u := range t.g.threads {
-		if u != t && u.live() && (u.blocked^mask)&lethal != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // sysKill is kill(2) to a process (SIG-2). pid and sig are C ints. Linux

@@ -22,6 +22,9 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 		if stopExit(f&^abi.CSIGNAL, int(f&abi.CSIGNAL)) && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
 			return unsupported, true, nil
 		}
+		if initThread(f, t) && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
+			return unsupported, true, nil
+		}
 	case abi.Clone3:
 		f := s.Flags
 		// clone3_args_valid: CLONE_DETACHED and the old CSIGNAL bits (but
@@ -34,6 +37,9 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 			return unsupported, true, nil
 		}
 		if !bad && s.ExitSignal <= abi.NSIG && stopExit(f, int(s.ExitSignal)) && !cloneFlagsFail(f, t) {
+			return unsupported, true, nil
+		}
+		if !bad && initThread(f, t) && !cloneFlagsFail(f, t) {
 			return unsupported, true, nil
 		}
 	case abi.Exit:
@@ -111,60 +117,8 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 		}
 	case abi.Kill:
 		return k.killPreflight(s)
-	case abi.Sigprocmask:
-		if t.Tgid == 1 {
-			return k.initMaskPreflight(t, s)
-		}
 	}
 	return abi.Result{}, false, nil
-}
-
-// initMaskPreflight refuses a sigprocmask in init's group that would leave
-// its live threads with different masks for a signal that kills without a
-// core dump (docs/conventions.md "The world"): Linux would let such a
-// signal, sent naming a thread that blocks it, kill init through another
-// (complete_signal's group exit overrides SIGNAL_UNKILLABLE).
-func (k *Kernel) initMaskPreflight(t procTask, s abi.Sigprocmask) (abi.Result, bool, error) {
-	old := abi.SigSet(t.SigBlk)
-	set := s.Set &^ (abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP))
-	var mask abi.SigSet
-	switch int32(s.How) {
-	case int32(abi.SIG_BLOCK):
-		mask = old | set
-	case int32(abi.SIG_UNBLOCK):
-		mask = old &^ set
-	case int32(abi.SIG_SETMASK):
-		mask = set
-	default:
-		return abi.Result{}, false, nil // EINVAL: Linux answers
-	}
-	if mask == old {
-		return abi.Result{}, false, nil
-	}
-	tasks, err := k.listTasks()
-	if err != nil {
-		return abi.Result{}, false, err
-	}
-	for _, o := range tasks {
-		if o.Tgid == 1 && o.Tid != t.Tid && o.State != 'Z' && o.State != 'X' &&
-			killsAtOnce(abi.SigSet(o.SigBlk)^mask) != 0 {
-			return abi.Refuse(abi.OutcomeUnsupported), true, nil
-		}
-	}
-	return abi.Result{}, false, nil
-}
-
-// killsAtOnce keeps the signals of set whose default action terminates
-// without a core dump (signal(7) "Term"): complete_signal turns those into
-// a group exit.
-func killsAtOnce(set abi.SigSet) abi.SigSet {
-	for _, sig := range []int{abi.SIGCHLD, abi.SIGURG, abi.SIGWINCH, abi.SIGCONT, // Ign
-		abi.SIGSTOP, abi.SIGTSTP, abi.SIGTTIN, abi.SIGTTOU, // Stop
-		abi.SIGQUIT, abi.SIGILL, abi.SIGTRAP, abi.SIGABRT, abi.SIGBUS, abi.SIGFPE, // Core
-		abi.SIGSEGV, abi.SIGXCPU, abi.SIGXFSZ, abi.SIGSYS, abi.SIGKILL} {
-		set &^= abi.SigBit(sig)
-	}
-	return set
 }
 
 // makeRoom lets mmap and munmap treat the reservation above the arena as
@@ -370,6 +324,15 @@ func (k *Kernel) killPreflight(s abi.Kill) (abi.Result, bool, error) {
 		return unsupported, true, nil
 	}
 	return abi.Result{}, false, nil
+}
+
+// initThread reports a thread for init's group: refused, init stays
+// single-threaded (docs/conventions.md "The world": its group runs
+// SCHED_OTHER, so which of two woken threads takes a signal first is up
+// to the scheduler; and a signal one blocks could kill init through
+// another, complete_signal's group exit overriding SIGNAL_UNKILLABLE).
+func initThread(flags uint64, t procTask) bool {
+	return flags&abi.CLONE_THREAD != 0 && t.Tgid == 1
 }
 
 // stopExit reports a clone whose child would end by sending a stop signal to

@@ -65,6 +65,14 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 		// (docs/conventions.md "Signals"; signal(7) default actions).
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	if has(abi.CLONE_THREAD) && t.group.isInit() {
+		// Init stays single-threaded (docs/conventions.md "The world"):
+		// its group runs SCHED_OTHER on the oracle, so which of two woken
+		// threads takes a signal first is up to the scheduler, and a
+		// signal one thread blocks could kill init through another
+		// (complete_signal's group exit overrides SIGNAL_UNKILLABLE).
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller,
 	// and a pending signal it can take — one complete_signal woke a frozen

@@ -131,8 +131,10 @@ func (k *Kernel) completeSignal(p *task, sig int, a action) {
 	if a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig) {
 		if g.isInit() {
 			// SIGNAL_GROUP_EXIT overrides SIGNAL_UNKILLABLE here: Linux
-			// would kill the namespace's init (a signal a thread of init
-			// blocks, wanted by another). Init never exits: refused.
+			// would kill init (a signal one thread of init blocks, wanted
+			// by another). It takes a second thread, which init's group
+			// never has (sysClone); should it happen, init never exits:
+			// the step is refused.
 			k.unsupported = true
 			return
 		}

@@ -42,7 +42,7 @@
 //
 // # Clauses and where they live
 //
-//	WORLD-1  New; Kernel.allocTid; sysExit/sysExitGroup/forceSegv (init never exits); sendSignal (SIGNAL_UNKILLABLE); sysSigprocmask (init's threads keep one mask); sysClone (CLONE_PARENT from init); childReaper
+//	WORLD-1  New; Kernel.allocTid; sysExit/sysExitGroup/forceSegv (init never exits); sendSignal (SIGNAL_UNKILLABLE); sysClone (CLONE_PARENT from init; init stays single-threaded); childReaper
 //	WORLD-2  Kernel.imageMm; sysExecve (ENOENT)
 //	WORLD-3  Kernel.Step (no-task, zombie, task-frozen; snapshot restore)
 //	FORK-1   sysClone (new group, copy of the calling thread only)
@@ -104,7 +104,7 @@
 //	SIG-2    sysKill; sendSignal; completeSignal (wants_signal, curr_target); getSignal (next_signal order, per-thread counts); runQueue
 //	SIG-3    sysSigprocmask (recalc_sigpending on a real change); sysClone (recalc, ERESTARTNOINTR); returnToUser
 //	SIG-4    notifyParent
-//	THR-1    sysClone (CLONE_THREAD joins the group); dispatch (getpid/gettid/getppid)
+//	THR-1    sysClone (CLONE_THREAD joins the group; none for init's group); dispatch (getpid/gettid/getppid)
 //	THR-2    finishExit (threads released at once, one notification at the end)
 //	THR-3    sysClone (parent is the calling thread; isWaiter: any thread waits)
 //	THR-4    sighand shared by the group; completeSignal (group exit at generation); getSignal; killGroup/endGroup; deThread (retargetShared via exitSignals)
@@ -138,9 +138,14 @@
 //     vfork parent released runs before the threads woken after it; an
 //     exec hands the pending signals the killed threads do not block to the
 //     exec'ing thread, which takes them with the dispositions reset
-//     (oracle, docs/signals.md SIG-5*, vfork.md VFORK-5*, threads.md).
+//     (oracle; specs SIG-2f … SIG-2i, SIG-3f, VFORK-5e, VFORK-5f,
+//     VFORK-6c … VFORK-6e, THR-4b, THR-4c).
 //   - The caller's own kill of a core-dumping signal at a sibling returns
-//     0: the sibling takes it after the caller is back (oracle).
+//     0: the sibling takes it after the caller is back (oracle, SIG-2j).
+//   - Init stays single-threaded (a convention, docs/conventions.md "The
+//     world": on the oracle its group is SCHED_OTHER, and a signal one of
+//     its threads blocks could kill it through another): sysClone refuses
+//     CLONE_THREAD there.
 //   - wait4 -1 reaps in children-list order (reparented children last),
 //     not the lowest pid; a dying group's threads exit initiator first, each
 //     passing its children to a sibling not yet exiting (oracle).

@@ -53,18 +53,6 @@ func coreDumps(sig int) bool {
 	return false
 }
 
-// killingMask keeps the signals of set whose default action terminates
-// without a core dump: those complete_signal turns into a group exit.
-func killingMask(set abi.SigSet) abi.SigSet {
-	var out abi.SigSet
-	for sig := 1; sig <= abi.NSIG; sig++ {
-		if set.Has(sig) && defaultOf(sig) == actTerminate && !coreDumps(sig) {
-			out |= abi.SigBit(sig)
-		}
-	}
-	return out
-}
-
 // ignores reports whether a disposition discards sig: SIG_IGN, or SIG_DFL
 // whose default is to ignore (sig_handler_ignored).
 func ignores(a action, sig int) bool {
@@ -139,18 +127,6 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	}
 	if mask == t.blocked {
 		return abi.Ok(0)
-	}
-	if g := t.group; g.isInit() {
-		// Init's threads keep one mask for the signals that kill at once
-		// (docs/conventions.md "The world"): if one blocked such a signal
-		// and another did not, kill naming the first would reach the
-		// second, and complete_signal's group exit would kill init
-		// (SIGNAL_GROUP_EXIT overrides SIGNAL_UNKILLABLE).
-		for _, u := range g.threads {
-			if u != t && !u.exiting && killingMask(u.blocked) != killingMask(mask) {
-				return abi.Refuse(abi.OutcomeUnsupported)
-			}
-		}
 	}
 	// __set_task_blocked would retarget the signals newly blocked if the
 	// caller had TIF_SIGPENDING; a thread making a syscall never has it
