@@ -105,8 +105,8 @@ func TestExplainPicture(t *testing.T) {
 	}
 	_, out, _ = forkspec("explain", "-step", "2", "testdata/explain.trace")
 	for _, want := range []string{
-		"0x100000200000 = 0x21   frame 2 refs 1\n", // the parent's frame, now its own
-		"0x100000200000 = 0x99   frame 4 refs 1\n", // the child's fresh copy
+		"0x100000200000 = 0x21   frame 2 refs 1\n",      // the parent's frame, now its own
+		"0x100000200000 = 0x99   frame 4 refs 1  new\n", // the child's fresh copy
 		"0x100000201000 = 0x22   frame 3 refs 2  COW",
 	} {
 		if !strings.Contains(out, want) {

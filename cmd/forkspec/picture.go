@@ -11,10 +11,13 @@ import (
 )
 
 // picture is what explain shows of a View: the task tree and the address
-// spaces with the frame behind every page. It is computed from the View
-// alone, so every backend draws the same picture of the same state.
+// spaces with the frame behind every page. It is computed from the View and
+// the stable names of its identities, so every backend draws the same
+// picture of the same state.
 type picture struct {
 	v abi.View
+	// n names v's identities; nil shows them as the View numbers them.
+	n *stableNames
 	// refs counts, for each frame, the pages (across all address spaces)
 	// backed by it: the size of its class in the sharing partition.
 	refs map[int]int
@@ -22,8 +25,12 @@ type picture struct {
 	mmTasks map[int][]int
 }
 
-func newPicture(v abi.View) *picture {
-	p := &picture{v: v, refs: map[int]int{}, mmTasks: map[int][]int{}}
+// newPicture is the picture of v with its canonical numbers as names.
+func newPicture(v abi.View) *picture { return newNamedPicture(v, nil) }
+
+// newNamedPicture is the picture of v with its identities named by n.
+func newNamedPicture(v abi.View, n *stableNames) *picture {
+	p := &picture{v: v, n: n, refs: map[int]int{}, mmTasks: map[int][]int{}}
 	for _, m := range v.Mms {
 		for _, pg := range m.Pages {
 			p.refs[pg.Frame]++
@@ -76,8 +83,35 @@ func (p *picture) processes() (roots []int, children map[int][]int, threads map[
 	return roots, children, threads
 }
 
+// name is the stable name of identity id of kind k.
+func (p *picture) name(k objKind, id int) int { return p.n.name(k, id) }
+
+// byName returns objs sorted by the stable names of their identities (of
+// kind k), so that objects keep their places from step to step.
+func byName[T any](p *picture, k objKind, objs []T, id func(T) int) []T {
+	out := slices.Clone(objs)
+	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(p.name(k, id(a)), p.name(k, id(b))) })
+	return out
+}
+
+// mms returns the address spaces in stable-name order.
+func (p *picture) mms() []abi.MmView {
+	return byName(p, kindMm, p.v.Mms, func(m abi.MmView) int { return m.ID })
+}
+
+// framesNote is the caption when frame numbers hold for this step only.
+func (p *picture) framesNote() string {
+	if p.n == nil || p.n.framesPerStep == "" {
+		return ""
+	}
+	return "frame numbers hold for this step only: " + p.n.framesPerStep
+}
+
 // writeText draws the picture as indented text.
 func (p *picture) writeText(w io.Writer) {
+	if note := p.framesNote(); note != "" {
+		fmt.Fprintf(w, "  (%s)\n", note)
+	}
 	roots, children, threads := p.processes()
 	procs := map[int]abi.ProcView{}
 	for _, pr := range p.v.Procs {
@@ -104,7 +138,7 @@ func (p *picture) writeText(w io.Writer) {
 		kids := children[g]
 		for i, t := range ts {
 			more := i < len(ts)-1 || len(kids) > 0
-			fmt.Fprintf(w, "    %s%s %s\n", inner, pipe(more), taskText(t))
+			fmt.Fprintf(w, "    %s%s %s\n", inner, pipe(more), p.taskText(t))
 		}
 		for i, k := range kids {
 			last := i == len(kids)-1
@@ -121,7 +155,7 @@ func (p *picture) writeText(w io.Writer) {
 	for _, t := range p.v.Tasks {
 		walk(t.Tgid, "", "(parent cycle) ")
 	}
-	for _, m := range p.v.Mms {
+	for _, m := range p.mms() {
 		p.writeMm(w, m)
 	}
 	p.writeFiles(w)
@@ -135,25 +169,34 @@ func pipe(more bool) string {
 }
 
 // taskText is one thread: tid, state, and the objects it uses.
-func taskText(t abi.TaskView) string {
+func (p *picture) taskText(t abi.TaskView) string {
 	s := fmt.Sprintf("tid %d %s", t.Tid, t.State)
 	if t.State == abi.Zombie {
 		s += " status=" + abi.FormatWaitStatus(t.WaitStatus)
 	}
 	if t.Mm != 0 {
-		s += fmt.Sprintf("  mm%d fds%d sighand%d fs%d", t.Mm, t.FdTable, t.Sighand, t.Fs)
+		s += fmt.Sprintf("  mm%d fds%d sighand%d fs%d", p.name(kindMm, t.Mm), p.name(kindFds, t.FdTable),
+			p.name(kindSighand, t.Sighand), p.name(kindFs, t.Fs))
 	}
-	switch t.ExitSignal {
-	case abi.SIGCHLD:
-	case -1:
-		s += "  thread"
-	default:
-		s += "  exit-signal=" + abi.SignalName(t.ExitSignal)
+	if e := exitSignalText(t); e != "" {
+		s += "  " + e
 	}
 	if t.Blocked != 0 {
 		s += "  blocked=" + t.Blocked.String()
 	}
 	return s
+}
+
+// exitSignalText is "" for the usual SIGCHLD, "thread" for a thread, else
+// the signal the parent gets when the process ends.
+func exitSignalText(t abi.TaskView) string {
+	switch t.ExitSignal {
+	case abi.SIGCHLD:
+		return ""
+	case -1:
+		return "thread"
+	}
+	return "exit-signal=" + abi.SignalName(t.ExitSignal)
 }
 
 // procText is the per-process state worth showing, or "".
@@ -187,11 +230,14 @@ func protText(prot int64) string {
 }
 
 func mappingText(m abi.MappingView) string {
-	s := fmt.Sprintf("%#x-%#x %s ", m.Start, m.End, protText(m.Prot))
+	return fmt.Sprintf("%#x-%#x %s %s", m.Start, m.End, protText(m.Prot), mappingKind(m))
+}
+
+// mappingKind is "private" or "shared", with the madvise flags.
+func mappingKind(m abi.MappingView) string {
+	s := "private"
 	if m.Shared {
-		s += "shared"
-	} else {
-		s += "private"
+		s = "shared"
 	}
 	if m.DontFork {
 		s += " dontfork"
@@ -202,155 +248,121 @@ func mappingText(m abi.MappingView) string {
 	return s
 }
 
+// tidList is "1, 3" for the tids using mm id.
+func (p *picture) tidList(id int) string {
+	tids := make([]string, len(p.mmTasks[id]))
+	for i, t := range p.mmTasks[id] {
+		tids[i] = fmt.Sprint(t)
+	}
+	return strings.Join(tids, ", ")
+}
+
+// pagesIn returns the pages of m inside mapping mp, in address order.
+func pagesIn(m abi.MmView, mp abi.MappingView) []abi.PageView {
+	var out []abi.PageView
+	for _, pg := range m.Pages {
+		if pg.Addr >= mp.Start && pg.Addr < mp.End {
+			out = append(out, pg)
+		}
+	}
+	return out
+}
+
+// strayPages returns the pages of m outside every mapping (a backend bug
+// the picture still shows).
+func strayPages(m abi.MmView) []abi.PageView {
+	var out []abi.PageView
+	for _, pg := range m.Pages {
+		inside := false
+		for _, mp := range m.Mappings {
+			inside = inside || pg.Addr >= mp.Start && pg.Addr < mp.End
+		}
+		if !inside {
+			out = append(out, pg)
+		}
+	}
+	return out
+}
+
 // writeMm draws one address space: its mappings, and under each the pages
 // that hold a frame with the frame's refcount and COW mark.
 func (p *picture) writeMm(w io.Writer, m abi.MmView) {
-	tids := make([]string, len(p.mmTasks[m.ID]))
-	for i, t := range p.mmTasks[m.ID] {
-		tids[i] = fmt.Sprint(t)
-	}
-	fmt.Fprintf(w, "  mm%d (tid %s):\n", m.ID, strings.Join(tids, ", "))
+	fmt.Fprintf(w, "  mm%d (tid %s):\n", p.name(kindMm, m.ID), p.tidList(m.ID))
 	if len(m.Mappings) == 0 {
 		fmt.Fprintln(w, "    (no mappings)")
 	}
-	used := make([]bool, len(m.Pages))
 	for _, mp := range m.Mappings {
 		fmt.Fprintf(w, "    %s\n", mappingText(mp))
-		for i, pg := range m.Pages {
-			if pg.Addr < mp.Start || pg.Addr >= mp.End {
-				continue
-			}
-			used[i] = true
+		for _, pg := range pagesIn(m, mp) {
 			fmt.Fprintf(w, "      %s\n", p.pageText(pg, p.pageMark(mp, pg)))
 		}
 	}
-	for i, pg := range m.Pages {
-		if !used[i] {
-			fmt.Fprintf(w, "      %s  (outside every mapping)\n", p.pageText(pg, ""))
-		}
+	for _, pg := range strayPages(m) {
+		fmt.Fprintf(w, "      %s  (outside every mapping)\n", p.pageText(pg, ""))
 	}
 }
 
+// isNew reports whether the frame behind pg appeared at this step.
+func (p *picture) isNew(pg abi.PageView) bool {
+	return p.n != nil && p.n.newFrames[p.name(kindFrame, pg.Frame)]
+}
+
 func (p *picture) pageText(pg abi.PageView, mark string) string {
-	s := fmt.Sprintf("%#x = %-6s frame %d refs %d", pg.Addr, fmt.Sprintf("%#x", pg.Value), pg.Frame, p.refs[pg.Frame])
+	s := fmt.Sprintf("%#x = %-6s frame %d refs %d", pg.Addr, fmt.Sprintf("%#x", pg.Value), p.name(kindFrame, pg.Frame), p.refs[pg.Frame])
 	if mark != "" {
 		s += "  " + mark
 	}
+	if p.isNew(pg) {
+		s += "  new"
+	}
 	return s
+}
+
+// fdText is one fd: its number, its open file and the close-on-exec flag.
+func (p *picture) fdText(f abi.FdView) string {
+	s := fmt.Sprintf("%d→file%d", f.Fd, p.name(kindFile, f.File))
+	if f.Cloexec {
+		s += " cloexec"
+	}
+	return s
+}
+
+// actionText is a disposition in the sigaction step's syntax without the
+// name: SIG HANDLER [FLAGS].
+func actionText(a abi.ActionView) string {
+	t := strings.TrimPrefix(abi.Sigaction{Sig: a.Sig, Handler: a.Handler, Flags: a.Flags}.String(), "sigaction ")
+	return strings.TrimSuffix(t, " 0")
 }
 
 // writeFiles draws fd tables, open files, non-default dispositions and
 // umasks, when there are any.
 func (p *picture) writeFiles(w io.Writer) {
-	for _, t := range p.v.FdTables {
+	for _, t := range byName(p, kindFds, p.v.FdTables, func(t abi.FdTableView) int { return t.ID }) {
 		if len(t.Fds) == 0 {
 			continue
 		}
 		var fds []string
 		for _, f := range t.Fds {
-			s := fmt.Sprintf("%d→file%d", f.Fd, f.File)
-			if f.Cloexec {
-				s += " cloexec"
-			}
-			fds = append(fds, s)
+			fds = append(fds, p.fdText(f))
 		}
-		fmt.Fprintf(w, "  fds%d: %s\n", t.ID, strings.Join(fds, ", "))
+		fmt.Fprintf(w, "  fds%d: %s\n", p.name(kindFds, t.ID), strings.Join(fds, ", "))
 	}
-	for _, f := range p.v.Files {
-		fmt.Fprintf(w, "  file%d: %q offset %d\n", f.ID, f.Path, f.Offset)
+	for _, f := range byName(p, kindFile, p.v.Files, func(f abi.FileView) int { return f.ID }) {
+		fmt.Fprintf(w, "  file%d: %q offset %d\n", p.name(kindFile, f.ID), f.Path, f.Offset)
 	}
-	for _, s := range p.v.Sighands {
+	for _, s := range byName(p, kindSighand, p.v.Sighands, func(s abi.SighandView) int { return s.ID }) {
 		if len(s.Actions) == 0 {
 			continue
 		}
 		var as []string
 		for _, a := range s.Actions {
-			// The sigaction step's text without the name: SIG HANDLER FLAGS.
-			t := strings.TrimPrefix(abi.Sigaction{Sig: a.Sig, Handler: a.Handler, Flags: a.Flags}.String(), "sigaction ")
-			as = append(as, strings.TrimSuffix(t, " 0"))
+			as = append(as, actionText(a))
 		}
-		fmt.Fprintf(w, "  sighand%d: %s\n", s.ID, strings.Join(as, ", "))
+		fmt.Fprintf(w, "  sighand%d: %s\n", p.name(kindSighand, s.ID), strings.Join(as, ", "))
 	}
-	for _, f := range p.v.Fss {
+	for _, f := range byName(p, kindFs, p.v.Fss, func(f abi.FsView) int { return f.ID }) {
 		if f.Umask != abi.DefaultUmask {
-			fmt.Fprintf(w, "  fs%d: umask %#o\n", f.ID, f.Umask)
+			fmt.Fprintf(w, "  fs%d: umask %#o\n", p.name(kindFs, f.ID), f.Umask)
 		}
 	}
-}
-
-// writeDot draws the picture as one Graphviz digraph: processes nested by
-// parenthood, each task pointing at its mm, each mm's pages pointing at
-// their frames; COW pages' edges are red, shared ones blue.
-func (p *picture) writeDot(w io.Writer, title string) {
-	fmt.Fprintf(w, "digraph %q {\n", title)
-	fmt.Fprintf(w, "  label=%q; labelloc=t; rankdir=LR;\n", title)
-	fmt.Fprintln(w, `  node [shape=box, fontname="monospace", fontsize=10];`)
-	_, children, _ := p.processes()
-	for _, t := range p.v.Tasks {
-		style := ""
-		switch t.State {
-		case abi.Zombie:
-			style = ", style=dashed"
-		case abi.VforkFrozen:
-			style = ", style=filled, fillcolor=lightblue"
-		}
-		fmt.Fprintf(w, "  t%d [label=%q%s];\n", t.Tid, taskText(t), style)
-		if t.Tid != t.Tgid {
-			fmt.Fprintf(w, "  t%d -> t%d [style=dotted, label=\"thread of\"];\n", t.Tid, t.Tgid)
-		}
-		if t.Mm != 0 {
-			fmt.Fprintf(w, "  t%d -> mm%d;\n", t.Tid, t.Mm)
-		}
-	}
-	parents := make([]int, 0, len(children))
-	for g := range children {
-		parents = append(parents, g)
-	}
-	slices.Sort(parents)
-	for _, g := range parents {
-		for _, k := range children[g] {
-			fmt.Fprintf(w, "  t%d -> t%d [label=\"child\"];\n", g, k)
-		}
-	}
-	frames := map[int]bool{}
-	for _, m := range p.v.Mms {
-		fmt.Fprintf(w, "  subgraph cluster_mm%d {\n    label=\"mm%d\";\n    mm%d [shape=point];\n", m.ID, m.ID, m.ID)
-		for _, mp := range m.Mappings {
-			id := fmt.Sprintf("mm%d_%x", m.ID, mp.Start)
-			fmt.Fprintf(w, "    %s [label=%q, shape=folder];\n    mm%d -> %s;\n", id, mappingText(mp), m.ID, id)
-			for _, pg := range m.Pages {
-				if pg.Addr < mp.Start || pg.Addr >= mp.End {
-					continue
-				}
-				pid := fmt.Sprintf("mm%d_p%x", m.ID, pg.Addr)
-				fmt.Fprintf(w, "    %s [label=%q];\n    %s -> %s;\n", pid, fmt.Sprintf("%#x = %#x", pg.Addr, pg.Value), id, pid)
-			}
-		}
-		fmt.Fprintln(w, "  }")
-		for _, mp := range m.Mappings {
-			for _, pg := range m.Pages {
-				if pg.Addr < mp.Start || pg.Addr >= mp.End {
-					continue
-				}
-				color := ""
-				switch p.pageMark(mp, pg) {
-				case "COW":
-					color = " [color=red, label=COW]"
-				case "shared":
-					color = " [color=blue]"
-				}
-				frames[pg.Frame] = true
-				fmt.Fprintf(w, "  mm%d_p%x -> f%d%s;\n", m.ID, pg.Addr, pg.Frame, color)
-			}
-		}
-	}
-	ids := make([]int, 0, len(frames))
-	for f := range frames {
-		ids = append(ids, f)
-	}
-	slices.SortFunc(ids, cmp.Compare[int])
-	for _, f := range ids {
-		fmt.Fprintf(w, "  f%d [shape=ellipse, label=\"frame %d\\nrefs %d\"];\n", f, f, p.refs[f])
-	}
-	fmt.Fprintln(w, "}")
 }
