@@ -27,6 +27,12 @@ const (
 	SIGSEGVDeath                       // the caller's group died of a bad memory access (MEM-3)
 	FilesShared                        // an fd change through a table shared with another process (CLONE-2)
 	SighandShared                      // a sigaction through a table shared with another process (CLONE-4)
+	SignalToFrozenGroup                // a kill reached a group with one thread frozen in vfork and another running (VFORK-5, VFORK-6)
+	SignalWaitsForFrozen               // a signal became pending that a running thread does not block: aimed at the frozen one (VFORK-6, SIG-3e)
+	SiblingTookForFrozen               // a running thread ran a handler while a sibling stayed frozen (VFORK-6c)
+	FatalSignalWaits                   // a signal that kills at its default action became pending and the group lives: no thread wanted it (VFORK-5e, VFORK-6e)
+	FrameThenDeath                     // a caught signal was taken, but its handler never ran: the group died first (SIG-2h)
+	ReleasedTookSignals                // a vfork parent ran a handler on its release (VFORK-5a, VFORK-5f)
 
 	// Further events, counted and printed but not required of a run.
 	TaskLimit         // a creation failed EAGAIN at the task limit (FORK-7)
@@ -47,7 +53,10 @@ var eventNames = [NumEvents]string{
 	ReparentToThread: "reparent-to-thread", ReparentToSubreaper: "reparent-to-subreaper",
 	ReparentToInit: "reparent-to-init", ExecByNonLeader: "exec-by-non-leader", LeaderZombie: "leader-zombie",
 	AutoReap: "auto-reap", DontFork: "dontfork", WipeOnFork: "wipeonfork", SIGSEGVDeath: "sigsegv-death",
-	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared", TaskLimit: "task-limit",
+	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared",
+	SignalToFrozenGroup: "signal-to-frozen-group", SignalWaitsForFrozen: "signal-waits-for-frozen",
+	SiblingTookForFrozen: "sibling-took-for-frozen", FatalSignalWaits: "fatal-signal-waits",
+	FrameThenDeath: "frame-then-death", ReleasedTookSignals: "released-took-signals", TaskLimit: "task-limit",
 	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
 	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
 }

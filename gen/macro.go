@@ -138,6 +138,7 @@ var macros = []macro{
 	{"shared-tables", 3, sharedTables},
 	{"reap", 4, reap},
 	{"exec-resets-exit-signal", 2, execResetsExitSignal},
+	{"frozen-group-signals", 5, frozenGroupSignals},
 }
 
 // startMacro chooses a pattern for a running task and installs its steps.
