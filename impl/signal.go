@@ -133,7 +133,7 @@ func (k *Kernel) pickTaker(target *task, sig int) *task {
 	if n == 1 {
 		return nil
 	}
-	start := g.threadIndex(g.target)
+	start := max(g.threadIndex(g.target), 0) // the invariant keeps target in the list
 	for i := 0; i < n; i++ {
 		if t := g.threads[(start+i)%n]; wants(t) {
 			g.target = t
