@@ -35,8 +35,9 @@ type Kernel struct {
 	// longer the task on the CPU. False between steps.
 	returned bool
 	// runq holds the tasks woken during the step, in wake order, each to
-	// run after the caller (signal.go). Empty between steps.
-	runq []*task
+	// run after the caller; initq those of init's group, which run after
+	// every other (signal.go). Both empty between steps.
+	runq, initq []*task
 }
 
 // Stats are event counters for coverage reporting, and current gauges.
@@ -175,18 +176,26 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		k.caller = nil
 		return r
 	}
-	// Back to user space: the caller first, then whoever the step woke.
-	k.afterCall(t)
-	// The caller's group died before it got back (it started the group
-	// exit, or took a fatal signal on the way): the call never returns
-	// (abi.OutcomeKilled). A death that comes later, when a woken task
-	// runs, leaves the caller's result as it was.
-	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
-		r = abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+	// Back to user space: the caller first, then whoever the step woke;
+	// init (SCHED_OTHER) lets the tasks it woke run first.
+	if t.g.tgid == 1 {
+		k.returned = true
+		if t.tif {
+			k.wake(t)
+		}
+	} else {
+		k.afterCall(t)
+		// The caller's group died before it got back (it started the
+		// group exit, or took a fatal signal on the way): the call never
+		// returns (abi.OutcomeKilled). A death that comes later, when a
+		// woken task runs, leaves the caller's result as it was.
+		if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
+			r = abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+		}
+		k.returned = true
 	}
-	k.returned = true
 	k.runWoken()
-	k.caller, k.returned = nil, false
+	k.caller, k.returned, k.initq = nil, false, nil
 	return r
 }
 

@@ -163,13 +163,19 @@ func (k *Kernel) notify(t *task) {
 }
 
 // wake puts t on the run queue, once, unless it is the caller still in its
-// call (it takes its signals on its way back, afterCall).
+// call (it takes its signals on its way back, afterCall). Init's group
+// (SCHED_OTHER on the oracle) queues apart: it runs when no SCHED_FIFO task
+// is left.
 func (k *Kernel) wake(t *task) {
 	if t.queued || (t == k.caller && !k.returned) {
 		return
 	}
 	t.queued = true
-	k.runq = append(k.runq, t)
+	if t.g.tgid == 1 {
+		k.initq = append(k.initq, t)
+	} else {
+		k.runq = append(k.runq, t)
+	}
 }
 
 // handOff is retarget_shared_pending for t, which will not take the pending
@@ -201,21 +207,32 @@ func (k *Kernel) afterCall(t *task) {
 
 // runWoken lets the tasks woken during the step run in wake order
 // (SCHED_FIFO on one CPU: each runs until it blocks), including those woken
-// while it runs.
+// while it runs; init's, SCHED_OTHER, once none of those is left.
 func (k *Kernel) runWoken() {
-	for i := 0; i < len(k.runq); i++ {
-		t := k.runq[i]
-		t.queued = false
-		if !t.live() || t.g.exited {
-			continue
+	for {
+		for i := 0; i < len(k.runq); i++ {
+			k.runOne(k.runq[i])
 		}
-		if t.g.fatal != 0 {
-			k.killGroup(t.g, t.g.fatal, nil)
-		} else if t.tif && t.state == stateRunning {
-			k.takeSignals(t)
+		k.runq = k.runq[:0]
+		if len(k.initq) == 0 {
+			return
 		}
+		t := k.initq[0]
+		k.initq = k.initq[1:]
+		k.runOne(t)
 	}
-	k.runq = k.runq[:0]
+}
+
+// runOne is a woken task's turn on the CPU.
+func (k *Kernel) runOne(t *task) {
+	t.queued = false
+	switch {
+	case !t.live() || t.g.exited:
+	case t.g.fatal != 0:
+		k.killGroup(t.g, t.g.fatal, nil)
+	case t.tif && t.state == stateRunning:
+		k.takeSignals(t)
+	}
 }
 
 // takeSignals is get_signal until nothing is left for t, then the return

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/forkspec/forkspec/abi"
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
 
 // Signal generation and delivery, as kernel/signal.c does them (SIG-2,
 // SIG-3, VFORK-5, VFORK-6, THR-4). The state is Linux's own:
@@ -24,7 +28,10 @@ import "github.com/forkspec/forkspec/abi"
 // (linux/kernel.go absorb), so a task runs until it blocks: the step's
 // caller finishes its call and takes its own signals first; the tasks it
 // woke then run one after another in the order they were woken, each until
-// it blocks again. Kernel.runq is that order.
+// it blocks again. Init's group runs SCHED_OTHER, below every SCHED_FIFO
+// task: init runs, and takes its signals, only when none of them is left
+// to run — also when init itself made the call. Kernel.runq holds the
+// woken tasks.
 
 // syncSignals are taken before any other pending signal (next_signal's
 // SYNCHRONOUS_MASK: the signals an instruction raises).
@@ -202,12 +209,9 @@ func (k *Kernel) enqueue(t *task) {
 	if t == k.caller && !k.callerReturned {
 		return
 	}
-	for _, u := range k.runq[k.runpos:] {
-		if u == t {
-			return
-		}
+	if !slices.Contains(k.runq, t) {
+		k.runq = append(k.runq, t)
 	}
-	k.runq = append(k.runq, t)
 }
 
 // returnToUser is the caller's way back to user space after its call: a
@@ -222,14 +226,18 @@ func (k *Kernel) returnToUser(t *task) {
 	}
 }
 
-// runQueue lets every task woken in the step run in turn, in wake order,
-// including those woken meanwhile: a thread of a group whose exit has
+// runQueue lets every task woken in the step run in turn, including those
+// woken meanwhile: the first woken outside init's group, and init only when
+// no other is left (init's group runs SCHED_OTHER on the oracle, the others
+// SCHED_FIFO, which always runs first). A thread of a group whose exit has
 // started dies with its group; a running thread told of signals takes
 // them. Nothing else runs: a frozen thread that was told waits for its
 // release.
 func (k *Kernel) runQueue() {
-	for ; k.runpos < len(k.runq) && !k.unsupported; k.runpos++ {
-		t := k.runq[k.runpos]
+	for len(k.runq) > 0 && !k.unsupported {
+		i := max(slices.IndexFunc(k.runq, func(t *task) bool { return !t.group.isInit() }), 0)
+		t := k.runq[i]
+		k.runq = slices.Delete(k.runq, i, i+1)
 		g := t.group
 		switch {
 		case t.exiting || g.dead || g.groupExit:
@@ -239,7 +247,7 @@ func (k *Kernel) runQueue() {
 			k.getSignal(t)
 		}
 	}
-	k.runq, k.runpos = nil, 0
+	k.runq = nil
 }
 
 // getSignal is get_signal and the return to user space for t, a running

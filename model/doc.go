@@ -135,11 +135,12 @@
 //     recalc_sigpending (a real mask change, fork/clone), takes them, in
 //     next_signal's order (synchronous signals first); a terminating
 //     default taken after a caught signal kills before the handler runs; a
-//     vfork parent released runs before the threads woken after it; an
+//     vfork parent released runs before the threads woken after it, and
+//     init (SCHED_OTHER on the oracle) after every other woken task; an
 //     exec hands the pending signals the killed threads do not block to the
 //     exec'ing thread, which takes them with the dispositions reset
 //     (oracle; specs SIG-2f … SIG-2i, SIG-3f, VFORK-5e, VFORK-5f,
-//     VFORK-6c … VFORK-6e, THR-4b, THR-4c).
+//     VFORK-6c … VFORK-6e, THR-4b, THR-4c, SIG-4b).
 //   - The caller's own kill of a core-dumping signal at a sibling returns
 //     0: the sibling takes it after the caller is back (oracle, SIG-2j).
 //   - Init stays single-threaded (a convention, docs/conventions.md "The

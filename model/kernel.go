@@ -34,11 +34,9 @@ type Kernel struct {
 	// taken its signals (returnToUser): from then on it is no longer the
 	// task on the CPU. False between steps.
 	callerReturned bool
-	// runq holds the tasks woken during the step, in wake order, to run
-	// after the caller (delivery.go); runpos is the next to run. Empty
-	// between steps.
-	runq   []*task
-	runpos int
+	// runq holds the tasks woken during the step and not yet run, in wake
+	// order, to run after the caller (delivery.go). Empty between steps.
+	runq []*task
 	// sizes holds the size of each fixed file (abi.Files).
 	sizes map[string]int64
 	// unsupported is raised by a rule deep inside a step that finds it must
@@ -106,9 +104,17 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	if !r.Outcome.Refused() && !k.unsupported {
 		// The caller's way back to user space, then the tasks the step
 		// woke, in turn (delivery.go, docs/conventions.md "Signals").
-		k.returnToUser(t)
-		r = k.callerFate(t, r)
-		k.callerReturned = true
+		// Init's SCHED_OTHER caller yields to the tasks it woke first.
+		if t.group.isInit() {
+			k.callerReturned = true
+			if t.sigpending {
+				k.enqueue(t)
+			}
+		} else {
+			k.returnToUser(t)
+			r = k.callerFate(t, r)
+			k.callerReturned = true
+		}
 		k.runQueue()
 	}
 	if r.Outcome.Refused() || k.unsupported {
@@ -123,7 +129,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 
 // endStep clears the step's own state.
 func (k *Kernel) endStep() {
-	k.caller, k.callerReturned, k.runq, k.runpos = nil, false, nil, 0
+	k.caller, k.callerReturned, k.runq = nil, false, nil
 }
 
 // callerFate turns the result of a call into OutcomeKilled when the caller's
