@@ -33,6 +33,9 @@ const (
 	FatalSignalWaits                   // a signal that kills at its default action became pending and the group lives: no thread wanted it (VFORK-5e, VFORK-6e)
 	FrameThenDeath                     // a caught signal was taken, but its handler never ran: the group died first (SIG-2h)
 	ReleasedTookSignals                // a vfork parent ran a handler on its release (VFORK-5a, VFORK-5f)
+	SearchPassedAThread                // a kill's signal went to a thread past an earlier one that would take it: the search started at curr_target (SIG-2f)
+	SyncSignalFirst                    // a group died of a synchronous signal while a lower-numbered one it could take stayed pending (SIG-2i)
+	InitNotifiedByChain                // one step left init two or more new zombie children while it catches SIGCHLD: it runs after the chain (SIG-4b)
 
 	// Further events, counted and printed but not required of a run.
 	TaskLimit         // a creation failed EAGAIN at the task limit (FORK-7)
@@ -56,7 +59,9 @@ var eventNames = [NumEvents]string{
 	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared",
 	SignalToFrozenGroup: "signal-to-frozen-group", SignalWaitsForFrozen: "signal-waits-for-frozen",
 	SiblingTookForFrozen: "sibling-took-for-frozen", FatalSignalWaits: "fatal-signal-waits",
-	FrameThenDeath: "frame-then-death", ReleasedTookSignals: "released-took-signals", TaskLimit: "task-limit",
+	FrameThenDeath: "frame-then-death", ReleasedTookSignals: "released-took-signals",
+	SearchPassedAThread: "search-passed-a-thread", SyncSignalFirst: "sync-signal-first",
+	InitNotifiedByChain: "init-notified-by-chain", TaskLimit: "task-limit",
 	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
 	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
 }

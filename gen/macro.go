@@ -139,6 +139,8 @@ var macros = []macro{
 	{"reap", 4, reap},
 	{"exec-resets-exit-signal", 2, execResetsExitSignal},
 	{"frozen-group-signals", 5, frozenGroupSignals},
+	{"signal-round", 2, signalRound},
+	{"init-chain", 2, initChain},
 }
 
 // startMacro chooses a pattern for a running task and installs its steps.

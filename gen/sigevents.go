@@ -13,6 +13,9 @@ func signalEvents(evs []Event, b, a world, sc abi.Syscall, res abi.Result) []Eve
 		if t, ok := b.task(k.Pid); ok && hasFrozenAndRunning(b, t.Tgid) {
 			evs = append(evs, SignalToFrozenGroup)
 		}
+		if searchPassed(b, a, k) {
+			evs = append(evs, SearchPassedAThread)
+		}
 	}
 	for _, p := range a.v.Procs {
 		bp, _ := b.proc(p.Tgid)
@@ -26,6 +29,12 @@ func signalEvents(evs []Event, b, a world, sc abi.Syscall, res abi.Result) []Eve
 		if frameThenDeath(b, a, bp, p) {
 			evs = append(evs, FrameThenDeath)
 		}
+		if syncFirst(b, a, p) {
+			evs = append(evs, SyncSignalFirst)
+		}
+	}
+	if initNotifiedByChain(b, a) {
+		evs = append(evs, InitNotifiedByChain)
 	}
 	for _, bt := range b.v.Tasks {
 		at, ok := a.task(bt.Tid)
@@ -175,4 +184,89 @@ func handledBy(t abi.TaskView) int {
 		n += c.Count
 	}
 	return n
+}
+
+// searchPassed reports whether the kill's signal was handled by a thread
+// other than the one it named, while a running thread earlier in the list,
+// not the named one, did not block it: complete_signal's search started
+// past that thread, at curr_target.
+func searchPassed(b, a world, k abi.Kill) bool {
+	named, ok := b.task(k.Pid)
+	if !ok {
+		return false
+	}
+	for _, tid := range b.threads(named.Tgid) {
+		bt, _ := b.task(tid)
+		at, ok := a.task(tid)
+		if !ok || tid == named.Tid || count(at.Handled, k.Sig) <= count(bt.Handled, k.Sig) {
+			continue
+		}
+		for _, earlier := range b.threads(named.Tgid) {
+			e, _ := b.task(earlier)
+			if earlier < tid && earlier != named.Tid && e.State == abi.Running && !e.Blocked.Has(k.Sig) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// syncSignals are dequeued before any other (next_signal's SYNCHRONOUS_MASK).
+var syncSignals = []int{abi.SIGILL, abi.SIGTRAP, abi.SIGBUS, abi.SIGFPE, abi.SIGSEGV, abi.SIGSYS}
+
+// syncFirst reports whether process ap died in the step of a synchronous
+// signal while a lower-numbered signal that one of its threads did not
+// block stays pending: dequeued first, the synchronous one killed before the
+// other was taken.
+func syncFirst(b, a world, ap abi.ProcView) bool {
+	leader, ok := a.task(ap.Tgid)
+	if !ok || leader.State != abi.Zombie || !live(b, ap.Tgid) || leader.WaitStatus&0x7f == 0 {
+		return false
+	}
+	sig := leader.WaitStatus & 0x7f
+	isSync := false
+	for _, s := range syncSignals {
+		isSync = isSync || s == sig
+	}
+	if !isSync {
+		return false
+	}
+	// A thread that did not block the lower signal: running before the step,
+	// or in the View after it (a zombie shows the mask it died with).
+	for lower := 1; lower < sig; lower++ {
+		if !ap.Pending.Has(lower) {
+			continue
+		}
+		for _, tid := range b.threads(ap.Tgid) {
+			if t, _ := b.task(tid); t.State == abi.Running && !t.Blocked.Has(lower) {
+				return true
+			}
+		}
+		for _, tid := range a.threads(ap.Tgid) {
+			if t, _ := a.task(tid); !t.Blocked.Has(lower) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// initNotifiedByChain reports whether init catches SIGCHLD and the step
+// gave it two or more new zombie children (deaths and reparented zombies).
+func initNotifiedByChain(b, a world) bool {
+	init, _ := b.task(1)
+	sh, _ := b.sighand(init.Sighand)
+	if disposition(sh, abi.SIGCHLD) != abi.SigHandle {
+		return false
+	}
+	n := 0
+	for _, at := range a.v.Tasks {
+		if at.Tid != at.Tgid || at.State != abi.Zombie || at.Ppid != 1 {
+			continue
+		}
+		if bt, ok := b.task(at.Tid); !ok || bt.State != abi.Zombie || bt.Ppid != 1 {
+			n++
+		}
+	}
+	return n >= 2
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // runEvents replays trace lines on the model and returns the events of each
-// step, keyed by line.
+// step, keyed by line; a line that occurs twice keeps its last events, so
+// steps that matter are written once.
 func runEvents(t *testing.T, lines string) map[string][]Event {
 	t.Helper()
 	k := model.New(abi.Config{})
@@ -60,7 +61,7 @@ func TestSignalEventsAroundAFrozenThread(t *testing.T) {
 	signalOnly := func(es []Event) []Event {
 		var out []Event
 		for _, e := range es {
-			if e >= SignalToFrozenGroup && e <= ReleasedTookSignals {
+			if e >= SignalToFrozenGroup && e <= ReleasedTookSignals { // the frozen-thread situations
 				out = append(out, e)
 			}
 		}
@@ -84,6 +85,51 @@ func TestSignalEventsAroundAFrozenThread(t *testing.T) {
 	}
 	if got := signalOnly(evs["3 exit_group 0"]); !sameEvents(got, []Event{FrameThenDeath}) {
 		t.Errorf("release into SIGUSR2's frame and SIGTERM: %v, want frame-then-death", got)
+	}
+}
+
+// TestSignalEventsSearchSyncAndInit: the steps of SIG-2f, SIG-2i and SIG-4b
+// that show curr_target, the synchronous-first order and init running last.
+func TestSignalEventsSearchSyncAndInit(t *testing.T) {
+	evs := runEvents(t, `
+		1 fork
+		2 sigaction SIGUSR1 handler 0
+		2 sigprocmask SIG_BLOCK SIGUSR1
+		2 `+thr+`
+		2 `+thr+`
+		3 sigprocmask SIG_UNBLOCK SIGUSR1
+		4 sigprocmask SIG_UNBLOCK SIGUSR1
+		1 kill 2 10
+		3 sigprocmask SIG_BLOCK SIGUSR1
+		1 kill 2 SIGUSR1
+		1 kill 4 SIGUSR1
+		3 sigprocmask SIG_UNBLOCK SIGUSR1
+		1 kill 2 USR1`)
+	// The first kill finds 3, the second 4 (3 blocks); the third names 4;
+	// the fourth goes to 4 again though 3 would take it now.
+	for line, want := range map[string]bool{"1 kill 2 10": false, "1 kill 2 SIGUSR1": false, "1 kill 4 SIGUSR1": false, "1 kill 2 USR1": true} {
+		if got := has(evs[line], SearchPassedAThread); got != want {
+			t.Errorf("%s: search-passed-a-thread %v, want %v", line, got, want)
+		}
+	}
+	evs = runEvents(t, `
+		1 fork
+		2 sigprocmask SIG_BLOCK SIGUSR1|SIGSEGV
+		1 kill 2 SIGUSR1
+		1 kill 2 SIGSEGV
+		2 sigprocmask SIG_UNBLOCK SIGUSR1|SIGSEGV`)
+	if !has(evs["2 sigprocmask SIG_UNBLOCK SIGUSR1|SIGSEGV"], SyncSignalFirst) {
+		t.Errorf("death by SIGSEGV with SIGUSR1 left pending: %v, want sync-signal-first", evs["2 sigprocmask SIG_UNBLOCK SIGUSR1|SIGSEGV"])
+	}
+	evs = runEvents(t, `
+		1 sigaction SIGCHLD handler 0
+		1 fork
+		2 clone SIGUSR1
+		3 fork
+		4 exit_group 0
+		3 exit_group 0`)
+	if !has(evs["3 exit_group 0"], InitNotifiedByChain) || has(evs["4 exit_group 0"], InitNotifiedByChain) {
+		t.Errorf("chain to init: %v, want init-notified-by-chain; one zombie for 3: %v", evs["3 exit_group 0"], evs["4 exit_group 0"])
 	}
 }
 
