@@ -36,9 +36,11 @@
 //
 // kernel.go (Kernel, New, Step and the refusals), task.go (task and
 // thread-group state), then one file per concept: clone.go, exec.go,
-// exit.go, wait.go, signal.go, mm.go (mappings), memory.go (mmap, munmap,
-// mprotect, madvise, load, store and frame tokens), fd.go, prctl.go,
-// view.go, invariants.go, clone_world.go (deep copy).
+// exit.go, wait.go, signal.go (dispositions, sigprocmask, kill),
+// delivery.go (which thread takes a signal, and when), mm.go (mappings),
+// memory.go (mmap, munmap, mprotect, madvise, load, store and frame
+// tokens), fd.go, prctl.go, view.go, invariants.go, clone_world.go (deep
+// copy).
 //
 // # Clauses and where they live
 //
