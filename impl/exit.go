@@ -31,41 +31,43 @@ func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
 	if g.tgid == 1 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	k.endGroup(g, abi.WaitExited(code), t)
+	k.endGroup(g, abi.WaitExited(code), t, true) // do_group_exit
 	return abi.Result{Outcome: abi.OutcomeExited}
 }
 
 // killGroup ends g by signal sig (EXIT-4, THR-4) with wait status sig.
-// taker is the thread that took the signal (it exits first), nil when every
-// thread was killed at once.
-func (k *Kernel) killGroup(g *group, sig int, taker *task) {
+// taker is the thread that runs first (nil when none of g is on the CPU);
+// rotate says the others were woken by do_group_exit's zap_other_threads,
+// which goes round the list from the taker, rather than by complete_signal,
+// which wakes them from the leader.
+func (k *Kernel) killGroup(g *group, sig int, taker *task, rotate bool) {
 	if g.exited || g.tgid == 1 {
 		return
 	}
 	// The shared pending set stays until the zombie is reaped (__exit_signal
 	// flushes it in release_task).
 	g.killSig = sig
-	k.endGroup(g, abi.WaitSignaled(sig), taker)
+	k.endGroup(g, abi.WaitSignaled(sig), taker, rotate)
 }
 
 // endGroup ends every thread of g with group exit status status; the first
-// group exit wins (do_group_exit, zap_other_threads). The thread that
-// started it (first, when not nil) exits first, then the others in tid
-// order, each marked exiting only when it exits, so a thread's children
-// pass to a sibling that has not exited yet and reach the new reaper with
-// the last one (forget_original_parent, find_alive_thread).
-func (k *Kernel) endGroup(g *group, status int, first *task) {
+// group exit wins. The thread that started it (first, when not nil) exits
+// first, then the others in wake order: round the list from first when
+// rotate (zap_other_threads), else from the leader. Each is marked exiting
+// only when it exits, so a thread's children pass to a sibling that has not
+// exited yet and reach the new reaper with the last one
+// (forget_original_parent, find_alive_thread).
+func (k *Kernel) endGroup(g *group, status int, first *task, rotate bool) {
 	if g.exited {
 		return
 	}
 	g.exited, g.status, g.fatal = true, status, 0
-	order := make([]*task, 0, len(g.threads))
-	if first != nil && first.g == g {
-		order = append(order, first)
-	}
-	for _, t := range g.threads {
-		if t != first {
-			order = append(order, t)
+	order := append([]*task(nil), g.threads...)
+	if i := g.threadIndex(first); i >= 0 {
+		if rotate {
+			order = append(order[i:], order[:i]...)
+		} else {
+			order = append([]*task{first}, append(order[:i:i], order[i+1:]...)...)
 		}
 	}
 	for _, t := range order {

@@ -229,7 +229,7 @@ func (k *Kernel) runOne(t *task) {
 	switch {
 	case !t.live() || t.g.exited:
 	case t.g.fatal != 0:
-		k.killGroup(t.g, t.g.fatal, nil)
+		k.killGroup(t.g, t.g.fatal, nil, false)
 	case t.tif && t.state == stateRunning:
 		k.takeSignals(t)
 	}
@@ -249,7 +249,7 @@ func (k *Kernel) takeSignals(t *task) {
 	g := t.g
 	t.tif = false
 	if g.fatal != 0 {
-		k.killGroup(g, g.fatal, t)
+		k.killGroup(g, g.fatal, t, false) // complete_signal's group exit
 		return
 	}
 	sh := g.sighandOf()
@@ -266,7 +266,7 @@ func (k *Kernel) takeSignals(t *task) {
 			continue
 		}
 		t.blocked |= frames
-		k.killGroup(g, sig, t)
+		k.killGroup(g, sig, t, true) // do_group_exit
 		return
 	}
 	for f := uint64(frames); f != 0; f &= f - 1 {

@@ -242,7 +242,7 @@ func (k *Kernel) runQueue() {
 		switch {
 		case t.exiting || g.dead || g.groupExit:
 		case g.fatal != 0:
-			k.killGroup(g, g.fatal, nil)
+			k.killGroup(g, g.fatal, nil, false)
 		case t.state == abi.Running && t.sigpending:
 			k.getSignal(t)
 		}
@@ -265,7 +265,7 @@ func (k *Kernel) runQueue() {
 func (k *Kernel) getSignal(t *task) {
 	g := t.group
 	if g.fatal != 0 {
-		k.killGroup(g, g.fatal, t)
+		k.killGroup(g, g.fatal, t, false) // complete_signal's group exit
 		return
 	}
 	h := g.sighand()
@@ -284,7 +284,7 @@ func (k *Kernel) getSignal(t *task) {
 			return
 		default:
 			t.sigpending = false
-			k.killGroup(g, sig, t)
+			k.killGroup(g, sig, t, true) // do_group_exit
 			return
 		}
 	}

@@ -74,7 +74,7 @@
 //	EXEC-4   sysExecve (copyFdTable + closeOnExec)
 //	EXEC-5   deThread
 //	EXEC-6   sysExecve (exit signal SIGCHLD; releaseVforkParent; umask, parent, subreaper kept)
-//	EXIT-1   sysExitGroup; endGroup (first group exit wins)
+//	EXIT-1   sysExitGroup; endGroup (first group exit wins; threads exit in wake order)
 //	EXIT-2   sysExit (synchronize_group_exit); finishExit (zombie leader, released threads)
 //	EXIT-3   finishExit (objects dropped, vfork parent released); processDead; notifyParent
 //	EXIT-4   killGroup; forceSegv; getSignal (a terminating default ends the group; frames set up before it never run)
@@ -150,8 +150,10 @@
 //     its threads blocks could kill it through another): sysClone refuses
 //     CLONE_THREAD there.
 //   - wait4 -1 reaps in children-list order (reparented children last),
-//     not the lowest pid; a dying group's threads exit initiator first, each
-//     passing its children to a sibling not yet exiting (oracle).
+//     not the lowest pid; a dying group's threads exit initiator first,
+//     then round the thread list from it after do_group_exit, from the
+//     leader after complete_signal's group exit, each passing its children
+//     to a sibling not yet exiting (oracle, THR-4d).
 //   - A signal from another task's exit notification kills the caller's
 //     group only after the caller's call returned: the step reports the
 //     call's result (oracle).

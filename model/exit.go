@@ -42,29 +42,32 @@ func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
 	if t.group.isInit() {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	k.endGroup(t.group, abi.WaitExited(s.Code), t)
+	k.endGroup(t.group, abi.WaitExited(s.Code), t, true)
 	return abi.Result{Outcome: abi.OutcomeExited}
 }
 
 // killGroup ends g by a fatal signal (EXIT-4, THR-4): the wait status is the
-// signal number. taker is the thread that took the signal and died of it in
-// get_signal (it exits first), or nil when every thread was SIGKILLed at
-// once (complete_signal's fast path).
-func (k *Kernel) killGroup(g *group, sig int, taker *task) {
+// signal number. taker is the thread that runs first: the one that took the
+// signal in get_signal (do_group_exit, zap true), or the step's caller whose
+// group complete_signal's fast path ended (zap false), or nil.
+func (k *Kernel) killGroup(g *group, sig int, taker *task, zap bool) {
 	if g.groupExit || g.dead {
 		return
 	}
 	g.killSig = sig
-	k.endGroup(g, abi.WaitSignaled(sig), taker)
+	k.endGroup(g, abi.WaitSignaled(sig), taker, zap)
 }
 
 // endGroup ends every thread of g with the given group exit status; the
-// first group exit wins (do_group_exit, zap_other_threads). The thread that
-// started the group exit (first, when not nil) exits first, then the others
-// in tid order; each is marked exiting only when it exits, so a thread's
-// children pass to a sibling that has not exited yet and reach the new
-// reaper with the last one (forget_original_parent, find_alive_thread).
-func (k *Kernel) endGroup(g *group, status int, first *task) {
+// first group exit wins. The thread that started it (first, when not nil)
+// exits first. Then the others exit in the order they were woken: with zap
+// (do_group_exit → zap_other_threads, from exit_group or a fatal signal
+// taken in get_signal) going round the thread list from first; without
+// (complete_signal's group exit, which wakes the threads from the leader
+// on) in list order. Each is marked exiting only when it exits, so a
+// thread's children pass to a sibling that has not exited yet and reach the
+// new reaper with the last one (forget_original_parent, find_alive_thread).
+func (k *Kernel) endGroup(g *group, status int, first *task, zap bool) {
 	if g.groupExit || g.dead {
 		return
 	}
@@ -74,10 +77,17 @@ func (k *Kernel) endGroup(g *group, status int, first *task) {
 	order := make([]*task, 0, len(g.threads))
 	if first != nil && first.group == g {
 		order = append(order, first)
+		if zap {
+			for t := g.nextThread(first); t != first; t = g.nextThread(t) {
+				order = append(order, t)
+			}
+		}
 	}
-	for _, t := range g.threads {
-		if t != first {
-			order = append(order, t)
+	if len(order) < len(g.threads) {
+		for _, t := range g.threads {
+			if t != first {
+				order = append(order, t)
+			}
 		}
 	}
 	for _, t := range order {

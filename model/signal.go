@@ -194,6 +194,6 @@ func (k *Kernel) forceSegv(t *task) abi.Result {
 		a.handler = abi.SigDefault // visible to a CLONE_SIGHAND partner
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
-	k.killGroup(g, abi.SIGSEGV, t)
+	k.killGroup(g, abi.SIGSEGV, t, true) // get_signal → do_group_exit
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
 }
