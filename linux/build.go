@@ -72,11 +72,15 @@ func build() (string, error) {
 	}
 	src := filepath.Join(tmp, "agent.c")
 	out := filepath.Join(tmp, "agent")
-	cmd := exec.Command("cc", "-O2", "-static", "-nostdlib", "-ffreestanding",
+	cc, err := cCompiler()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(cc, "-O2", "-static", "-nostdlib", "-ffreestanding",
 		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
 		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss", "-o", out, src)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the agent with cc: %v\n%s", err, msg)
+		return "", fmt.Errorf("building the agent with %s: %v\n%s", cc, err, msg)
 	}
 	if err := os.Chmod(out, 0o755); err != nil {
 		return "", err
@@ -87,9 +91,20 @@ func build() (string, error) {
 	return bin, nil
 }
 
+// cCompiler is the C compiler that builds the agent: cc, or gcc where there
+// is no cc (the agent needs only GCC-compatible flags).
+func cCompiler() (string, error) {
+	for _, name := range []string{"cc", "gcc"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("no C compiler to build the agent: neither cc nor gcc is on PATH")
+}
+
 // Available reports whether the Linux oracle can run here, and if not, why:
 // it needs Linux on x86-64, root (pid namespaces, pagemap frame numbers,
-// kcmp), a C compiler named cc, and pid namespaces.
+// kcmp), a C compiler (cc or gcc), and pid namespaces.
 func Available() (ok bool, why string) {
 	if runtime.GOOS != "linux" {
 		return false, "the Linux oracle needs Linux (GOOS=" + runtime.GOOS + ")"
@@ -100,8 +115,8 @@ func Available() (ok bool, why string) {
 	if os.Geteuid() != 0 {
 		return false, "the Linux oracle needs root (pid namespace, pagemap frame numbers, kcmp)"
 	}
-	if _, err := exec.LookPath("cc"); err != nil {
-		return false, "the Linux oracle needs a C compiler named cc to build its agent"
+	if _, err := cCompiler(); err != nil {
+		return false, "the Linux oracle needs a C compiler (cc or gcc) to build its agent"
 	}
 	if _, err := os.Stat("/proc/self/ns/pid"); err != nil {
 		return false, "the Linux oracle needs pid namespaces (/proc/self/ns/pid)"

@@ -187,6 +187,7 @@ type mapping struct {
 	Inode      uint64
 	Dev        string
 	Path       string // "" for anonymous memory, "[stack]", a file, …
+	Rss        uint64 // resident kB (the zero page not counted)
 	VmFlags    []string
 }
 
@@ -199,6 +200,12 @@ func readSmaps(path string) ([]mapping, error) {
 	var out []mapping
 	for _, line := range strings.Split(string(b), "\n") {
 		if line == "" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); ok {
+			if n := len(out); n > 0 {
+				out[n-1].Rss, _ = strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			}
 			continue
 		}
 		if strings.HasPrefix(line, "VmFlags:") {

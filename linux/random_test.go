@@ -57,19 +57,11 @@ func TestRandomAgainstModel(t *testing.T) {
 				t.Fatalf("seed %d: trace:\n%s\n%v", seed, strings.Join(trace, "\n"), d)
 			}
 		}
+		if k.intrusiveReads != 0 {
+			t.Errorf("seed %d: %d page values had to be read through /proc/PID/mem (pages.go)", seed, k.intrusiveReads)
+		}
 		k.Close()
 		runs++
 	}
 	t.Logf("%d runs of %d steps in %v", runs, *randomSteps, time.Since(start).Round(time.Millisecond))
-}
-
-// hasProt reports whether sc is an mmap or mprotect whose prot has any bit of mask.
-func hasProt(sc abi.Syscall, mask int64) bool {
-	switch s := sc.(type) {
-	case abi.Mmap:
-		return s.Prot&mask != 0
-	case abi.Mprotect:
-		return s.Prot&mask != 0
-	}
-	return false
 }

@@ -92,6 +92,9 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 		k.threadHandled[t.Tgid] = k.threadHandled[t.Tid]
 		delete(k.threadHandled, t.Tid)
 	}
+	if err := k.learnValues(t, sc, r); err != nil {
+		return r, err
+	}
 	if hole != 0 && r.Outcome == abi.OutcomeOK && r.Err == 0 {
 		r = abi.Fail(abi.ENOMEM) // the reservation stands for a hole
 	}

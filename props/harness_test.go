@@ -97,5 +97,9 @@ func (s suite) run(t *testing.T) {
 		text, _ := os.ReadFile(strings.TrimPrefix(path, "props/"))
 		t.Logf("reduced to %d steps (from %d):\n%s\n%v\ntrace: %s\nreplay: %s", len(steps), len(s.last.steps), text, f, path, replay)
 	})
-	rapid.Check(t, s.prop)
+	prop := s.prop
+	if *progressFlag {
+		prop = withProgress(t.Logf, rapidChecks(), prop)
+	}
+	rapid.Check(t, prop)
 }

@@ -55,6 +55,9 @@ type Trace struct {
 	Options Options
 	// Steps in order.
 	Steps []Step
+	// Asserts are the trace's `# expect:` lines in order: checks on the
+	// View after the steps above each (Assertion.After), on every backend.
+	Asserts []Assertion
 	// Tail holds the comment lines after the last step.
 	Tail []string
 }
