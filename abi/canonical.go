@@ -21,6 +21,7 @@ func Canonicalize(v View) View {
 	mmIDs, fdIDs, shIDs, fsIDs := renumber{}, renumber{}, renumber{}, renumber{}
 	for i := range tasks {
 		t := &tasks[i]
+		t.Handled = sortedCounts(t.Handled)
 		t.Mm, t.FdTable, t.Sighand, t.Fs = mmIDs.id(t.Mm), fdIDs.id(t.FdTable), shIDs.id(t.Sighand), fsIDs.id(t.Fs)
 	}
 
@@ -28,9 +29,7 @@ func Canonicalize(v View) View {
 
 	procs := slices.Clone(v.Procs)
 	for i := range procs {
-		procs[i].Handled = slices.Clone(procs[i].Handled)
-		slices.SortFunc(procs[i].Handled, func(a, b SigCount) int { return cmp.Compare(a.Sig, b.Sig) })
-		procs[i].Handled = nilIfEmpty(procs[i].Handled)
+		procs[i].Handled = sortedCounts(procs[i].Handled)
 	}
 	slices.SortFunc(procs, func(a, b ProcView) int { return cmp.Compare(a.Tgid, b.Tgid) })
 	out.Procs = nilIfEmpty(procs)
@@ -73,6 +72,14 @@ func Canonicalize(v View) View {
 	slices.SortFunc(inodes, func(a, b InodeView) int { return cmp.Compare(a.Path, b.Path) })
 	out.Inodes = nilIfEmpty(inodes)
 	return out
+}
+
+// sortedCounts returns a copy of c sorted by signal, without zero counts,
+// nil when empty.
+func sortedCounts(c []SigCount) []SigCount {
+	c = slices.DeleteFunc(slices.Clone(c), func(x SigCount) bool { return x.Count == 0 })
+	slices.SortFunc(c, func(a, b SigCount) int { return cmp.Compare(a.Sig, b.Sig) })
+	return nilIfEmpty(c)
 }
 
 // renumber maps backend identities to canonical ones in order of first use.

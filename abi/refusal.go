@@ -204,6 +204,14 @@ func creationRefusal(cfg Config, w World, flags, sig uint64) string {
 	if flags&(CLONE_THREAD|CLONE_PARENT) == 0 && sig <= NSIG && StopSignal(int(sig)) {
 		return "stop signal as termination signal"
 	}
+	if flags&CLONE_THREAD != 0 && w.InitGroup() {
+		// Init stays single-threaded (docs/conventions.md "The world"): its
+		// group runs SCHED_OTHER on the oracle, so which of two woken
+		// threads takes a signal first is up to the scheduler, and a signal
+		// one thread blocks could kill init through another
+		// (complete_signal's group exit overrides SIGNAL_UNKILLABLE).
+		return "a thread in init's group (init stays single-threaded)"
+	}
 	if flags&CLONE_VM == 0 {
 		if _, certain := ForkCharge(cfg.Machine, w.Mappings()); !certain {
 			return "fork's commit charge depends on how Linux merged the vmas (dup_mmap)"

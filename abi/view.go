@@ -53,6 +53,13 @@ type TaskView struct {
 	Mm, FdTable, Sighand, Fs int
 	// Blocked is the task's signal mask.
 	Blocked SigSet
+	// Handled counts the handler runs this thread performed, per signal, for
+	// signals it handled at least once: which thread of a group took a
+	// process-directed signal (SIG-2). A thread's counts follow it through
+	// a non-leader's exec (it takes the leader's tid); a released thread
+	// leaves the View with its counts, which ProcView.Handled keeps.
+	// Invariant: sorted by Sig, every Count > 0, nil when empty.
+	Handled []SigCount
 }
 
 // ProcView is per-process (thread-group) state.
@@ -61,7 +68,9 @@ type ProcView struct {
 	Subreaper bool
 	// Pending holds the signals pending for the process (shared pending).
 	Pending SigSet
-	// Handled counts handler runs per signal, for signals handled at least once.
+	// Handled counts handler runs per signal, for signals handled at least
+	// once, by any thread of the process, released threads included: the
+	// process total of the threads' TaskView.Handled.
 	Handled []SigCount
 }
 

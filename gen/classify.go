@@ -141,6 +141,7 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 	if handled(after) > handled(before) {
 		add(HandlerRan)
 	}
+	evs = signalEvents(evs, b.w, a.w, sc, res)
 	evs = c.transitions(evs, b, a, tid, t, sc, res)
 	c.remember(a)
 	return evs

@@ -35,6 +35,15 @@ const (
 	FixedNearTop                       // a MAP_FIXED mmap in the last 2 MiB below TaskSize (MEM-3f, MEM-3h)
 	FixedNearZero                      // a MAP_FIXED mmap within 1 MiB of MmapMinAddr, or below it (MEM-3m)
 	CloneSince60                       // clone flags whose checks changed since 6.0 or that change nothing (CLONE-7d, CLONE-7e)
+	SignalToFrozenGroup                // a kill reached a group with one thread frozen in vfork and another running (VFORK-5, VFORK-6)
+	SignalWaitsForFrozen               // a signal became pending that a running thread does not block: aimed at the frozen one (VFORK-6, SIG-3e)
+	SiblingTookForFrozen               // a running thread ran a handler while a sibling stayed frozen (VFORK-6c)
+	FatalSignalWaits                   // a signal that kills at its default action became pending and the group lives: no thread wanted it (VFORK-5e, VFORK-6e)
+	FrameThenDeath                     // a caught signal was taken, but its handler never ran: the group died first (SIG-2h)
+	ReleasedTookSignals                // a vfork parent ran a handler on its release (VFORK-5a, VFORK-5f)
+	SearchPassedAThread                // a kill's signal went to a thread past an earlier one that would take it: the search started at curr_target (SIG-2f)
+	SyncSignalFirst                    // a group died of a synchronous signal while a lower-numbered one it could take stayed pending (SIG-2i)
+	InitNotifiedByChain                // one step left init two or more new zombie children while it catches SIGCHLD: it runs after the chain (SIG-4b)
 
 	// Further events, counted and printed but not required of a run.
 	TaskLimit         // a creation failed EAGAIN at the task limit (FORK-7)
@@ -58,7 +67,12 @@ var eventNames = [NumEvents]string{
 	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared", ZeroWrite: "zero-write",
 	ExecOnlyLoad: "exec-only-load", GrowsProt: "grows-prot", HugeLength: "huge-length",
 	THPPlacement: "thp-placement", FixedNearTop: "fixed-near-top", FixedNearZero: "fixed-near-zero",
-	CloneSince60: "clone-since-6.0", TaskLimit: "task-limit",
+	CloneSince60:        "clone-since-6.0",
+	SignalToFrozenGroup: "signal-to-frozen-group", SignalWaitsForFrozen: "signal-waits-for-frozen",
+	SiblingTookForFrozen: "sibling-took-for-frozen", FatalSignalWaits: "fatal-signal-waits",
+	FrameThenDeath: "frame-then-death", ReleasedTookSignals: "released-took-signals",
+	SearchPassedAThread: "search-passed-a-thread", SyncSignalFirst: "sync-signal-first",
+	InitNotifiedByChain: "init-notified-by-chain", TaskLimit: "task-limit",
 	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
 	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
 }

@@ -137,7 +137,7 @@ func TestMacroNamesTheNewChild(t *testing.T) {
 		if tid != 1 {
 			t.Fatalf("seed %d: first macro step by %d, want init", seed, tid)
 		}
-		if g.roles[rC] != 2 && g.roles[rD] != 2 && g.roles[rG] != 2 {
+		if g.roles[rC] != 2 && g.roles[rD] != 2 && g.roles[rG] != 2 && g.roles[rP] != 2 {
 			t.Fatalf("seed %d: after %v the macro did not name task 2 (roles %v)", seed, sc, g.roles)
 		}
 		_ = tid2

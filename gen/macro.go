@@ -138,6 +138,9 @@ var macros = []macro{
 	{"shared-tables", 3, sharedTables},
 	{"reap", 4, reap},
 	{"exec-resets-exit-signal", 2, execResetsExitSignal},
+	{"frozen-group-signals", 5, frozenGroupSignals},
+	{"signal-round", 2, signalRound},
+	{"init-chain", 2, initChain},
 }
 
 // startMacro chooses a pattern for a running task and installs its steps.

@@ -29,7 +29,8 @@
 //
 // Everything abi leaves out (file-backed mappings, blocking waits, process
 // groups, stop/continue). Per-thread pending signals: only the process's
-// shared pending set is modelled. Page contents beyond one word per page.
+// shared pending set is modelled (a group exit's SIGKILL is the group's
+// fatal field). Init's group has one thread (conventions "The world"). Page contents beyond one word per page.
 // Transparent huge pages.
 //
 // # On-demand fork
@@ -67,9 +68,15 @@
 //   - wait4 -1 reaps the first waitable child in the children-list order
 //     (reparented children last), not the lowest pid;
 //
-//   - a pending signal is taken by the thread complete_signal woke (the
-//     one a kill named), else by the step's caller, else the first thread;
-//     a group exit runs the initiating thread first;
+//   - signal targeting keeps the kernel's state (signal.go): each thread's
+//     TIF_SIGPENDING and the group's curr_target; complete_signal tells a
+//     thread that wants the signal (not told already, unless on the CPU), a
+//     frozen one without waking it; only a thread told takes signals, every
+//     one it does not block at once, synchronous ones first, and a fatal one
+//     after a caught one kills before the handler runs; the caller runs
+//     first, then the woken tasks in wake order (the oracle's SCHED_FIFO);
+//     a group exit runs the initiating thread first; an exec's killed
+//     threads hand their pending signals on (retarget_shared_pending);
 //
 //   - a custom termination signal becomes SIGCHLD when the parent exec'd
 //     since the child was created (parent_exec_id);

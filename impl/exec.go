@@ -53,8 +53,14 @@ func (k *Kernel) deThread(t *task) {
 			others = append(others, o)
 		}
 	}
-	// zap_other_threads: each exits in turn, in tid order; its children
-	// pass to a sibling not yet exited and finally to t.
+	// zap_other_threads: each is told SIGKILL, then exits in turn, in tid
+	// order; its children pass to a sibling not yet exited and finally to
+	// t. An exec is no group exit, so each hands on the pending signals it
+	// does not block (exit_signals), in the end to t, which takes them in
+	// the new image (caught ones are back at SIG_DFL by then).
+	for _, o := range others {
+		o.tif = true
+	}
 	for _, o := range others {
 		if o.live() {
 			k.doExit(o)

@@ -27,41 +27,43 @@ func (k *Kernel) sysExit(t *task, code int) abi.Result {
 // abi.Refusal).
 func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
 	g := t.g
-	k.endGroup(g, abi.WaitExited(code), t)
+	k.endGroup(g, abi.WaitExited(code), t, true) // do_group_exit
 	return abi.Result{Outcome: abi.OutcomeExited}
 }
 
 // killGroup ends g by signal sig (EXIT-4, THR-4) with wait status sig.
-// taker is the thread that took the signal (it exits first), nil when every
-// thread was killed at once.
-func (k *Kernel) killGroup(g *group, sig int, taker *task) {
+// taker is the thread that runs first (nil when none of g is on the CPU);
+// rotate says the others were woken by do_group_exit's zap_other_threads,
+// which goes round the list from the taker, rather than by complete_signal,
+// which wakes them from the leader.
+func (k *Kernel) killGroup(g *group, sig int, taker *task, rotate bool) {
 	if g.exited || g.tgid == 1 {
 		return
 	}
 	// The shared pending set stays until the zombie is reaped (__exit_signal
 	// flushes it in release_task).
 	g.killSig = sig
-	k.endGroup(g, abi.WaitSignaled(sig), taker)
+	k.endGroup(g, abi.WaitSignaled(sig), taker, rotate)
 }
 
 // endGroup ends every thread of g with group exit status status; the first
-// group exit wins (do_group_exit, zap_other_threads). The thread that
-// started it (first, when not nil) exits first, then the others in tid
-// order, each marked exiting only when it exits, so a thread's children
-// pass to a sibling that has not exited yet and reach the new reaper with
-// the last one (forget_original_parent, find_alive_thread).
-func (k *Kernel) endGroup(g *group, status int, first *task) {
+// group exit wins. The thread that started it (first, when not nil) exits
+// first, then the others in wake order: round the list from first when
+// rotate (zap_other_threads), else from the leader. Each is marked exiting
+// only when it exits, so a thread's children pass to a sibling that has not
+// exited yet and reach the new reaper with the last one
+// (forget_original_parent, find_alive_thread).
+func (k *Kernel) endGroup(g *group, status int, first *task, rotate bool) {
 	if g.exited {
 		return
 	}
 	g.exited, g.status, g.fatal = true, status, 0
-	order := make([]*task, 0, len(g.threads))
-	if first != nil && first.g == g {
-		order = append(order, first)
-	}
-	for _, t := range g.threads {
-		if t != first {
-			order = append(order, t)
+	order := append([]*task(nil), g.threads...)
+	if i := g.threadIndex(first); i >= 0 {
+		if rotate {
+			order = append(order[i:], order[:i]...)
+		} else {
+			order = append([]*task{first}, append(order[:i:i], order[i+1:]...)...)
 		}
 	}
 	for _, t := range order {
@@ -79,8 +81,14 @@ func (k *Kernel) doExit(t *task) {
 	if t.sh == nil {
 		return // already exited
 	}
+	// exit_signals: unless it is alone or its group exits as a whole, an
+	// exiting thread that was told of signals passes on the ones it does not
+	// block.
+	if t.tif && !t.g.exited && len(t.g.threads) > 1 {
+		k.handOff(t, ^t.blocked)
+	}
 	t.exiting = true
-	k.sigDirty = true
+	t.tif = false
 	if c := t.vforkChild; c != nil { // a frozen parent killed: the child runs on
 		c.vforkParent = nil
 		t.vforkChild = nil
@@ -89,9 +97,8 @@ func (k *Kernel) doExit(t *task) {
 	m := t.mm
 	t.mm = nil
 	// mm_release (complete_vfork_done) wakes a vfork parent before
-	// exit_notify; whether it takes its pending signals in between races
-	// on Linux. It acts at the end of the step, so a pending SIGCHLD and
-	// this exit's merge (the outcome the oracle shows most often).
+	// exit_notify; it runs once this task has finished exiting (runq), so a
+	// SIGCHLD already pending for it and this exit's merge.
 	k.releaseVforkParent(t, false)
 	k.mmput(m)
 	k.putFiles(t.files)
@@ -125,9 +132,9 @@ func (k *Kernel) releaseVforkParent(t *task, byExec bool) *task {
 	}
 	t.vforkParent = nil
 	p.vforkChild = nil
-	k.sigDirty = true
 	if p.state == stateFrozen {
 		p.state = stateRunning
+		k.wake(p)
 	}
 	if byExec {
 		k.stats.VforkByExec++
@@ -175,7 +182,7 @@ func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
 		}
 	}
 	if sig >= 1 && sig <= abi.NSIG {
-		k.sendSignal(p, sig, true)
+		k.sendSignal(p, sig)
 	}
 	return autoreap
 }

@@ -149,7 +149,7 @@ func (k *Kernel) segv(t *task) abi.Result {
 		a.handler = abi.SigDefault
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
-	k.killGroup(t.g, abi.SIGSEGV, t)
+	k.killGroup(t.g, abi.SIGSEGV, t, true) // get_signal → do_group_exit
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
 }
 
@@ -163,6 +163,6 @@ func (k *Kernel) oom(t *task) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	k.stats.OOMKills++
-	k.killGroup(t.g, abi.SIGKILL, t)
+	k.killGroup(t.g, abi.SIGKILL, t, false) // SIGKILL to the group: complete_signal wakes them in order
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGKILL}
 }

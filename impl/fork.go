@@ -42,11 +42,14 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller;
-	// a pending signal it can take restarts the call after delivery. If
-	// that signal kills the group, nothing is created.
-	k.recalc = true
-	if k.deliverGroup(t.g) && t.exiting {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+	// a pending signal it can take (one aimed at a frozen sibling too)
+	// makes it take its signals and restart the call (ERESTARTNOINTR). If
+	// one kills the group, nothing is created.
+	if t.g.pending&^t.blocked != 0 {
+		k.takeSignals(t)
+		if t.exiting {
+			return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+		}
 	}
 	if len(k.tasks) >= k.cfg.Limit() {
 		return abi.Fail(abi.EAGAIN) // FORK-7
@@ -94,7 +97,7 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 		c.exitSignal = -1
 		c.g.threads = append(c.g.threads, c) // the newest tid is the largest
 	default:
-		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, parent: t, parentSeq: k.nextSeq}
+		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, parent: t, parentSeq: k.nextSeq, target: c}
 		k.nextSeq++
 		c.exitSignal = sig
 		if has(abi.CLONE_PARENT) {

@@ -154,11 +154,24 @@ func (c *checker) checkTasks() {
 			case p != nil && (k.tasks[p.tid] != p || !p.live()):
 				c.bad("group %d's parent %d is not a live task", g.tgid, p.tid)
 			}
-			if g.asyncSigs&^g.pending != 0 {
-				c.bad("group %d: async signals %v not pending", g.tgid, g.asyncSigs&^g.pending)
-			}
 			if g.fatal != 0 {
 				c.bad("group %d has an undelivered fatal signal %d", g.tgid, g.fatal)
+			}
+			if len(g.threads) > 0 && g.threadIndex(g.target) < 0 {
+				c.bad("group %d: complete_signal's search starts outside the group", g.tgid)
+			}
+			for _, x := range g.threads {
+				if x.tif && x.state != stateFrozen {
+					c.bad("task %d was told of signals and did not take them", x.tid)
+				}
+				if x.queued {
+					c.bad("task %d is left on the run queue", x.tid)
+				}
+				for sig, n := range x.handled {
+					if n > g.handled[sig] {
+						c.bad("task %d ran handler %d %d times, its group %d", x.tid, sig, n, g.handled[sig])
+					}
+				}
 			}
 		}
 	}

@@ -34,14 +34,13 @@ type Kernel struct {
 	nextSeq uint64
 	// caller is the task performing the current step; nil between steps.
 	caller *task
-	// recalc is set while the caller runs a syscall that calls
-	// recalc_sigpending on itself (fork/clone, sigprocmask): it then takes a
-	// pending signal even when the thread complete_signal woke is frozen.
-	recalc bool
-	// sigDirty is set by whatever can make a pending signal deliverable
-	// (any step but a plain memory access, a signal sent, a thread exiting
-	// or a vfork parent released); deliverAll does nothing when it is clear.
-	sigDirty bool
+	// returned is set once the caller is back in user space: it is no
+	// longer the task on the CPU. False between steps.
+	returned bool
+	// runq holds the tasks woken during the step, in wake order, each to
+	// run after the caller; initq those of init's group, which run after
+	// every other (signal.go). Both empty between steps.
+	runq, initq []*task
 }
 
 // Stats are event counters for coverage reporting, and current gauges.
@@ -88,7 +87,7 @@ func New(cfg abi.Config, opts ...Option) *Kernel {
 		o(k)
 	}
 	t := &task{tid: k.allocPid(), exitSignal: abi.SIGCHLD, image: "init"}
-	g := &group{tgid: t.tid, leader: t, threads: []*task{t}}
+	g := &group{tgid: t.tid, leader: t, threads: []*task{t}, target: t}
 	t.g = g
 	t.files = &fdTable{id: k.newID(), refs: 1}
 	t.sh = &sighand{id: k.newID(), refs: 1}
@@ -177,27 +176,32 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" {
 		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi)
 	}
-	switch sc.(type) {
-	case abi.Load, abi.Store:
-	default:
-		k.sigDirty = true
-	}
 	k.caller = t
 	r := k.dispatch(t, sc)
 	if r.Outcome.Refused() {
-		k.caller, k.recalc = nil, false
+		k.caller = nil
 		return r
 	}
-	k.deliverAll()
-	k.caller, k.recalc = nil, false
-	// The caller's group died of a signal during the step (a kill of
-	// itself, a pending signal unblocked): the call never returns to user
-	// space (abi.OutcomeKilled). A signal from another task's exit
-	// notification, taken by another thread, arrives after the caller's
-	// call returned: the step reports the call's result.
-	if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 && !t.g.killAsync {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+	// Back to user space: the caller first, then whoever the step woke;
+	// init (SCHED_OTHER) lets the tasks it woke run first.
+	if t.g.tgid == 1 {
+		k.returned = true
+		if t.tif {
+			k.wake(t)
+		}
+	} else {
+		k.afterCall(t)
+		// The caller's group died before it got back (it started the
+		// group exit, or took a fatal signal on the way): the call never
+		// returns (abi.OutcomeKilled). A death that comes later, when a
+		// woken task runs, leaves the caller's result as it was.
+		if r.Outcome != abi.OutcomeExited && r.Outcome != abi.OutcomeKilled && t.exiting && t.g.killSig != 0 {
+			r = abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+		}
+		k.returned = true
 	}
+	k.runWoken()
+	k.caller, k.returned, k.initq = nil, false, nil
 	return r
 }
 

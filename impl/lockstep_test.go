@@ -167,7 +167,7 @@ var scenarios = []scenario{
 		1 fork -> 2
 		1 fork -> 3
 		1 fork -> EAGAIN
-		1 clone CLONE_VM|CLONE_SIGHAND|CLONE_THREAD -> EAGAIN
+		2 clone CLONE_VM|CLONE_SIGHAND|CLONE_THREAD -> EAGAIN
 		2 exit 0 -> exited
 		1 fork -> EAGAIN
 		1 wait4 2 0 -> 2
@@ -325,13 +325,14 @@ var scenarios = []scenario{
 		1 wait4 5 WNOHANG -> ECHILD
 		2 fork -> 3
 		1 wait4 3 WNOHANG -> ECHILD
-		1 clone CLONE_VM|CLONE_SIGHAND|CLONE_THREAD -> 4
+		2 clone CLONE_VM|CLONE_SIGHAND|CLONE_THREAD -> 4
 		4 wait4 -1 WNOHANG -> 0
 		4 wait4 -1 WNOHANG|__WNOTHREAD -> ECHILD
-		2 exit 0 -> exited
-		4 wait4 2 0 -> 2
 		3 exit 4 -> exited
-		1 wait4 -1 0 -> 3 status=exit(4)
+		4 wait4 3 0 -> 3 status=exit(4)
+		2 exit 0 -> exited
+		4 exit 0 -> exited
+		1 wait4 2 0 -> 2
 		1 sigaction SIGCHLD SIG_IGN 0 -> 0
 		1 fork -> 5
 		5 exit 0 -> exited

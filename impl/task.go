@@ -42,6 +42,15 @@ type task struct {
 	// parent_exec_id): a parent that exec'd since gets SIGCHLD rather than a
 	// custom termination signal (do_notify_parent).
 	selfExecID, parentExecID int
+	// tif is TIF_SIGPENDING: the task was told to look at its signals and
+	// has not yet (signal.go). Invariant: between steps, set only on a
+	// frozen task (a running one took its signals on the way back).
+	tif bool
+	// queued is set while the task is on Kernel.runq.
+	queued bool
+	// handled counts the handler runs this thread performed (SIG-2).
+	// Invariant: handled[sig] <= g.handled[sig].
+	handled [abi.NSIG + 1]int
 }
 
 // live reports whether the task has not started to exit.
@@ -72,21 +81,14 @@ type group struct {
 	status int
 	// killSig is the signal that killed the group, 0 when it exited.
 	killSig int
-	// fatal is a fatal signal whose group kill is due at the next delivery
-	// (complete_signal's shortcut that wakes even a frozen vfork parent).
+	// fatal is the signal whose generation started the group's exit
+	// (complete_signal's shortcut: every thread was told SIGKILL and is on
+	// the run queue); the group dies of it when the first runs.
+	// Invariant: 0 between steps.
 	fatal int
-	// killAsync is set when killSig came from another task's exit
-	// notification rather than from the step's caller: on Linux it arrives
-	// after the caller's call returned, so the caller sees its result.
-	killAsync bool
-	// asyncSigs are the pending signals that exit notifications generated.
-	// Invariant: a subset of pending.
-	asyncSigs abi.SigSet
-	// prefer maps a pending signal to the tid of the thread complete_signal
-	// woke for it (the target if it wants it, else the first that does):
-	// that thread takes it, waiting for its release if it is a frozen vfork
-	// parent.
-	prefer map[int]int
+	// target is where complete_signal's search for a thread starts
+	// (signal->curr_target). Invariant: one of threads while any is left.
+	target *task
 	// parentSeq orders this process in its parent thread's children list
 	// (list_add_tail at creation; forget_original_parent splices an exiting
 	// thread's children onto the reaper's tail): wait4 -1 walks that order.
@@ -122,14 +124,31 @@ func (g *group) firstLive() *task {
 	return nil
 }
 
-// removeThread drops t from the group's thread list.
+// removeThread drops t from the group's thread list (__unhash_process);
+// complete_signal's search then starts at the thread after it
+// (__exit_signal moves curr_target to next_thread).
 func (g *group) removeThread(t *task) {
-	for i, x := range g.threads {
-		if x == t {
-			g.threads = append(g.threads[:i], g.threads[i+1:]...)
-			return
+	i := g.threadIndex(t)
+	if i < 0 {
+		return
+	}
+	g.threads = append(g.threads[:i], g.threads[i+1:]...)
+	if g.target == t {
+		g.target = nil
+		if len(g.threads) > 0 {
+			g.target = g.threads[i%len(g.threads)]
 		}
 	}
+}
+
+// threadIndex is t's position in the thread list, -1 if absent.
+func (g *group) threadIndex(t *task) int {
+	for i, x := range g.threads {
+		if x == t {
+			return i
+		}
+	}
+	return -1
 }
 
 // sighandOf returns the group's disposition table (all threads share it:

@@ -17,7 +17,8 @@ func (k *Kernel) View() abi.View {
 	seenFile := map[*openFile]bool{}
 	for _, t := range k.sortedTasks() {
 		g := t.g
-		tv := abi.TaskView{Tid: t.tid, Tgid: g.tgid, Ppid: g.ppid(), ExitSignal: t.exitSignal, Image: t.image, Blocked: t.blocked}
+		tv := abi.TaskView{Tid: t.tid, Tgid: g.tgid, Ppid: g.ppid(), ExitSignal: t.exitSignal, Image: t.image, Blocked: t.blocked,
+			Handled: counts(&t.handled)}
 		switch {
 		case t.state == stateZombie:
 			tv.State = abi.Zombie
@@ -65,12 +66,7 @@ func (k *Kernel) View() abi.View {
 		}
 		v.Tasks = append(v.Tasks, tv)
 		if g.leader == t {
-			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending}
-			for sig, n := range g.handled {
-				if n > 0 {
-					pv.Handled = append(pv.Handled, abi.SigCount{Sig: sig, Count: n})
-				}
-			}
+			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: counts(&g.handled)}
 			v.Procs = append(v.Procs, pv)
 		}
 	}
@@ -112,4 +108,15 @@ func (k *Kernel) mmView(m *mm) abi.MmView {
 		})
 	}
 	return mv
+}
+
+// counts lists the nonzero handler-run counts.
+func counts(c *[abi.NSIG + 1]int) []abi.SigCount {
+	var out []abi.SigCount
+	for sig, n := range c {
+		if n > 0 {
+			out = append(out, abi.SigCount{Sig: sig, Count: n})
+		}
+	}
+	return out
 }

@@ -44,8 +44,10 @@ type Kernel struct {
 	pidfds map[int]int
 	seq    uint64
 	// handled counts handler runs per process and signal (SIG-2), from the
-	// agent's handler reports.
-	handled map[int]map[int]int
+	// agent's handler reports; threadHandled per thread (by tid), the
+	// View's TaskView.Handled.
+	handled       map[int]map[int]int
+	threadHandled map[int]map[int]int
 	// pong holds each task's last answer to a ping: the subreaper flag of
 	// its process and its actions (sa_flags are not in /proc); pongSeq the
 	// command seq it answered, so the freshest answer wins.
@@ -104,17 +106,18 @@ func New(cfg abi.Config) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{
-		cfg:       cfg,
-		machine:   m,
-		sparse:    map[string]bool{},
-		uid:       0x10000000 + (os.Getpid()&0xfffff)<<6 + int(uidCounter.Add(1)&63),
-		tasks:     map[int]*agentTask{},
-		pidfds:    map[int]int{},
-		handled:   map[int]map[int]int{},
-		pong:      map[int][]uint64{},
-		pongSeq:   map[int]uint64{},
-		subreaper: map[int]bool{},
-		shmIDs:    map[string]uint64{},
+		cfg:           cfg,
+		machine:       m,
+		sparse:        map[string]bool{},
+		uid:           0x10000000 + (os.Getpid()&0xfffff)<<6 + int(uidCounter.Add(1)&63),
+		tasks:         map[int]*agentTask{},
+		pidfds:        map[int]int{},
+		handled:       map[int]map[int]int{},
+		threadHandled: map[int]map[int]int{},
+		pong:          map[int][]uint64{},
+		pongSeq:       map[int]uint64{},
+		subreaper:     map[int]bool{},
+		shmIDs:        map[string]uint64{},
 	}
 	if err := k.start(bin); err != nil {
 		k.Close()
@@ -341,6 +344,11 @@ func (k *Kernel) absorb(m *report) error {
 			k.handled[m.Tid] = map[int]int{}
 		}
 		k.handled[m.Tid][sig]++
+		tid := int(m.word(1))
+		if k.threadHandled[tid] == nil {
+			k.threadHandled[tid] = map[int]int{}
+		}
+		k.threadHandled[tid][sig]++
 	case repPong:
 		k.pong[m.Tid] = m.Words
 		k.pongSeq[m.Tid] = m.Seq

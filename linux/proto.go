@@ -14,7 +14,7 @@ const (
 	repHello   = 1 // a task started: payload host tid, getpid, getppid, start kind
 	repResult  = 2 // a command finished: Ret is the raw syscall return
 	repPong    = 3 // answer to opPing: subreaper flag and the 64 actions
-	repHandled = 4 // a handler ran: Tid is the handling process, payload the signal
+	repHandled = 4 // a handler ran: Tid is the handling process, payload the signal and the thread
 )
 
 // Start kinds in a hello report (agent.c START_*).

@@ -124,6 +124,11 @@ func (k *Kernel) prune(tasks []procTask) {
 			delete(k.pongSeq, tid)
 		}
 	}
+	for tid := range k.threadHandled {
+		if !live[tid] {
+			delete(k.threadHandled, tid)
+		}
+	}
 	for tgid, fd := range k.pidfds {
 		if !groups[tgid] {
 			syscall.Close(fd)

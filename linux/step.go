@@ -89,6 +89,12 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	if err != nil {
 		return r, err
 	}
+	if _, ok := sc.(abi.Execve); ok && t.Tid != t.Tgid && (r.Outcome == abi.OutcomeExeced || r.Outcome == abi.OutcomeKilled) {
+		// EXEC-5: the exec'ing thread took the leader's tid; its handler
+		// runs go with it, the old leader's go away.
+		k.threadHandled[t.Tgid] = k.threadHandled[t.Tid]
+		delete(k.threadHandled, t.Tid)
+	}
 	if err := k.learnValues(t, sc, r); err != nil {
 		return r, err
 	}

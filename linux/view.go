@@ -78,6 +78,7 @@ func (k *Kernel) view() (abi.View, error) {
 			Image: t.Comm, Blocked: abi.SigSet(t.SigBlk),
 			Mm: ids[kcmpVM][t.Tid], FdTable: ids[kcmpFiles][t.Tid],
 			Sighand: ids[kcmpSighand][t.Tid], Fs: ids[kcmpFS][t.Tid],
+			Handled: sigCounts(k.threadHandled[t.Tid]),
 		}
 		switch t.State {
 		case 'Z', 'X':
@@ -96,11 +97,7 @@ func (k *Kernel) view() (abi.View, error) {
 	for _, tgid := range sortedGroups(byTgid) {
 		g := byTgid[tgid]
 		pv := abi.ProcView{Tgid: tgid, Subreaper: k.subreaper[tgid], Pending: abi.SigSet(g[0].ShdPnd)}
-		for sig := 1; sig <= abi.NSIG; sig++ {
-			if n := k.handled[tgid][sig]; n > 0 {
-				pv.Handled = append(pv.Handled, abi.SigCount{Sig: sig, Count: n})
-			}
-		}
+		pv.Handled = sigCounts(k.handled[tgid])
 		v.Procs = append(v.Procs, pv)
 	}
 	// Address spaces a task can load from first, so that a frame they share
@@ -336,4 +333,15 @@ func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
 func fieldOf(s, key string) string {
 	v, _ := statusField(s, key)
 	return strings.TrimSpace(v)
+}
+
+// sigCounts lists a handler-run count map in signal order.
+func sigCounts(m map[int]int) []abi.SigCount {
+	var out []abi.SigCount
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if n := m[sig]; n > 0 {
+			out = append(out, abi.SigCount{Sig: sig, Count: n})
+		}
+	}
+	return out
 }

@@ -66,11 +66,15 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller,
-	// and a pending signal it can take restarts the call after delivery
-	// (ERESTARTNOINTR). If that signal kills the group, nothing is created.
-	k.recalc = true
-	if k.deliverGroup(t.group) && t.exiting {
-		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.group.killSig}
+	// and a pending signal it can take — one complete_signal woke a frozen
+	// sibling for included — restarts the call after the caller has taken
+	// its signals (ERESTARTNOINTR). If one kills the group, nothing is
+	// created.
+	if k.recalcSigpending(t) {
+		k.getSignal(t)
+		if t.exiting {
+			return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.group.killSig}
+		}
 	}
 	if len(k.tasks)+1 > k.limit {
 		return abi.Fail(abi.EAGAIN) // FORK-7
@@ -115,6 +119,7 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 		t.group.insertThread(c)
 	} else {
 		g := &group{tgid: c.tid, leader: c, threads: []*task{c}, image: t.group.image, handled: map[int]int{}}
+		g.currTarget = c // copy_signal
 		if has(abi.CLONE_PARENT) {
 			// CLONE-5: the caller's parent is the parent, and the exit
 			// signal is the caller's group leader's.

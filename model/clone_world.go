@@ -65,6 +65,7 @@ func (cp *copier) task(t *task) *task {
 	n.sighand = cp.sighand(t.sighand)
 	n.fs = cp.fs(t.fs)
 	n.vforkParent = cp.task(t.vforkParent)
+	n.handled = maps.Clone(t.handled)
 	return n
 }
 
@@ -79,7 +80,7 @@ func (cp *copier) group(g *group) *group {
 	cp.groups[g] = n
 	*n = *g
 	n.handled = maps.Clone(g.handled)
-	n.prefer = maps.Clone(g.prefer)
+	n.currTarget = cp.task(g.currTarget)
 	n.leader = cp.task(g.leader)
 	n.parent = cp.task(g.parent)
 	n.threads = make([]*task, len(g.threads))

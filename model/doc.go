@@ -36,13 +36,15 @@
 //
 // kernel.go (Kernel, New, Step and the refusals), task.go (task and
 // thread-group state), then one file per concept: clone.go, exec.go,
-// exit.go, wait.go, signal.go, mm.go (mappings), memory.go (mmap, munmap,
-// mprotect, madvise, load, store and frame tokens), fd.go, prctl.go,
-// view.go, invariants.go, clone_world.go (deep copy).
+// exit.go, wait.go, signal.go (dispositions, sigprocmask, kill),
+// delivery.go (which thread takes a signal, and when), mm.go (mappings),
+// memory.go (mmap, munmap, mprotect, madvise, load, store and frame
+// tokens), fd.go, prctl.go, view.go, invariants.go, clone_world.go (deep
+// copy).
 //
 // # Clauses and where they live
 //
-//	WORLD-1  New; Kernel.allocTid; abi.Refusal via Kernel.Step (init never exits, never faults); sendSignal (SIGNAL_UNKILLABLE); sysClone (CLONE_PARENT from init); childReaper
+//	WORLD-1  New; Kernel.allocTid; abi.Refusal via Kernel.Step (init never exits, never faults, stays single-threaded); sendSignal (SIGNAL_UNKILLABLE); sysClone (CLONE_PARENT from init); childReaper
 //	WORLD-2  Kernel.imageMm; sysExecve (ENOENT)
 //	WORLD-3  Kernel.Step (no-task, zombie, task-frozen; abi.Refusal through refusalWorld; snapshot restore)
 //	FORK-1   sysClone (new group, copy of the calling thread only)
@@ -56,8 +58,8 @@
 //	VFORK-2  sysClone (freeze); releaseVforkParent from finishExit and sysExecve
 //	VFORK-3  sysClone (shared *mm); sysStore (no COW within one mm)
 //	VFORK-4  sysClone (fd table, sighand, fs copied)
-//	VFORK-5  deliverGroup (pending while frozen; fatal non-core kills at once); finishExit (child lets go)
-//	VFORK-6  sysClone (only the caller's state changes); deliverGroup (Running threads take signals)
+//	VFORK-5  completeSignal (a frozen thread is told but not woken; a fatal non-core signal some thread wants kills at once); releaseVforkParent (queued to run); finishExit (child lets go)
+//	VFORK-6  sysClone (only the caller's state changes); wantsSignal (a frozen thread told of a signal wants no other); getSignal (a sibling takes every pending signal)
 //	VFORK-7  sysClone (CLONE_VFORK without CLONE_VM: dupMm and freeze)
 //	CLONE-1  sysClone (CLONE_VM)
 //	CLONE-2  sysClone (CLONE_FILES)
@@ -72,10 +74,10 @@
 //	EXEC-4   sysExecve (copyFdTable + closeOnExec)
 //	EXEC-5   deThread
 //	EXEC-6   sysExecve (exit signal SIGCHLD; releaseVforkParent; umask, parent, subreaper kept)
-//	EXIT-1   sysExitGroup; endGroup (first group exit wins)
+//	EXIT-1   sysExitGroup; endGroup (first group exit wins; threads exit in wake order)
 //	EXIT-2   sysExit (synchronize_group_exit); finishExit (zombie leader, released threads)
 //	EXIT-3   finishExit (objects dropped, vfork parent released); processDead; notifyParent
-//	EXIT-4   killGroup; forceSegv; deliverGroup
+//	EXIT-4   killGroup; forceSegv; getSignal (a terminating default ends the group; frames set up before it never run)
 //	WAIT-1   sysWait4 (pid or -1; reap removes the zombie)
 //	WAIT-2   sysWait4 (WNOHANG → 0; ECHILD)
 //	WAIT-3   sysWait4 (option check); eligibleChild (__WCLONE, __WALL)
@@ -101,13 +103,13 @@
 //	FD-3     openFile (shared *openFile); sysWrite (zero-length does nothing; EFAULT; MAX_RW_COUNT; Kernel.sparse); sysLseek (SEEK_DATA/SEEK_HOLE)
 //	FD-4     sysClose; fdTable.lookup (EBADF)
 //	SIG-1    sysSigaction
-//	SIG-2    sysKill; sendSignal; deliverAll/deliverGroup; taker
-//	SIG-3    sysSigprocmask; deliverAll (unblocked pending delivered in the step)
+//	SIG-2    sysKill; sendSignal; completeSignal (wants_signal, curr_target); getSignal (next_signal order, per-thread counts); runQueue
+//	SIG-3    sysSigprocmask (recalc_sigpending on a real change); sysClone (recalc, ERESTARTNOINTR); returnToUser
 //	SIG-4    notifyParent
-//	THR-1    sysClone (CLONE_THREAD joins the group); dispatch (getpid/gettid/getppid)
+//	THR-1    sysClone (CLONE_THREAD joins the group; none for init's group); dispatch (getpid/gettid/getppid)
 //	THR-2    finishExit (threads released at once, one notification at the end)
 //	THR-3    sysClone (parent is the calling thread; isWaiter: any thread waits)
-//	THR-4    sighand shared by the group; deliverGroup; killGroup/endGroup
+//	THR-4    sighand shared by the group; completeSignal (group exit at generation); getSignal; killGroup/endGroup; deThread (retargetShared via exitSignals)
 //
 // The machine facts (abi.Machine: PKU, the commit limit) come from
 // New's Config; the rules that depend on an unknown fact, and every other
@@ -129,13 +131,34 @@
 //     signal the target blocks is pending even in init (oracle).
 //   - A zombie keeps its shared pending set until reaped, and a signal fatal
 //     at generation (complete_signal's fast path) stays in it (oracle).
-//   - The thread complete_signal wakes takes the signal — the kill's target
-//     if it wants it, frozen vfork parents included, so the signal waits for
-//     the release unless a sibling runs recalc_sigpending (fork, clone,
-//     sigprocmask) (oracle).
+//   - Which thread takes a signal, and when, follows kernel/signal.c's own
+//     state (delivery.go): each thread's TIF_SIGPENDING and the group's
+//     curr_target. complete_signal tells one thread — the kill's target if
+//     it wants it, else the next that does from curr_target — and a thread
+//     already told (a frozen vfork parent, which is not woken) does not want
+//     the next signal, which goes to a sibling that then takes every
+//     pending signal it does not block; a signal nobody wants waits, even a
+//     fatal one; only a thread told of its signals, or one running
+//     recalc_sigpending (a real mask change, fork/clone), takes them, in
+//     next_signal's order (synchronous signals first); a terminating
+//     default taken after a caught signal kills before the handler runs; a
+//     vfork parent released runs before the threads woken after it, and
+//     init (SCHED_OTHER on the oracle) after every other woken task; an
+//     exec hands the pending signals the killed threads do not block to the
+//     exec'ing thread, which takes them with the dispositions reset
+//     (oracle; specs SIG-2f … SIG-2i, SIG-3f, VFORK-5e, VFORK-5f,
+//     VFORK-6c … VFORK-6e, THR-4b, THR-4c, SIG-4b).
+//   - The caller's own kill of a core-dumping signal at a sibling returns
+//     0: the sibling takes it after the caller is back (oracle, SIG-2j).
+//   - Init stays single-threaded (a convention, docs/conventions.md "The
+//     world": on the oracle its group is SCHED_OTHER, and a signal one of
+//     its threads blocks could kill it through another): sysClone refuses
+//     CLONE_THREAD there.
 //   - wait4 -1 reaps in children-list order (reparented children last),
-//     not the lowest pid; a dying group's threads exit initiator first, each
-//     passing its children to a sibling not yet exiting (oracle).
+//     not the lowest pid; a dying group's threads exit initiator first,
+//     then round the thread list from it after do_group_exit, from the
+//     leader after complete_signal's group exit, each passing its children
+//     to a sibling not yet exiting (oracle, THR-4d).
 //   - A signal from another task's exit notification kills the caller's
 //     group only after the caller's call returned: the step reports the
 //     call's result (oracle).

@@ -48,8 +48,18 @@ func (k *Kernel) deThread(t *task) {
 			others = append(others, o)
 		}
 	}
-	// zap_other_threads: each killed thread exits in turn (tid order); its
-	// children pass to a sibling not yet exited and finally to t.
+	// zap_other_threads: each gets SIGKILL (and so TIF_SIGPENDING, even a
+	// frozen one) and exits in turn (tid order); its children pass to a
+	// sibling not yet exited and finally to t. An exec is no group exit:
+	// each, exiting, hands the pending signals it does not block to a
+	// thread still alive (exit_signals), in the end to t, which then takes
+	// them on its way back to user space — in the new image, with caught
+	// signals reset to their defaults.
+	for _, o := range others {
+		if !o.exiting {
+			o.sigpending = true
+		}
+	}
 	for _, o := range others {
 		if !o.exiting {
 			k.finishExit(o)
@@ -66,4 +76,5 @@ func (k *Kernel) deThread(t *task) {
 		g.leader = t
 	}
 	g.threads = []*task{t}
+	g.currTarget = t
 }

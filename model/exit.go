@@ -37,29 +37,32 @@ func (k *Kernel) lastAlive(t *task) bool {
 // the parent sees status & 0xff. Refused in init's group before the step
 // (WORLD-1, abi.Refusal).
 func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
-	k.endGroup(t.group, abi.WaitExited(s.Code), t)
+	k.endGroup(t.group, abi.WaitExited(s.Code), t, true)
 	return abi.Result{Outcome: abi.OutcomeExited}
 }
 
 // killGroup ends g by a fatal signal (EXIT-4, THR-4): the wait status is the
-// signal number. taker is the thread that took the signal and died of it in
-// get_signal (it exits first), or nil when every thread was SIGKILLed at
-// once (complete_signal's fast path).
-func (k *Kernel) killGroup(g *group, sig int, taker *task) {
+// signal number. taker is the thread that runs first: the one that took the
+// signal in get_signal (do_group_exit, zap true), or the step's caller whose
+// group complete_signal's fast path ended (zap false), or nil.
+func (k *Kernel) killGroup(g *group, sig int, taker *task, zap bool) {
 	if g.groupExit || g.dead {
 		return
 	}
 	g.killSig = sig
-	k.endGroup(g, abi.WaitSignaled(sig), taker)
+	k.endGroup(g, abi.WaitSignaled(sig), taker, zap)
 }
 
 // endGroup ends every thread of g with the given group exit status; the
-// first group exit wins (do_group_exit, zap_other_threads). The thread that
-// started the group exit (first, when not nil) exits first, then the others
-// in tid order; each is marked exiting only when it exits, so a thread's
-// children pass to a sibling that has not exited yet and reach the new
-// reaper with the last one (forget_original_parent, find_alive_thread).
-func (k *Kernel) endGroup(g *group, status int, first *task) {
+// first group exit wins. The thread that started it (first, when not nil)
+// exits first. Then the others exit in the order they were woken: with zap
+// (do_group_exit → zap_other_threads, from exit_group or a fatal signal
+// taken in get_signal) going round the thread list from first; without
+// (complete_signal's group exit, which wakes the threads from the leader
+// on) in list order. Each is marked exiting only when it exits, so a
+// thread's children pass to a sibling that has not exited yet and reach the
+// new reaper with the last one (forget_original_parent, find_alive_thread).
+func (k *Kernel) endGroup(g *group, status int, first *task, zap bool) {
 	if g.groupExit || g.dead {
 		return
 	}
@@ -69,10 +72,17 @@ func (k *Kernel) endGroup(g *group, status int, first *task) {
 	order := make([]*task, 0, len(g.threads))
 	if first != nil && first.group == g {
 		order = append(order, first)
+		if zap {
+			for t := g.nextThread(first); t != first; t = g.nextThread(t) {
+				order = append(order, t)
+			}
+		}
 	}
-	for _, t := range g.threads {
-		if t != first {
-			order = append(order, t)
+	if len(order) < len(g.threads) {
+		for _, t := range g.threads {
+			if t != first {
+				order = append(order, t)
+			}
 		}
 	}
 	for _, t := range order {
@@ -88,12 +98,14 @@ func (k *Kernel) endGroup(g *group, status int, first *task) {
 // either leaves a zombie leader or releases a non-leader at once (EXIT-2).
 // When the last thread goes, the process is notified to its parent (SIG-4).
 func (k *Kernel) finishExit(t *task) {
+	// exit_signals: signals t was told of go to a sibling (delivery.go).
+	k.exitSignals(t)
 	t.exiting = true
+	t.sigpending = false
 	// exit_mm → mm_release wakes a vfork parent before exit_notify sends
-	// this task's exit signal; whether the parent takes its pending signals
-	// in between is a race on Linux. The model lets the parent act at the
-	// end of the step (deliverAll), so a pending SIGCHLD and this exit's
-	// SIGCHLD merge: the outcome the Linux oracle shows most often.
+	// this task's exit signal; the parent runs after this task has finished
+	// exiting (Kernel.runq), so a SIGCHLD already pending for it and this
+	// exit's SIGCHLD merge.
 	k.releaseVforkParent(t)
 	for _, tid := range k.sortedTids() {
 		if c := k.tasks[tid]; c.vforkParent == t {
@@ -127,15 +139,22 @@ func (k *Kernel) releaseVforkParent(t *task) *task {
 	}
 	if p.state == abi.VforkFrozen {
 		p.state = abi.Running
+		k.enqueue(p) // complete_vfork_done wakes it
 	}
 	t.vforkParent = nil
 	return p
 }
 
-// release removes a task from the world (release_task).
+// release removes a task from the world (release_task). If complete_signal
+// would have started its search at t, it starts at the next thread now
+// (__exit_signal).
 func (k *Kernel) release(t *task) {
+	g := t.group
+	if g.currTarget == t {
+		g.currTarget = g.nextThread(t)
+	}
 	delete(k.tasks, t.tid)
-	t.group.removeThread(t)
+	g.removeThread(t)
 }
 
 // processDead makes g a waitable zombie and notifies its parent
@@ -174,7 +193,7 @@ func (k *Kernel) notifyParent(g *group) {
 		}
 	}
 	if sig >= 1 && sig <= abi.NSIG {
-		k.sendSignal(p, sig, true)
+		k.sendSignal(p, sig)
 	}
 	if autoreap {
 		k.reap(g)

@@ -155,14 +155,24 @@ func (k *Kernel) checkGroup(g *group) []error {
 	if g.leader.state == abi.Zombie && !g.dead && g.firstAlive() == nil {
 		bad("zombie leader with no live thread left is not dead")
 	}
-	if g.asyncSigs&^g.pending != 0 {
-		bad("async signals %v not pending", g.asyncSigs&^g.pending)
-	}
 	if g.dead && !g.groupExit {
 		bad("dead process with no exit status")
 	}
-	if g.fatal != 0 && (g.groupExit || g.dead || !g.pending.Has(g.fatal)) {
-		bad("fatal signal %d recorded but not pending in a live group", g.fatal)
+	if g.fatal != 0 {
+		bad("group exit by signal %d started but not carried out", g.fatal)
+	}
+	if !slices.Contains(g.threads, g.currTarget) {
+		bad("complete_signal's search starts outside the group")
+	}
+	for _, t := range g.threads {
+		if t.sigpending && t.state != abi.VforkFrozen {
+			bad("thread %d (%v) was told of signals it has not taken", t.tid, t.state)
+		}
+		for sig, n := range t.handled {
+			if n <= 0 || n > g.handled[sig] {
+				bad("thread %d ran the %s handler %d times, its process %d", t.tid, abi.SignalName(sig), n, g.handled[sig])
+			}
+		}
 	}
 	if g.isInit() {
 		if g.parent != nil {

@@ -36,9 +36,11 @@ func defaultOf(sig int) defaultAction {
 	return actTerminate
 }
 
-// coreDumps reports whether sig's default action dumps core (signal(7));
-// such signals do not kill a frozen vfork parent at once (complete_signal
-// excludes sig_kernel_coredump from its immediate group kill).
+// coreDumps reports whether sig's default action dumps core (signal(7),
+// SIG_KERNEL_COREDUMP_MASK). complete_signal leaves such signals out of its
+// immediate group kill: the thread that takes one in get_signal ends the
+// group (do_coredump, then do_group_exit; the oracle's agents are not
+// dumpable, so no core is written and the status is the bare signal).
 func coreDumps(sig int) bool {
 	switch sig {
 	case abi.SIGQUIT, abi.SIGILL, abi.SIGTRAP, abi.SIGABRT, abi.SIGBUS, abi.SIGFPE,
@@ -93,33 +95,39 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 		// (its shared pending set and each of its threads), even when
 		// CLONE_SIGHAND shares the table with another process.
 		t.group.pending &^= abi.SigBit(int(sig))
-		t.group.asyncSigs &^= abi.SigBit(int(sig))
 	}
 	return abi.Ok(0)
 }
 
 // sysSigprocmask is sigprocmask(2) on the calling thread (SIG-3). SIGKILL and
-// SIGSTOP are silently dropped from the mask; an unblocked pending signal is
-// delivered within the step (by deliverAll).
+// SIGSTOP are silently dropped from the mask. A bad how is EINVAL before any
+// change (sigprocmask checks it before set_current_blocked). A call that
+// leaves the mask as it was changes nothing else either:
+// __set_current_blocked returns early, so only a real change runs
+// recalc_sigpending on the caller, which then takes on its way back to user
+// space every pending signal it no longer blocks — a signal complete_signal
+// woke a frozen sibling for included (docs spec SIG-3e).
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	set := s.Set &^ (abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP))
-	old := t.blocked
+	mask := t.blocked
 	switch i32(s.How) {
 	case abi.SIG_BLOCK:
-		t.blocked |= set
+		mask |= set
 	case abi.SIG_UNBLOCK:
-		t.blocked &^= set
+		mask &^= set
 	case abi.SIG_SETMASK:
-		t.blocked = set
+		mask = set
 	default:
-		// sigprocmask rejects how before set_current_blocked: no
-		// recalc_sigpending, so a signal waiting for a frozen sibling
-		// stays where it is.
 		return abi.Fail(abi.EINVAL)
 	}
-	// SIG-3: __set_current_blocked returns early when the mask does not
-	// change; only a real change runs recalc_sigpending (docs spec SIG-3e).
-	k.recalc = t.blocked != old
+	if mask == t.blocked {
+		return abi.Ok(0)
+	}
+	// __set_task_blocked would retarget the signals newly blocked if the
+	// caller had TIF_SIGPENDING; a thread making a syscall never has it
+	// (it took its signals on its way back to user space).
+	t.blocked = mask
+	k.recalcSigpending(t)
 	return abi.Ok(0)
 }
 
@@ -127,7 +135,8 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 // validates the signal (kill_pid_info_type returns ESRCH first, then
 // check_kill_permission's valid_signal): a missing pid is ESRCH even with a
 // bad signal. docs/conventions.md lists EINVAL first; the model follows the
-// kernel.
+// kernel. Any tid names its process (PIDTYPE_TGID), and the thread it names
+// is the one complete_signal tries first.
 func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	pid := i32(int64(s.Pid))
 	sig := i32(int64(s.Sig))
@@ -152,191 +161,8 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	// Queued real-time signals and (SIG-2) the stop signals were refused
 	// before the step (abi.Refusal): stop/continue is not modelled, and even
 	// under a handler a stop signal could stay pending and meet SIG_DFL.
-	k.sendSignal(target, int(sig), false)
+	k.sendSignal(target, int(sig))
 	return abi.Ok(0)
-}
-
-// sendSignal generates sig for target's process (send_signal_locked with
-// PIDTYPE_TGID). prepare_signal/sig_ignored: a dying group takes nothing; a
-// signal the target thread blocks always joins the pending set; otherwise
-// init's group drops every signal it has at SIG_DFL, SIGKILL included
-// (SIGNAL_UNKILLABLE, WORLD-1), and an ignored signal is discarded.
-//
-// complete_signal: when the signal is fatal to the group (SIGKILL, or a
-// default action that terminates without a core dump) and some live thread
-// does not block it — a frozen vfork parent included (VFORK-5) — the group
-// is doomed at once: deliverAll kills it with the signal still pending.
-// Other signals wait for deliverAll to hand them to a Running thread.
-//
-// docs/conventions.md says "unless blocked by every thread"; Linux checks
-// the target thread's mask (sig_ignored(t)). The end state agrees except
-// when the only threads not blocking it are frozen.
-//
-// async marks a signal that another task's exit generates (its exit
-// notification): on Linux it arrives after the step's caller has returned
-// from its syscall, so if it kills the caller's group the caller still sees
-// its call's result (callerFate).
-func (k *Kernel) sendSignal(target *task, sig int, async bool) {
-	g := target.group
-	h := g.sighand()
-	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
-		return // prepare_signal: SIGNAL_GROUP_EXIT takes nothing more
-	}
-	a := h.actions[sig]
-	// sig_ignored: a signal the target blocks is never ignored, not even by
-	// init (the handler may change before it is unblocked; get_signal
-	// drops it then if init still has it at SIG_DFL).
-	if !target.blocked.Has(sig) {
-		if g.isInit() && a.handler == abi.SigDefault {
-			return // sig_task_ignored: SIGNAL_UNKILLABLE
-		}
-		if ignores(a, sig) {
-			return
-		}
-	}
-	if !g.pending.Has(sig) {
-		// complete_signal wakes one thread for it: the target if it wants
-		// the signal, else the first that does (wants_signal: not blocking
-		// it, not exiting — a frozen vfork parent wants it too, but sleeps
-		// until released). legacy_queue: a signal already pending wakes
-		// nobody new.
-		if g.prefer == nil {
-			g.prefer = map[int]int{}
-		}
-		delete(g.prefer, sig)
-		wants := func(t *task) bool { return t.group == g && !t.exiting && !t.blocked.Has(sig) }
-		if wants(target) {
-			g.prefer[sig] = target.tid
-		} else {
-			for _, t := range g.threads {
-				if wants(t) {
-					g.prefer[sig] = t.tid
-					break
-				}
-			}
-		}
-	}
-	if !g.pending.Has(sig) {
-		if async {
-			g.asyncSigs |= abi.SigBit(sig)
-		} else {
-			g.asyncSigs &^= abi.SigBit(sig)
-		}
-	}
-	g.pending |= abi.SigBit(sig)
-	fatal := sig == abi.SIGKILL || (a.handler == abi.SigDefault && defaultOf(sig) == actTerminate && !coreDumps(sig))
-	if fatal && g.fatal == 0 && !g.isInit() {
-		for _, t := range g.threads {
-			if !t.exiting && !t.blocked.Has(sig) {
-				g.fatal = sig
-				break
-			}
-		}
-	}
-}
-
-// deliverAll acts on pending signals until nothing changes
-// (docs/conventions.md "Signals"). For each process in tgid order: a group
-// doomed by a fatal signal at generation dies of it (the signal stays
-// pending); otherwise each pending signal, lowest first, is taken (removed
-// from the pending set) by the first Running thread in tid order that does
-// not block it. A handler counts one run; an ignored signal is dropped; a
-// terminating default kills the group (get_signal → do_group_exit); a stop
-// default is not modelled (the step becomes unsupported). A signal that no
-// Running thread can take stays pending: a frozen vfork parent acts on it
-// when released (VFORK-5).
-func (k *Kernel) deliverAll() {
-	for changed := true; changed && !k.unsupported; {
-		changed = false
-		for _, g := range k.groups() {
-			if k.deliverGroup(g) {
-				changed = true
-			}
-		}
-	}
-}
-
-// deliverGroup acts on g's pending signals; it reports whether anything
-// happened.
-func (k *Kernel) deliverGroup(g *group) bool {
-	if g.dead || g.groupExit {
-		return false
-	}
-	if sig := g.fatal; sig != 0 {
-		g.fatal = 0
-		g.killAsync = g.asyncSigs.Has(sig)
-		k.killGroup(g, sig, nil)
-		return true
-	}
-	changed := false
-	for sig := 1; sig <= abi.NSIG; sig++ {
-		if g.dead || g.groupExit || !g.pending.Has(sig) {
-			continue
-		}
-		h := g.sighand()
-		if h == nil {
-			return changed
-		}
-		a := h.actions[sig]
-		taker := k.taker(g, sig)
-		if taker == nil {
-			continue
-		}
-		g.pending &^= abi.SigBit(sig)
-		delete(g.prefer, sig)
-		async := g.asyncSigs.Has(sig)
-		g.asyncSigs &^= abi.SigBit(sig)
-		changed = true
-		switch {
-		case a.handler == abi.SigHandle:
-			g.handled[sig]++
-		case ignores(a, sig):
-		case defaultOf(sig) == actStop:
-			k.unsupported = true
-			return true
-		case g.isInit():
-			// get_signal: SIGNAL_UNKILLABLE drops default actions in init.
-		default:
-			// The caller taking it (on unblocking, or before a fork) dies
-			// in its own call.
-			g.killAsync = async && taker != k.caller
-			k.killGroup(g, sig, taker)
-			return true
-		}
-	}
-	return changed
-}
-
-// taker picks the thread that takes pending signal sig of g now, or nil.
-// The thread complete_signal woke for it takes it if it still wants it; if
-// that thread is a frozen vfork parent, the signal waits for its release —
-// unless the step's caller runs recalc_sigpending on itself (fork, clone,
-// sigprocmask) and so notices it (Linux 6.18). Otherwise — nobody was woken, or
-// the woken thread has since blocked it or exited (retarget_shared_pending)
-// — the step's caller takes it (a thread that unblocks a pending signal
-// takes it on its way back to user space), else the first Running thread in
-// tid order (docs/conventions.md).
-func (k *Kernel) taker(g *group, sig int) *task {
-	can := func(t *task) bool {
-		return t != nil && t.group == g && !t.exiting && !t.blocked.Has(sig)
-	}
-	if tid, ok := g.prefer[sig]; ok && can(k.tasks[tid]) {
-		if t := k.tasks[tid]; t.state == abi.Running {
-			return t
-		}
-		if !k.recalc || !can(k.caller) || k.caller.state != abi.Running {
-			return nil
-		}
-	}
-	if can(k.caller) && k.caller.state == abi.Running {
-		return k.caller
-	}
-	for _, t := range g.threads {
-		if can(t) && t.state == abi.Running {
-			return t
-		}
-	}
-	return nil
 }
 
 // forceSegv is a bad memory access by t (MEM-3, EXIT-4): SIGSEGV forced on
@@ -354,6 +180,6 @@ func (k *Kernel) forceSegv(t *task) abi.Result {
 		a.handler = abi.SigDefault // visible to a CLONE_SIGHAND partner
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)
 	}
-	k.killGroup(g, abi.SIGSEGV, t)
+	k.killGroup(g, abi.SIGSEGV, t, true) // get_signal → do_group_exit
 	return abi.Result{Outcome: abi.OutcomeKilled, Signal: abi.SIGSEGV}
 }

@@ -32,6 +32,18 @@ type task struct {
 	vforkParent *task
 	// selfExecID counts this task's successful execs (self_exec_id).
 	selfExecID int
+	// sigpending is TIF_SIGPENDING: the kernel has told the task to look at
+	// its signals (complete_signal's wake-up, recalc_sigpending,
+	// retarget_shared_pending). Only a task told takes pending signals,
+	// and a task told does not want the next one (delivery.go).
+	// Invariant: between steps only a VforkFrozen task has it (a running
+	// one took its signals on its way back to user space); never set on an
+	// exiting task.
+	sigpending bool
+	// handled counts the handler runs this thread performed, per signal
+	// (SIG-2, View TaskView.Handled); nil until the first. Invariant: every
+	// count > 0, and no more than its process's count.
+	handled map[int]int
 }
 
 // group is one thread group (Linux's signal_struct plus the group-wide parts
@@ -62,8 +74,14 @@ type group struct {
 	subreaper bool
 	// pending is the shared pending set (SIG-2).
 	pending abi.SigSet
-	// handled counts handler runs per signal (SIG-2).
+	// handled counts handler runs per signal by any of the group's threads,
+	// released ones included (SIG-2).
 	handled map[int]int
+	// currTarget is where complete_signal's search for a thread to wake
+	// starts (signal->curr_target): the leader at first, then the last
+	// thread the search found; a released thread passes it to the next.
+	// Invariant: one of threads.
+	currTarget *task
 	// groupExit is SIGNAL_GROUP_EXIT: set by exit_group, a fatal signal, or
 	// the last thread's plain exit; exitStatus then holds the wait status
 	// the process reports (EXIT-1, EXIT-2).
@@ -71,25 +89,16 @@ type group struct {
 	exitStatus int
 	// killSig is the signal that killed the group, 0 if none (EXIT-4).
 	killSig int
-	// killAsync is set when killSig came from another task's exit
-	// notification rather than from the step's caller (see sendSignal).
-	killAsync bool
-	// asyncSigs are the pending signals that exit notifications generated.
-	// Invariant: a subset of pending.
-	asyncSigs abi.SigSet
-	// prefer maps a pending signal to the thread complete_signal woke for it
-	// (the thread a kill named, or the parent thread a child notified): it
-	// takes the signal first if it can.
-	prefer map[int]int
 	// parentSeq orders this process in its parent thread's children list
 	// (list_add_tail at creation; forget_original_parent splices an exiting
 	// thread's children onto the reaper's tail). wait4 -1 walks children in
 	// this order.
 	parentSeq uint64
-	// fatal is a signal whose generation found it fatal to the whole group
-	// (complete_signal's fast path); deliverAll kills the group with it at
-	// the end of the step, and the signal stays in the pending set, as on
-	// Linux. 0 if none.
+	// fatal is a signal whose generation started the group's exit
+	// (complete_signal's fast path: every thread got SIGKILL and is queued
+	// to run); the group dies of it when its first thread runs, and the
+	// signal stays in the pending set, as on Linux. 0 if none. Invariant:
+	// 0 between steps.
 	fatal int
 	// dead is set once every thread has exited: the leader is a waitable
 	// zombie. Invariant: dead ⇔ the only thread is a zombie leader.

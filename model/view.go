@@ -18,6 +18,7 @@ func (k *Kernel) View() abi.View {
 			State:   t.state,
 			Image:   g.image,
 			Blocked: t.blocked,
+			Handled: sigCounts(t.handled),
 		}
 		if t == g.leader {
 			tv.ExitSignal = g.exitSignal
@@ -33,12 +34,7 @@ func (k *Kernel) View() abi.View {
 		v.Tasks = append(v.Tasks, tv)
 	}
 	for _, g := range k.groups() {
-		pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending}
-		for sig := 1; sig <= abi.NSIG; sig++ {
-			if n := g.handled[sig]; n > 0 {
-				pv.Handled = append(pv.Handled, abi.SigCount{Sig: sig, Count: n})
-			}
-		}
+		pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: sigCounts(g.handled)}
 		v.Procs = append(v.Procs, pv)
 	}
 	seenMm, seenFd, seenFile, seenSh, seenFs := map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}
@@ -85,6 +81,17 @@ func (k *Kernel) View() abi.View {
 		v.Inodes = append(v.Inodes, abi.InodeView{Path: p, Size: k.sizes[p]})
 	}
 	return abi.Canonicalize(v)
+}
+
+// sigCounts lists handler-run counts in signal order.
+func sigCounts(m map[int]int) []abi.SigCount {
+	var out []abi.SigCount
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if n := m[sig]; n > 0 {
+			out = append(out, abi.SigCount{Sig: sig, Count: n})
+		}
+	}
+	return out
 }
 
 // mmView reports one address space: its mappings and every page that holds

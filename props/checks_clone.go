@@ -92,7 +92,10 @@ func checkClone(c *stepCtx) error {
 	}
 	// Conversely a valid call whose flags are all modelled fails only at
 	// the task limit (FORK-7; conventions "Order of checks").
-	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() &&
+	// A thread for init's group is refused (conventions "The world": init
+	// stays single-threaded).
+	initThread := a.flags&abi.CLONE_THREAD != 0 && caller.Tgid == 1
+	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() && !initThread &&
 		!forkChargeMayRefuse(c, a, caller) {
 		full := len(c.before.Tasks) >= c.limit
 		switch {

@@ -20,6 +20,7 @@ import (
 //	pending T SET             the pending set of T's process (0 for none)
 //	blocked T SET             T's signal mask
 //	handled T SIG N           handler runs for SIG in T's process
+//	handled-by T SIG N        handler runs for SIG by thread T itself
 //	action T SIG DISP [FLAGS] T's disposition for SIG (SIG_DFL, SIG_IGN, handler)
 //	same KIND T U             KIND is mm, fdtable, sighand or fs
 //	differ KIND T U
@@ -132,8 +133,8 @@ func ParseAssertion(text string) (Assertion, error) {
 			return a, err
 		}
 		a.set, err = parseSigSet(args[1])
-	case "handled":
-		if err := want(3, "handled T SIG N"); err != nil {
+	case "handled", "handled-by":
+		if err := want(3, a.kind+" T SIG N"); err != nil {
 			return a, err
 		}
 		if a.tid, err = parseTid(args[0]); err != nil {
@@ -195,7 +196,7 @@ func ParseAssertion(text string) (Assertion, error) {
 			return a, fmt.Errorf("frame count must be a number >= 0, got %q", args[0])
 		}
 	default:
-		return a, fmt.Errorf("unknown assertion %q (want state, group, ppid, exitsignal, pending, blocked, handled, action, same, differ, frame or frames)", a.kind)
+		return a, fmt.Errorf("unknown assertion %q (want state, group, ppid, exitsignal, pending, blocked, handled, handled-by, action, same, differ, frame or frames)", a.kind)
 	}
 	return a, err
 }
@@ -286,6 +287,20 @@ func (a Assertion) Check(v abi.View, before, now FrameRef) error {
 		}
 		if n != a.n {
 			return fmt.Errorf("process %d handled %s %d times", t.Tgid, abi.SignalName(a.sig), n)
+		}
+	case "handled-by":
+		t, err := live(a.tid)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, c := range t.Handled {
+			if c.Sig == a.sig {
+				n = c.Count
+			}
+		}
+		if n != a.n {
+			return fmt.Errorf("thread %d ran the %s handler %d times", a.tid, abi.SignalName(a.sig), n)
 		}
 	case "blocked":
 		t, err := live(a.tid)

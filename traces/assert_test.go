@@ -16,7 +16,8 @@ func sampleView() abi.View {
 			{Tid: 1, Tgid: 1, State: abi.Running, ExitSignal: abi.SIGCHLD, Mm: 2, FdTable: 2, Sighand: 2, Fs: 2},
 			{Tid: 2, Tgid: 2, Ppid: 1, State: abi.VforkFrozen, ExitSignal: abi.SIGCHLD, Mm: 1, FdTable: 1, Sighand: 1, Fs: 1,
 				Blocked: abi.SigBit(abi.SIGUSR1)},
-			{Tid: 3, Tgid: 2, Ppid: 1, State: abi.Running, ExitSignal: -1, Mm: 1, FdTable: 3, Sighand: 1, Fs: 1},
+			{Tid: 3, Tgid: 2, Ppid: 1, State: abi.Running, ExitSignal: -1, Mm: 1, FdTable: 3, Sighand: 1, Fs: 1,
+				Handled: []abi.SigCount{{Sig: abi.SIGCHLD, Count: 2}}},
 			{Tid: 4, Tgid: 4, Ppid: 2, State: abi.Zombie, ExitSignal: abi.SIGCHLD, WaitStatus: 0x100},
 		},
 		Procs: []abi.ProcView{
@@ -62,6 +63,10 @@ func TestAssertionsHoldOrSayWhy(t *testing.T) {
 		{"handled 3 SIGCHLD 2", ""},
 		{"handled 2 SIGUSR2 0", ""},
 		{"handled 2 SIGCHLD 1", "handled SIGCHLD 2 times"},
+		{"handled-by 3 SIGCHLD 2", ""},
+		{"handled-by 2 SIGCHLD 0", ""},
+		{"handled-by 2 SIGCHLD 2", "thread 2 ran the SIGCHLD handler 0 times"},
+		{"handled-by 9 SIGCHLD 0", "task 9 does not exist"},
 		{"action 3 SIGCHLD SIG_DFL SA_NOCLDWAIT", ""},
 		{"action 3 SIGCHLD SIG_DFL", "has SIG_DFL SA_NOCLDWAIT for SIGCHLD"},
 		{"action 2 SIGUSR2 handler", ""},
@@ -117,7 +122,7 @@ func TestFrameKeptComparesAcrossTheStep(t *testing.T) {
 func TestBadAssertionsAreRejected(t *testing.T) {
 	for _, text := range []string{
 		"", "state 2", "state x running", "group 2 3", "ppid 2", "exitsignal 2 SIGNOPE",
-		"pending 2 SIGUSR1|", "handled 2 SIGUSR1 -1", "action 2 SIGUSR1 sometimes", "same pid 2 3",
+		"pending 2 SIGUSR1|", "handled 2 SIGUSR1 -1", "handled-by 2 SIGUSR1", "action 2 SIGUSR1 sometimes", "same pid 2 3",
 		"frame 2:0x1000", "frame 2 none", "frame 2:zz none", "frame 2:0x1000 <= 3:0x1000", "frames x", "colour 2 red",
 	} {
 		if _, err := ParseAssertion(text); err == nil {

@@ -48,11 +48,12 @@ struct rlimit {
 };
 
 /* on_signal is the handler for SigHandle dispositions: it reports one
- * handled delivery for the caller's process (SIG-2). */
+ * handled delivery for the caller's process, and the thread that ran it
+ * (SIG-2): payload signal, tid. */
 static void on_signal(int sig)
 {
-	u64 w = (u64)sig;
-	report(REP_HANDLED, sys0(SYS_getpid), 0, 0, &w, 1);
+	u64 w[2] = {(u64)sig, (u64)sys0(SYS_gettid)};
+	report(REP_HANDLED, sys0(SYS_getpid), 0, 0, w, 2);
 }
 
 /*
