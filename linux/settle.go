@@ -79,10 +79,40 @@ func (k *Kernel) settle() error {
 			}
 		}
 		if !died {
-			return nil
+			return k.sharePongs(tasks)
 		}
 	}
 	return errors.New("the world did not settle")
+}
+
+// sharePongs gives every task the freshest pong of the tasks that share its
+// disposition table (CLONE_SIGHAND, threads), so that the sa_flags a View
+// reports (not in /proc; actions) survive the exit of the task that set
+// them while the only members left are frozen vfork parents, which cannot
+// answer a ping.
+func (k *Kernel) sharePongs(tasks []procTask) error {
+	var live []procTask
+	for _, t := range tasks {
+		if t.State != 'Z' && t.State != 'X' && k.tasks[t.Tid] != nil && k.pong[t.Tid] != nil {
+			live = append(live, t)
+		}
+	}
+	ids, _, err := k.classes(live, kcmpSighand)
+	if err != nil {
+		return err
+	}
+	freshest := map[int]int{} // sighand class → tid of its freshest pong
+	for _, t := range live {
+		if f, ok := freshest[ids[t.Tid]]; !ok || k.pongSeq[t.Tid] > k.pongSeq[f] {
+			freshest[ids[t.Tid]] = t.Tid
+		}
+	}
+	for _, t := range live {
+		if f := freshest[ids[t.Tid]]; f != t.Tid {
+			k.pong[t.Tid], k.pongSeq[t.Tid] = k.pong[f], k.pongSeq[f]
+		}
+	}
+	return nil
 }
 
 // waitDying waits until no task has SIGKILL pending and returns the tasks.
