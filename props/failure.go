@@ -27,7 +27,7 @@ func WriteFailure(m *Machine, test string, f *Failure) (path, replay string, err
 		}
 		comments = append(comments, l)
 	}
-	comments = append(comments, "Expectations are the model's results.")
+	comments = append(comments, fmt.Sprintf("Expectations are %s's results.", m.backends[0].Name))
 	tr := m.Trace(strings.NewReplacer("/", "_", " ", "_").Replace(test), comments...)
 	p, err := traces.WriteFailure(FailureDir, tr)
 	if err != nil {
