@@ -18,7 +18,7 @@ const FailureDir = "testdata/failures"
 // trace by meaning, both relative to the module root.
 func WriteFailure(m *Machine, test string, f *Failure) (path, replay string, err error) {
 	comments := []string{
-		fmt.Sprintf("Found by props %s: %s on %s at step %d.", test, f.Kind, f.Backend, f.Index+1),
+		fmt.Sprintf("Found by props %s: %s on %s at step %d.", test, f.What(), f.Backend, f.Index+1),
 	}
 	for i, l := range strings.Split(strings.TrimRight(f.Detail, "\n"), "\n") {
 		if i == 4 {
