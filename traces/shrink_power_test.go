@@ -20,11 +20,23 @@ type liar struct {
 	lie func(before abi.View, firstParent map[int]int, tid int, sc abi.Syscall, r *abi.Result)
 	// firstParent maps each process to its parent when it was created.
 	firstParent map[int]int
+	// view is the model's View when fresh (the replay asks for it after
+	// every step, the liar before the next).
+	view  abi.View
+	fresh bool
+}
+
+func (k *liar) View() abi.View {
+	if !k.fresh {
+		k.view, k.fresh = k.Kernel.View(), true
+	}
+	return k.view
 }
 
 func (k *liar) Step(tid int, sc abi.Syscall) abi.Result {
-	before := k.Kernel.View()
+	before := k.View()
 	r := k.Kernel.Step(tid, sc)
+	k.fresh = false
 	if k.firstParent == nil {
 		k.firstParent = map[int]int{}
 	}
@@ -34,7 +46,7 @@ func (k *liar) Step(tid int, sc abi.Syscall) abi.Result {
 	k.lie(before, k.firstParent, tid, sc, &r)
 	switch sc.(type) {
 	case abi.Fork, abi.Vfork, abi.Clone, abi.Clone3:
-		if c, ok := viewTask(k.Kernel.View(), int(r.Ret)); ok && r.Ret > 0 && c.Tid == c.Tgid {
+		if c, ok := viewTask(k.View(), int(r.Ret)); ok && r.Ret > 0 && c.Tid == c.Tgid {
 			k.firstParent[c.Tgid] = c.Ppid
 		}
 	}
@@ -191,11 +203,13 @@ const checkReduceBudget = 300
 // against each liar, dozens to hundreds of steps long, reduce with
 // `forkspec check`'s default budget to the shortest reproduction (the old
 // reducer left 34, 48 and 50 steps of some of these where 3 do), and the
-// result is 1-minimal: deleting any one step loses the failure.
+// result is 1-minimal: deleting any one step loses the failure. It takes
+// the first two failing seeds of each liar; the commit that brought Shrink
+// reports eight of each, against the old reducer.
 func TestReduceReachesTheShortest(t *testing.T) {
 	for _, c := range liarCases {
 		found := 0
-		for seed := uint64(1); seed < 200 && found < 3; seed++ {
+		for seed := uint64(1); seed < 200 && found < 2; seed++ {
 			tr := c.search(seed, 200)
 			if tr == nil {
 				continue
