@@ -165,18 +165,24 @@ func (s *shrinker) hoistTasks() bool {
 	return any
 }
 
-// simplifySteps tries every simplification of every step (simplify.go).
+// simplifySteps simplifies each step as far as it goes (simplify.go): when
+// a simplification is kept, the step's candidates are drawn again from
+// what it has become.
 func (s *shrinker) simplifySteps() bool {
 	any := false
 	for i := 0; i < len(s.cur) && s.budget > 0; i++ {
-		for _, st := range simpler(s.cur, i) {
-			if i >= len(s.cur) || s.budget <= 0 {
-				break
-			}
-			cand := append([]Step(nil), s.cur...)
-			cand[i] = st
-			if s.try(cand) {
-				any = true
+		for again := true; again && i < len(s.cur) && s.budget > 0; {
+			again = false
+			for _, st := range simpler(s.cur, i) {
+				cand := append([]Step(nil), s.cur...)
+				cand[i] = st
+				if s.try(cand) {
+					any, again = true, true
+					break
+				}
+				if s.budget <= 0 {
+					break
+				}
 			}
 		}
 	}
