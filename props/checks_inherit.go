@@ -158,9 +158,10 @@ func checkSignalInheritance(c *stepCtx) error {
 	}
 	if _, ok := asClone(c.sc); ok {
 		// copy_process may deliver a pending signal first, but a task's
-		// creation never generates one.
+		// creation never generates one (the new process: inherited).
 		for _, p := range c.after.Procs {
-			if was, _ := procOf(c.before, p.Tgid); p.Pending&^was.Pending != 0 {
+			was, existed := procOf(c.before, p.Tgid)
+			if existed && p.Pending&^was.Pending != 0 {
 				return fmt.Errorf("FORK-3: %v by %d made %v pending for process %d", c.sc, c.tid, p.Pending&^was.Pending, p.Tgid)
 			}
 		}
