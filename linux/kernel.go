@@ -75,6 +75,9 @@ type Kernel struct {
 	// sparse holds the files a write extended past a gap (the model's
 	// abi.FileState.Sparse), kept by preflight.
 	sparse map[string]bool
+	// prioritized says New raised the process's priority for this world
+	// (patience.go), which Close lowers again.
+	prioritized bool
 }
 
 // agentTask is the driver's handle on one task's agent.
@@ -85,8 +88,9 @@ type agentTask struct {
 	fifo *os.File // the write end of the task's command FIFO
 }
 
-// stepTimeout bounds how long one step or observation may take before the
-// world is declared broken.
+// stepTimeout bounds how long one step or observation may take on an idle
+// machine before the world is declared broken; every wait scales it for
+// the load (patience.go).
 const stepTimeout = 10 * time.Second
 
 var uidCounter atomic.Uint32
@@ -119,6 +123,8 @@ func New(cfg abi.Config) (*Kernel, error) {
 		subreaper:     map[int]bool{},
 		shmIDs:        map[string]uint64{},
 	}
+	raisePriority() // patience.go; Close lowers it again
+	k.prioritized = true
 	if err := k.start(bin); err != nil {
 		k.Close()
 		return nil, err
@@ -213,10 +219,10 @@ func (k *Kernel) start(bin string) error {
 	k.init = cmd
 	k.nsproc = fmt.Sprintf("/proc/%d/root%s/nsproc", cmd.Process.Pid, dir)
 
-	deadline := time.Now().Add(stepTimeout)
+	p := wait("task 1's hello", stepTimeout)
 	for k.tasks[1] == nil {
-		if time.Now().After(deadline) {
-			return errors.New("task 1 did not start")
+		if p.over() {
+			return fmt.Errorf("task 1 did not start: %w", p.err(""))
 		}
 		m, err := k.rr.next(50 * time.Millisecond)
 		if errors.Is(err, errTimeout) {
@@ -391,6 +397,9 @@ func (k *Kernel) Close() error {
 	}
 	k.closed = true
 	runtime.SetFinalizer(k, nil)
+	if k.prioritized {
+		defer lowerPriority()
+	}
 	// SCHED_FIFO agents first go back to SCHED_OTHER, so that nothing
 	// outruns the namespace's teardown on their CPU.
 	for _, t := range k.tasks {

@@ -228,7 +228,7 @@ func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
 
 // request sends a command to a running task and waits for its result.
 func (k *Kernel) request(tid int, c command) (*report, error) {
-	return k.requestWithin(tid, c, stepTimeout)
+	return k.requestWithin(tid, c, scaled(stepTimeout))
 }
 
 func (k *Kernel) requestWithin(tid int, c command, timeout time.Duration) (*report, error) {
@@ -253,7 +253,7 @@ func (k *Kernel) requestWithin(tid int, c command, timeout time.Duration) (*repo
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("task %d did not answer op %d", tid, c.Op)
+	return nil, fmt.Errorf("timed out waiting for task %d to answer op %d (seq %d), after %v", tid, c.Op, c.Seq, timeout)
 }
 
 // actions is a disposition table: handler kinds from /proc/PID/status
