@@ -49,6 +49,7 @@ func (k *Kernel) shmFrame(v *vma, va uint64) (uint32, bool) {
 	if !ok {
 		return 0, false
 	}
+	k.touchAll() // every mm mapping the object sees the frame
 	v.shm.pages[idx] = f
 	k.stats.SharedFills++
 	return f, true
@@ -81,6 +82,9 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 	l, x := m.pt.lookup(va)
 	if l != nil {
 		if e := l.ent[x]; e.present() && e.writable() {
+			if m.vmas[i].shared {
+				k.touchAll() // every mm mapping the object sees the value
+			}
 			k.frames.meta(e.frame()).val = value
 			return abi.Ok(0)
 		}
@@ -97,6 +101,9 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 		}
 	}
 	e := l.ent[x]
+	if v.shared {
+		k.touchAll() // every mm mapping the object sees the value
+	}
 	switch {
 	case v.shared && e.present():
 		l.ent[x] = e | pteWrite
@@ -141,6 +148,7 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 // EXIT-4). Task 1's group cannot die and an unblocked SIGSEGV handler would
 // re-fault forever: both were refused before the step (abi.Refusal).
 func (k *Kernel) segv(t *task) abi.Result {
+	k.touchAll()
 	blocked := t.blocked.Has(abi.SIGSEGV)
 	// force_sig_info_to_task: a blocked or ignored SIGSEGV is reset to
 	// SIG_DFL in the (possibly shared) table and unblocked in the thread.
@@ -159,6 +167,7 @@ func (k *Kernel) segv(t *task) abi.Result {
 // killed: the step is refused unsupported, nothing having changed (the
 // tables allocated on the way were pruned by the caller).
 func (k *Kernel) oom(t *task) abi.Result {
+	k.touchAll()
 	if t.g.tgid == 1 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}

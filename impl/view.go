@@ -11,11 +11,20 @@ import (
 // when they hold a data frame: a private page's PTE maps a frame other than
 // the zero frame; a MAP_SHARED page's object has a frame for it, whether or
 // not this mm's PTE is present (COW-7).
-func (k *Kernel) View() abi.View {
+func (k *Kernel) View() abi.View { return abi.Canonicalize(k.raw(k.sortedTasks())) }
+
+// RawView is View before Canonicalize: impl's own identities (for tests of
+// Touched, abi.Uncovered).
+func (k *Kernel) RawView() abi.View { return k.raw(k.sortedTasks()) }
+
+// raw reports the tasks ts (in tid order) and everything they reach, with
+// impl's own identities.
+func (k *Kernel) raw(ts []*task) abi.View {
 	var v abi.View
 	seenMM, seenFT, seenSH, seenFS := map[*mm]bool{}, map[*fdTable]bool{}, map[*sighand]bool{}, map[*fsStruct]bool{}
 	seenFile := map[*openFile]bool{}
-	for _, t := range k.sortedTasks() {
+	seenG := map[*group]bool{}
+	for _, t := range ts {
 		g := t.g
 		tv := abi.TaskView{Tid: t.tid, Tgid: g.tgid, Ppid: g.ppid(), ExitSignal: t.exitSignal, Image: t.image, Blocked: t.blocked,
 			Handled: counts(&t.handled)}
@@ -65,7 +74,8 @@ func (k *Kernel) View() abi.View {
 			}
 		}
 		v.Tasks = append(v.Tasks, tv)
-		if g.leader == t {
+		if !seenG[g] {
+			seenG[g] = true
 			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: counts(&g.handled)}
 			v.Procs = append(v.Procs, pv)
 		}
@@ -75,7 +85,7 @@ func (k *Kernel) View() abi.View {
 			v.Inodes = append(v.Inodes, abi.InodeView{Path: p, Size: sz})
 		}
 	}
-	return abi.Canonicalize(v)
+	return v
 }
 
 // mmView lists m's mappings and the pages holding a data frame.

@@ -339,6 +339,7 @@ func (k *Kernel) sysStore(t *task, s abi.Store) abi.Result {
 	}
 	v := m.vmas[i]
 	if v.obj != nil {
+		k.touchAll() // every mm mapping the object sees the value
 		p := k.touchShared(v, a)
 		p.value = s.Value
 		v.obj.pages[v.off+(a-v.start)] = p
@@ -359,6 +360,7 @@ func (k *Kernel) touchShared(v vma, a uint64) page {
 	off := v.off + (a - v.start)
 	p, ok := v.obj.pages[off]
 	if !ok {
+		k.touchAll() // every mm mapping the object sees the frame
 		p = page{token: k.newToken()}
 		v.obj.pages[off] = p
 	}

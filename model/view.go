@@ -6,9 +6,18 @@ import "github.com/forkspec/forkspec/abi"
 // ids as raw identities and frame tokens as frames, canonicalized. Every
 // loop runs in tid or address order, so the result never depends on map
 // iteration order.
-func (k *Kernel) View() abi.View {
+func (k *Kernel) View() abi.View { return abi.Canonicalize(k.raw(k.sortedTids())) }
+
+// RawView is View before Canonicalize: the model's own object ids and frame
+// tokens, stable across steps (for tests of Touched, abi.Uncovered).
+func (k *Kernel) RawView() abi.View { return k.raw(k.sortedTids()) }
+
+// raw reports the tasks tids (ascending, each in existence) and everything
+// they reach, with the model's own identities: the whole world when tids
+// are every task.
+func (k *Kernel) raw(tids []int) abi.View {
 	var v abi.View
-	for _, tid := range k.sortedTids() {
+	for _, tid := range tids {
 		t := k.tasks[tid]
 		g := t.group
 		tv := abi.TaskView{
@@ -33,12 +42,16 @@ func (k *Kernel) View() abi.View {
 		}
 		v.Tasks = append(v.Tasks, tv)
 	}
-	for _, g := range k.groups() {
-		pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: sigCounts(g.handled)}
-		v.Procs = append(v.Procs, pv)
+	seenGroup := map[*group]bool{}
+	for _, tid := range tids {
+		if g := k.tasks[tid].group; !seenGroup[g] {
+			seenGroup[g] = true
+			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: sigCounts(g.handled)}
+			v.Procs = append(v.Procs, pv)
+		}
 	}
 	seenMm, seenFd, seenFile, seenSh, seenFs := map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}
-	for _, tid := range k.sortedTids() {
+	for _, tid := range tids {
 		t := k.tasks[tid]
 		if t.mm == nil {
 			continue
@@ -80,7 +93,7 @@ func (k *Kernel) View() abi.View {
 	for _, p := range abi.Files {
 		v.Inodes = append(v.Inodes, abi.InodeView{Path: p, Size: k.sizes[p]})
 	}
-	return abi.Canonicalize(v)
+	return v
 }
 
 // sigCounts lists handler-run counts in signal order.

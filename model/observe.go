@@ -1,0 +1,44 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/forkspec/forkspec/abi"
+)
+
+// What a step touched (abi.Observer). The rule is simple and conservative:
+// a step touches its caller and every task it creates, releases or wakes
+// (Step, allocTid, release, enqueue); every rule that reaches further — a
+// signal sent, a task or group exiting, a thread group taken over by exec,
+// a page of a shared object written or brought in (every mm mapping the
+// object sees it) — touches everything (touchAll). Objects reached from a
+// touched task (its mm, fd table, open files, dispositions, fs) are seen
+// through it, so changing them needs no mark of its own.
+
+// touched marks task tid as touched by the current step.
+func (k *Kernel) touched(tid int) {
+	if !k.touch.All {
+		k.touch.Tids = append(k.touch.Tids, tid)
+	}
+}
+
+// touchAll marks the current step as possibly touching anything.
+func (k *Kernel) touchAll() { k.touch.All = true }
+
+// Touched reports what the last Step may have changed (abi.Observer).
+func (k *Kernel) Touched() abi.Touch {
+	return abi.Touch{All: k.touch.All, Tids: slices.Clone(k.touch.Tids)}
+}
+
+// ViewOf is View cut down to the tasks tids (abi.Observer, abi.Restrict):
+// those that exist, with everything they reach.
+func (k *Kernel) ViewOf(tids []int) abi.View {
+	ts := make([]int, 0, len(tids))
+	for _, tid := range tids {
+		if _, ok := k.tasks[tid]; ok {
+			ts = append(ts, tid)
+		}
+	}
+	slices.Sort(ts)
+	return abi.Canonicalize(k.raw(slices.Compact(ts)))
+}
