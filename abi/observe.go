@@ -124,7 +124,9 @@ func Uncovered(before, after View, t Touch) error {
 		of   func(View) map[int]any
 	}
 	for _, s := range []sec{
-		{"task", func(v View) map[int]any { return index(v.Tasks, func(x TaskView) (int, any) { x.Handled = sortedCounts(x.Handled); return x.Tid, x }) }},
+		{"task", func(v View) map[int]any {
+			return index(v.Tasks, func(x TaskView) (int, any) { x.Handled = sortedCounts(x.Handled); return x.Tid, x })
+		}},
 		{"process", func(v View) map[int]any {
 			return index(v.Procs, func(x ProcView) (int, any) { x.Handled = sortedCounts(x.Handled); return x.Tgid, x })
 		}},

@@ -83,4 +83,3 @@ func TestUncoveredCatchesAMissedChange(t *testing.T) {
 		t.Fatalf("the model's own report of a fork: %v", err)
 	}
 }
-
