@@ -188,7 +188,32 @@ type Lock struct {
 	// divergence's history.
 	done   int
 	recent [historyShown]string
+	// every is how often the full checks run (Incremental): after every
+	// every-th step; 0 or 1: after every step.
+	every int
+	// stale[i] says views[i] is out of date: the steps since the last full
+	// check were compared by their touched parts only (View refreshes it).
+	// Invariant: len(stale) == len(kernels).
+	stale []bool
+	// unchecked counts the steps since the last full check; last is the
+	// last of them (for Finish).
+	unchecked int
+	last      Step
+	// touched collects the tids of a step's Touches (reused).
+	touched []int
 }
+
+// Incremental makes the Lock compare, after most steps, only what the
+// step touched: when every backend is an abi.Observer and none reports
+// Touch.All, the Results and each backend's ViewOf the touched tasks
+// (the union of every backend's report). The full checks — every
+// CheckInvariants and the whole Views — run after every every-th step,
+// after any step some backend cannot narrow, at Finish, and before any
+// divergence is reported, so a divergence is always reported by the full
+// checks, as without Incremental; one outside what a step touched is
+// found at the next full check (at most every steps later). every <= 1
+// checks everything after every step (the default).
+func (l *Lock) Incremental(every int) { l.every = every }
 
 // NewLock builds a fresh kernel of every backend with opts' configuration.
 // It fails when there is no backend or one panics while starting, and
@@ -224,6 +249,7 @@ func newLock(name string, opts Options, record bool, bs ...Backend) (*Lock, erro
 		}
 		l.views = append(l.views, v)
 		l.results = append(l.results, abi.Result{})
+		l.stale = append(l.stale, false)
 	}
 	if err := l.broken(-1, Step{}); err != nil {
 		return l, err
@@ -276,15 +302,20 @@ func (l *Lock) Close() error {
 // first backend's Result and the first failure as a *Divergence.
 func (l *Lock) Step(s Step) (abi.Result, error) {
 	index := l.done
-	before := l.views[0]
+	var before abi.View
+	if s.Want != nil || l.every <= 1 {
+		before = l.View() // for the diff of an unmet expectation
+	}
 	rec := s
 	rec.Want = nil
 	var failed error
 	failedAt := 0
 	for i, k := range l.kernels {
 		r, err := protect(l.backends[i].Name, "Step", func() abi.Result { return k.Step(s.Tid, s.Call) })
-		if err == nil {
+		l.stale[i] = true
+		if err == nil && l.every <= 1 {
 			l.views[i], err = protect(l.backends[i].Name, "View", k.View)
+			l.stale[i] = false
 		}
 		l.results[i] = r
 		if err != nil && failed == nil {
@@ -302,7 +333,90 @@ func (l *Lock) Step(s Step) (abi.Result, error) {
 	if err := l.broken(index, s); err != nil {
 		return l.results[0], err
 	}
-	return l.results[0], l.compare(index, s, &before)
+	l.unchecked++
+	l.last = s
+	if l.every > 1 && l.unchecked < l.every {
+		ok, i, err := l.touchedAgree()
+		if err != nil {
+			return l.results[0], l.divergence(index, s, KindPanic, i, err)
+		}
+		if ok && (s.Want == nil || l.results[0] == *s.Want) {
+			return l.results[0], nil
+		}
+	}
+	return l.results[0], l.full(index, s, &before)
+}
+
+// touchedAgree reports whether every backend's Result equals the
+// reference's and so does its View of the tasks the step touched; false
+// when some backend is no abi.Observer or reports Touch.All (only the full
+// checks can tell). err is the panic of backend i.
+func (l *Lock) touchedAgree() (ok bool, i int, err error) {
+	l.touched = l.touched[:0]
+	for i, k := range l.kernels {
+		if l.results[i] != l.results[0] {
+			return false, i, nil
+		}
+		o, ok := k.(abi.Observer)
+		if !ok {
+			return false, i, nil
+		}
+		t, err := protect(l.backends[i].Name, "Touched", o.Touched)
+		if err != nil {
+			return false, i, err
+		}
+		if t.All {
+			return false, i, nil
+		}
+		l.touched = append(l.touched, t.Tids...)
+	}
+	var ref abi.View
+	for i, k := range l.kernels {
+		v, err := protect(l.backends[i].Name, "ViewOf", func() abi.View { return k.(abi.Observer).ViewOf(l.touched) })
+		if err != nil {
+			return false, i, err
+		}
+		if i == 0 {
+			ref = v
+		} else if !reflect.DeepEqual(ref, v) {
+			return false, i, nil
+		}
+	}
+	return true, 0, nil
+}
+
+// full refreshes every View and runs the full checks after step index.
+func (l *Lock) full(index int, s Step, before *abi.View) error {
+	l.unchecked = 0
+	for i := range l.kernels {
+		if err := l.refresh(i); err != nil {
+			return l.divergence(index, s, KindPanic, i, err)
+		}
+	}
+	return l.compare(index, s, before)
+}
+
+// refresh rebuilds backend i's View when it is stale.
+func (l *Lock) refresh(i int) error {
+	if !l.stale[i] {
+		return nil
+	}
+	v, err := protect(l.backends[i].Name, "View", l.kernels[i].View)
+	if err != nil {
+		return err
+	}
+	l.views[i], l.stale[i] = v, false
+	return nil
+}
+
+// Finish runs the full checks if some step since the last ones was
+// compared by its touched part only (Incremental), and returns their
+// divergence, reported at the last step. Call it at the end of a sequence.
+func (l *Lock) Finish() error {
+	if l.unchecked == 0 {
+		return nil
+	}
+	return l.full(l.done-1, l.last, nil)
 }
 
 // remember counts a performed step, keeps it for the history of a later
@@ -345,7 +459,9 @@ func (l *Lock) compare(index int, s Step, before *abi.View) error {
 				d := l.divergence(index, s, KindExpectation, i, nil)
 				d.A, d.ResultA = "want", *s.Want
 				d.DiffLabel = "-before +after"
-				d.Diff = viewDiff(*before, l.views[i])
+				if before != nil {
+					d.Diff = viewDiff(*before, l.views[i])
+				}
 				return d
 			}
 		}
@@ -376,10 +492,22 @@ func (l *Lock) divergence(index int, s Step, kind Kind, i int, err error) *Diver
 }
 
 // Views returns each backend's current View, in backend order.
-func (l *Lock) Views() []abi.View { return l.views }
+func (l *Lock) Views() []abi.View {
+	for i := range l.kernels {
+		if l.refresh(i) != nil {
+			l.views[i] = abi.View{} // it panicked: the next full check reports it
+		}
+	}
+	return l.views
+}
 
 // View returns the reference backend's current View.
-func (l *Lock) View() abi.View { return l.views[0] }
+func (l *Lock) View() abi.View {
+	if len(l.kernels) > 0 && l.refresh(0) != nil {
+		return abi.View{}
+	}
+	return l.views[0]
+}
 
 // Trace returns the steps performed so far as a trace whose expectations
 // are the reference backend's results: replaying it on the reference

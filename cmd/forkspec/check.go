@@ -30,6 +30,9 @@ type checkConfig struct {
 	backends         []traces.Backend
 	keepGoing        bool
 	reduce           int  // replay budget for reducing a failure; 0: none
+	// fullEvery is how often the full checks run (traces.Lock.Incremental):
+	// between them a step is compared by what it touched; 1: every step.
+	fullEvery int
 	progress         bool // redraw the progress bar in place (stderr is a terminal)
 	// stopped reports whether the run was asked to stop (SIGINT, SIGTERM):
 	// check then ends after the current step. nil: never.
@@ -67,6 +70,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
+	fullEvery := fs.Int("full-every", defaultFullEvery, "run the full checks (whole Views, every invariant) after every N-th step, at the end of each sequence\n"+
+		"and before any divergence is reported; in between compare what each step touched (1: check everything after every step)")
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -74,8 +79,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkspec check: unexpected argument %q\n", fs.Arg(0))
 		return exitBadArgs
 	}
-	if *n < 1 || *steps < 1 || *maxTasks < 1 {
-		fmt.Fprintln(stderr, "forkspec check: -n, -steps and -max-tasks must be at least 1")
+	if *n < 1 || *steps < 1 || *maxTasks < 1 || *fullEvery < 1 {
+		fmt.Fprintln(stderr, "forkspec check: -n, -steps, -max-tasks and -full-every must be at least 1")
 		return exitBadArgs
 	}
 	if *reduce < 0 {
@@ -103,6 +108,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
 		opts: traces.Options{MaxTasks: *maxTasks}, keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
+		fullEvery: *fullEvery,
 	}
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
@@ -121,6 +127,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// defaultFullEvery is -full-every's default: a step that touches only a
+// few tasks is compared by them, and a change outside them is found at
+// most this many steps later (docs/performance.md).
+const defaultFullEvery = 32
 
 // interrupts catches SIGINT and SIGTERM until release is called: stopped
 // reports whether one came. After the first, the signals have their
@@ -144,8 +155,8 @@ func interrupts() (stopped func() bool, release func()) {
 // rerun is the command line that runs n sequences from seed with cfg's
 // other settings.
 func rerun(cfg checkConfig, seed uint64, n int) string {
-	return fmt.Sprintf("forkspec check -seed %d -n %d -steps %d -max-tasks %d -backend %s",
-		seed, n, cfg.steps, cfg.opts.MaxTasks, backendList(cfg.backends))
+	return fmt.Sprintf("forkspec check -seed %d -n %d -steps %d -max-tasks %d -full-every %d -backend %s",
+		seed, n, cfg.steps, cfg.opts.MaxTasks, max(cfg.fullEvery, 1), backendList(cfg.backends))
 }
 
 // checkOutDir refuses an -out that can never hold a failure: empty, or an
@@ -233,49 +244,59 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failu
 		return nil, err
 	}
 	defer l.Close()
+	l.Incremental(cfg.fullEvery)
 	src := gen.FromRand(seed)
 	g := gen.New(cfg.opts.Config())
 	var cls gen.Classifier
 	before := l.View()
+	diverged := func(s int, err error) (*failure, error) {
+		var d *traces.Divergence
+		if !errors.As(err, &d) {
+			return nil, err
+		}
+		t := l.Trace()
+		t.Comments = []string{
+			"Found by: " + rerun(cfg, seed, 1),
+			fmt.Sprintf("%s at step %d of the sequence; expectations are %s's results.", d.Kind, s, cfg.backends[0].Name),
+		}
+		reduced := t
+		if cfg.reduce > 0 {
+			start := time.Now()
+			if r, ok := traces.Reduce(t, cfg.reduce, cfg.backends...); ok {
+				reduced = r
+			}
+			st.reducing += time.Since(start)
+		}
+		// Report the divergence of the reduced trace: it is the one saved.
+		_, rerr := traces.Replay(reduced, cfg.backends...)
+		if rerr == nil {
+			rerr = err
+		}
+		return &failure{at: s, err: rerr, trace: reduced}, nil
+	}
 	for s := 0; s < cfg.steps; s++ {
 		if cfg.stopped != nil && cfg.stopped() {
 			st.interruptedAt = s
+			if err := l.Finish(); err != nil {
+				return diverged(s, err)
+			}
 			return nil, nil
 		}
 		tid, sc := g.Next(src, before)
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
-		after := l.View()
 		if err != nil {
-			var d *traces.Divergence
-			if !errors.As(err, &d) {
-				return nil, err
-			}
-			t := l.Trace()
-			t.Comments = []string{
-				"Found by: " + rerun(cfg, seed, 1),
-				fmt.Sprintf("%s at step %d of the sequence; expectations are %s's results.", d.Kind, s+1, cfg.backends[0].Name),
-			}
-			reduced := t
-			if cfg.reduce > 0 {
-				start := time.Now()
-				if r, ok := traces.Reduce(t, cfg.reduce, cfg.backends...); ok {
-					reduced = r
-				}
-				st.reducing += time.Since(start)
-			}
-			// Report the divergence of the reduced trace: it is the one saved.
-			_, rerr := traces.Replay(reduced, cfg.backends...)
-			if rerr == nil {
-				rerr = err
-			}
-			return &failure{at: s + 1, err: rerr, trace: reduced}, nil
+			return diverged(s+1, err)
 		}
+		after := l.View()
 		st.coverage.Add(cls.Events(before, after, tid, sc, r))
 		before = after
 		if s+1 < cfg.steps { // check ticks once the sequence is done
 			tick()
 		}
+	}
+	if err := l.Finish(); err != nil {
+		return diverged(cfg.steps, err)
 	}
 	return nil, nil
 }
