@@ -29,11 +29,11 @@ type checkConfig struct {
 	opts             traces.Options
 	backends         []traces.Backend
 	keepGoing        bool
-	reduce           int  // replay budget for reducing a failure; 0: none
+	reduce           int // replay budget for reducing a failure; 0: none
 	// fullEvery is how often the full checks run (traces.Lock.Incremental):
 	// between them a step is compared by what it touched; 1: every step.
 	fullEvery int
-	progress         bool // redraw the progress bar in place (stderr is a terminal)
+	progress  bool // redraw the progress bar in place (stderr is a terminal)
 	// stopped reports whether the run was asked to stop (SIGINT, SIGTERM):
 	// check then ends after the current step. nil: never.
 	stopped func() bool
