@@ -148,7 +148,6 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 // EXIT-4). Task 1's group cannot die and an unblocked SIGSEGV handler would
 // re-fault forever: both were refused before the step (abi.Refusal).
 func (k *Kernel) segv(t *task) abi.Result {
-	k.touchAll()
 	blocked := t.blocked.Has(abi.SIGSEGV)
 	// force_sig_info_to_task: a blocked or ignored SIGSEGV is reset to
 	// SIG_DFL in the (possibly shared) table and unblocked in the thread.
@@ -167,7 +166,7 @@ func (k *Kernel) segv(t *task) abi.Result {
 // killed: the step is refused unsupported, nothing having changed (the
 // tables allocated on the way were pruned by the caller).
 func (k *Kernel) oom(t *task) abi.Result {
-	k.touchAll()
+	k.touchGroup(t.g)
 	if t.g.tgid == 1 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}

@@ -7,15 +7,23 @@ import (
 )
 
 // What a step touched (abi.Observer): its caller and every task it
-// allocates a pid for or wakes (Step, allocPid, wake); sending a signal,
-// ending a task or group, exec's de_thread, a fault that kills, and any
-// access that changes a shared object's page touch everything (touchAll).
+// allocates a pid for or wakes (Step, allocPid, wake); a signal sent to a
+// process, its exit or a thread's, exec's de_thread and a new parent touch
+// every thread of the process (touchGroup); any access that changes a
+// shared object's page touches everything (touchAll).
 // Objects reached from a touched task are seen through it.
 
 // touched marks task tid as touched by the current step.
 func (k *Kernel) touched(tid int) {
 	if !k.touch.All {
 		k.touch.Tids = append(k.touch.Tids, tid)
+	}
+}
+
+// touchGroup marks every thread of g as touched.
+func (k *Kernel) touchGroup(g *group) {
+	for _, t := range g.threads {
+		k.touched(t.tid)
 	}
 }
 

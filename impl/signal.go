@@ -81,7 +81,7 @@ func lowest(set *abi.SigSet) int {
 // dropped. legacy_queue: one already pending changes nothing. Then
 // complete_signal picks the thread to tell (pickTaker).
 func (k *Kernel) sendSignal(target *task, sig int) {
-	k.touchAll()
+	k.touchGroup(target.g)
 	g := target.g
 	sh := g.sighandOf()
 	if sh == nil || g.exited || g.fatal != 0 || g.pending.Has(sig) {

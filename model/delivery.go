@@ -73,7 +73,7 @@ func (k *Kernel) current() *task {
 // legacy_queue: a signal already pending is not queued twice and wakes
 // nobody. Then complete_signal.
 func (k *Kernel) sendSignal(target *task, sig int) {
-	k.touchAll()
+	k.touchGroup(target.group)
 	g := target.group
 	h := g.sighand()
 	if g.groupExit || g.dead || g.fatal != 0 || h == nil {

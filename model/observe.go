@@ -8,10 +8,11 @@ import (
 
 // What a step touched (abi.Observer). The rule is simple and conservative:
 // a step touches its caller and every task it creates, releases or wakes
-// (Step, allocTid, release, enqueue); every rule that reaches further — a
-// signal sent, a task or group exiting, a thread group taken over by exec,
-// a page of a shared object written or brought in (every mm mapping the
-// object sees it) — touches everything (touchAll). Objects reached from a
+// (Step, allocTid, release, enqueue); a rule that changes a process — a
+// signal sent to it, its exit or a thread's, its takeover by exec, a new
+// parent — touches every thread of it (touchGroup); a page of a shared
+// object written or brought in touches everything (touchAll): every mm
+// mapping the object sees it. Objects reached from a
 // touched task (its mm, fd table, open files, dispositions, fs) are seen
 // through it, so changing them needs no mark of its own.
 
@@ -19,6 +20,14 @@ import (
 func (k *Kernel) touched(tid int) {
 	if !k.touch.All {
 		k.touch.Tids = append(k.touch.Tids, tid)
+	}
+}
+
+// touchGroup marks every thread of g as touched: what a rule changes in a
+// process (its pending set, its exit, its parent) shows in all of them.
+func (k *Kernel) touchGroup(g *group) {
+	for _, t := range g.threads {
+		k.touched(t.tid)
 	}
 }
 

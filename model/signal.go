@@ -171,7 +171,6 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 // status SIGSEGV. With a handler the handler would return into the fault
 // forever, and in init's group Linux would kill init: both unsupported.
 func (k *Kernel) forceSegv(t *task) abi.Result {
-	k.touchAll()
 	g := t.group
 	a := &t.sighand.actions[abi.SIGSEGV]
 	blocked := t.blocked.Has(abi.SIGSEGV)

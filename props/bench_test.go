@@ -1,35 +1,56 @@
 package props
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/gen"
+	"github.com/forkspec/forkspec/traces"
 )
 
-// BenchmarkLockstep measures lockstep steps per second: a generated step on
-// the model and the impl, both Views built and compared in full, both
-// invariant checkers and every property after each step. Worlds restart
-// every 200 steps (and at a divergence, counted as divergences/op).
+// BenchmarkLockstep measures lockstep steps per second (steps/s; ns/op is
+// one step).
+//
+// search/… is the main job, step for step what forkspec check does: the
+// generator reads the model's View, the step runs on the model and the
+// impl in a traces.Lock, the classifier counts its events. full checks
+// everything after every step (both Views whole, both CheckInvariants);
+// incremental is forkspec check's default (traces.Lock.Incremental with
+// -full-every's default): a step is compared by what it touched, the full
+// checks run every defaultFullEvery steps, after any step that touches
+// everything, and at the end of every sequence. mix is the default world
+// (task limit 12); tasks=N first forks init's children up to N tasks (not
+// timed), then runs the default mix with a task limit of N. Sequences
+// are 200 steps; tasks/step is the mean number of tasks in the world.
+//
+// machine/… is the property suites' props.Machine: both Views whole after
+// every step, with every property (CheckAll) or none.
 func BenchmarkLockstep(b *testing.B) {
+	for _, world := range []int{0, 4, 16, 64} {
+		name := "mix"
+		if world > 0 {
+			name = fmt.Sprintf("tasks=%d", world)
+		}
+		for _, mode := range []struct {
+			name  string
+			every int
+		}{{"full", 1}, {"incremental", benchFullEvery}} {
+			b.Run("search/"+name+"/"+mode.name, func(b *testing.B) { benchSearch(b, world, mode.every) })
+		}
+	}
 	for _, c := range []struct {
-		name     string
-		backends []Backend
-		checks   Check
-	}{
-		{"model+impl", []Backend{Model, Impl}, CheckAll},
-		{"model+impl/no-props", []Backend{Model, Impl}, 0},
-		{"model", []Backend{Model}, 0},
-		{"impl", []Backend{Impl}, 0},
-	} {
-		b.Run(c.name, func(b *testing.B) {
+		name   string
+		checks Check
+	}{{"CheckAll", CheckAll}, {"no-props", 0}} {
+		b.Run("machine/"+c.name, func(b *testing.B) {
 			src := gen.FromRand(1)
 			var m *Machine
 			diverged := 0
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				if m == nil || m.Len() >= 200 {
-					m, _ = NewMachine(opts, c.checks, c.backends...)
+					m, _ = NewMachine(opts, c.checks, Model, Impl)
 				}
 				if _, err := m.Draw(src); err != nil {
 					diverged++
@@ -42,6 +63,76 @@ func BenchmarkLockstep(b *testing.B) {
 	}
 }
 
+// benchFullEvery is forkspec check's -full-every default (cmd/forkspec
+// defaultFullEvery), which props cannot import.
+const benchFullEvery = 32
+
+// benchSearch runs b.N steps of random sequences on model and impl in a
+// traces.Lock, as forkspec check does, in worlds of up to world tasks (0:
+// the default mix), with the full checks after every every-th step.
+func benchSearch(b *testing.B, world, every int) {
+	o := opts
+	if world > 0 {
+		o.MaxTasks = world
+	}
+	var (
+		l       *traces.Lock
+		g       *gen.Generator
+		cls     gen.Classifier
+		before  abi.View
+		left    int
+		tasks   int
+		failed  int
+		seed    uint64
+		stepErr error
+	)
+	start := func() {
+		b.StopTimer()
+		defer b.StartTimer()
+		if l != nil {
+			if err := l.Finish(); err != nil {
+				failed++
+			}
+			l.Close()
+		}
+		seed++
+		var err error
+		if l, err = traces.NewLock("bench", o, Model, Impl); err != nil {
+			b.Fatal(err)
+		}
+		for n := 1; n < world; n++ {
+			if _, err := l.Step(traces.Step{Tid: 1, Call: abi.Fork{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		l.Incremental(every)
+		g = gen.New(o.Config())
+		before, left = l.View(), 200
+	}
+	src := gen.FromRand(1)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if left == 0 || stepErr != nil {
+			start()
+		}
+		tid, sc := g.Next(src, before)
+		var r abi.Result
+		r, stepErr = l.Step(traces.Step{Tid: tid, Call: sc})
+		if stepErr != nil {
+			failed++
+			continue
+		}
+		after := l.View()
+		cls.Events(before, after, tid, sc, r)
+		tasks += len(after.Tasks)
+		before = after
+		left--
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	b.ReportMetric(float64(tasks)/float64(b.N), "tasks/step")
+	b.ReportMetric(float64(failed)/float64(b.N), "divergences/op")
+}
+
 // BenchmarkGenerate measures the generator and classifier alone on a fixed
 // two-process View.
 func BenchmarkGenerate(b *testing.B) {
@@ -51,6 +142,7 @@ func BenchmarkGenerate(b *testing.B) {
 	g := gen.New(opts.Config())
 	src := gen.FromRand(1)
 	var cls gen.Classifier
+	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		tid, sc := g.Next(src, v)
 		_ = cls.Events(v, v, tid, sc, okResult)

@@ -25,9 +25,15 @@ func TestTouchedCoversChanges(t *testing.T) {
 		seqs = 10
 	}
 	partial, all := 0, 0
+	big := opts
+	big.MaxTasks = 64
 	for seed := uint64(1); seed <= uint64(seqs); seed++ {
-		ks := []abi.Kernel{Model.New(opts.Config()), Impl.New(opts.Config())}
-		g := gen.New(opts.Config())
+		o := opts
+		if seed%4 == 0 {
+			o = big // crowded worlds: long reparenting chains, many threads
+		}
+		ks := []abi.Kernel{Model.New(o.Config()), Impl.New(o.Config())}
+		g := gen.New(o.Config())
 		src := gen.FromRand(seed)
 		for step := 0; step < 200; step++ {
 			tid, sc := g.Next(src, ks[0].View())
