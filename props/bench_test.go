@@ -2,7 +2,9 @@ package props
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/gen"
@@ -48,6 +50,7 @@ func BenchmarkLockstep(b *testing.B) {
 			var m *Machine
 			diverged := 0
 			b.ReportAllocs()
+			cpu := startCPU(b)
 			for i := 0; i < b.N; i++ {
 				if m == nil || m.Len() >= 200 {
 					m, _ = NewMachine(opts, c.checks, Model, Impl)
@@ -58,6 +61,7 @@ func BenchmarkLockstep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			cpu.report(b)
 			b.ReportMetric(float64(diverged)/float64(b.N), "divergences/op")
 		})
 	}
@@ -111,9 +115,12 @@ func benchSearch(b *testing.B, world, every int) {
 	}
 	src := gen.FromRand(1)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		if left == 0 || stepErr != nil {
+			cpu.pause()
 			start()
+			cpu.resume()
 		}
 		tid, sc := g.Next(src, before)
 		var r abi.Result
@@ -129,8 +136,38 @@ func benchSearch(b *testing.B, world, every int) {
 		left--
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	cpu.report(b)
 	b.ReportMetric(float64(tasks)/float64(b.N), "tasks/step")
 	b.ReportMetric(float64(failed)/float64(b.N), "divergences/op")
+}
+
+// cpuClock counts the process's CPU time (user and system, every thread:
+// the collector's too) between pause and resume, so that steps per
+// CPU-second can be told apart from the wall clock on a shared machine.
+type cpuClock struct {
+	since time.Duration // CPU time at the last resume
+	spent time.Duration // CPU time counted so far
+}
+
+func startCPU(b *testing.B) *cpuClock { c := &cpuClock{}; c.resume(); return c }
+
+func (c *cpuClock) resume() { c.since = cpuNow() }
+func (c *cpuClock) pause()  { c.spent += cpuNow() - c.since }
+
+// report adds cpu-steps/s: steps per second of the process's CPU time.
+func (c *cpuClock) report(b *testing.B) {
+	c.pause()
+	if c.spent > 0 {
+		b.ReportMetric(float64(b.N)/c.spent.Seconds(), "cpu-steps/s")
+	}
+}
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkGenerate measures the generator and classifier alone on a fixed

@@ -3,7 +3,6 @@ package traces
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"runtime/debug"
 	"slices"
 
@@ -378,7 +377,7 @@ func (l *Lock) touchedAgree() (ok bool, i int, err error) {
 		}
 		if i == 0 {
 			ref = v
-		} else if !reflect.DeepEqual(ref, v) {
+		} else if !ref.Equal(v) {
 			return false, i, nil
 		}
 	}
@@ -522,7 +521,7 @@ func (l *Lock) Trace() *Trace {
 // viewDiff is "" when the views are equal, else a cmp.Diff of the two in
 // a form that shows addresses and page values in hex, as traces write them.
 func viewDiff(a, b abi.View) string {
-	if reflect.DeepEqual(a, b) {
+	if a.Equal(b) {
 		return ""
 	}
 	if d := cmp.Diff(forDiff(a), forDiff(b)); d != "" {
