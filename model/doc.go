@@ -13,7 +13,8 @@
 // parent is VforkFrozen until released; a wait that would block is refused.
 // A step that would need something unmodelled is refused, and Step restores
 // the world from a Clone taken before the step, so refusals never change
-// anything. Everything iterates in tid or address order: no map order leaks.
+// anything (the Clone is taken only before a step that can end so midway,
+// mayBeUnsupported). Everything iterates in tid or address order: no map order leaks.
 //
 // Physical sharing is modelled by abstract frame tokens (COW-1 … COW-7): a
 // page that holds data carries a token from a counter; fork gives the child

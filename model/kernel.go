@@ -113,7 +113,10 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		// The one refusal list, shared with the impl and the Linux oracle.
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	snap := k.Clone()
+	var snap *Kernel
+	if k.mayBeUnsupported(sc) {
+		snap = k.Clone()
+	}
 	k.caller = t
 	defer k.endStep()
 	r := k.dispatch(t, sc)
@@ -137,10 +140,42 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		if !r.Outcome.Refused() {
 			r = abi.Refuse(abi.OutcomeUnsupported)
 		}
-		*k = *snap
+		switch {
+		case snap != nil:
+			*k = *snap
+		case k.unsupported:
+			panic("model: a step mayBeUnsupported cleared ended unsupported: nothing to restore")
+		}
 		return r
 	}
 	return r
+}
+
+// mayBeUnsupported reports whether the step sc may end unsupported midway,
+// so that Step must keep a copy of the world to restore (WORLD-3). A step
+// that fails or is refused by its own rule changes nothing before it does;
+// only getSignal taking a stop signal at its default raises unsupported
+// midway (the other rule, a fatal signal in init's group, needs a second
+// init thread, which abi.Refusal never allows); a refusal from dispatch
+// (would block, refused before the step) comes before any change. A stop
+// signal is taken
+// from a pending set: it is pending already, or sent during the step — by
+// kill, or as the exit signal of a process that dies, which only clone
+// and clone3 can give (fork, vfork, exec and reparenting give SIGCHLD).
+// Copying the world costs as much as the rest of a step; most steps need
+// none.
+func (k *Kernel) mayBeUnsupported(sc abi.Syscall) bool {
+	switch sc.(type) {
+	case abi.Kill, abi.Clone, abi.Clone3:
+		return true
+	}
+	for _, t := range k.tasks {
+		g := t.group
+		if g.pending&stopSignals != 0 || (t == g.leader && defaultOf(g.exitSignal) == actStop) {
+			return true
+		}
+	}
+	return false
 }
 
 // endStep clears the step's own state.

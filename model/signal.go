@@ -26,6 +26,9 @@ const (
 	actStop
 )
 
+// stopSignals are the signals whose default action is to stop.
+var stopSignals = abi.SigBit(abi.SIGSTOP) | abi.SigBit(abi.SIGTSTP) | abi.SigBit(abi.SIGTTIN) | abi.SigBit(abi.SIGTTOU)
+
 func defaultOf(sig int) defaultAction {
 	switch sig {
 	case abi.SIGCHLD, abi.SIGURG, abi.SIGWINCH, abi.SIGCONT:
