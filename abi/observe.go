@@ -125,14 +125,14 @@ func Uncovered(before, after View, t Touch) error {
 	}
 	for _, s := range []sec{
 		{"task", func(v View) map[int]any {
-			return index(v.Tasks, func(x TaskView) (int, any) { x.Handled = sortedCounts(x.Handled); return x.Tid, x })
+			return index(v.Tasks, func(x TaskView) (int, any) { x.Handled = sortedCounts(x.Handled, false); return x.Tid, x })
 		}},
 		{"process", func(v View) map[int]any {
-			return index(v.Procs, func(x ProcView) (int, any) { x.Handled = sortedCounts(x.Handled); return x.Tgid, x })
+			return index(v.Procs, func(x ProcView) (int, any) { x.Handled = sortedCounts(x.Handled, false); return x.Tgid, x })
 		}},
 		{"mm", func(v View) map[int]any {
 			return index(v.Mms, func(x MmView) (int, any) {
-				x.Mappings = mergeMappings(x.Mappings)
+				x.Mappings = mergeMappings(slices.Clone(x.Mappings))
 				x.Pages = slices.Clone(x.Pages)
 				slices.SortFunc(x.Pages, func(a, b PageView) int { return cmp.Compare(a.Addr, b.Addr) })
 				return x.ID, x

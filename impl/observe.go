@@ -45,5 +45,5 @@ func (k *Kernel) ViewOf(tids []int) abi.View {
 	}
 	slices.SortFunc(ts, func(a, b *task) int { return a.tid - b.tid })
 	ts = slices.Compact(ts)
-	return abi.Canonicalize(k.raw(ts))
+	return abi.CanonicalizeOwned(k.raw(ts))
 }

@@ -49,5 +49,5 @@ func (k *Kernel) ViewOf(tids []int) abi.View {
 		}
 	}
 	slices.Sort(ts)
-	return abi.Canonicalize(k.raw(slices.Compact(ts)))
+	return abi.CanonicalizeOwned(k.raw(slices.Compact(ts)))
 }

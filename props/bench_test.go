@@ -104,12 +104,12 @@ func benchSearch(b *testing.B, world, every int) {
 		if l, err = traces.NewLock("bench", o, Model, Impl); err != nil {
 			b.Fatal(err)
 		}
+		l.Incremental(every)
 		for n := 1; n < world; n++ {
 			if _, err := l.Step(traces.Step{Tid: 1, Call: abi.Fork{}}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		l.Incremental(every)
 		g = gen.New(o.Config())
 		before, left = l.View(), 200
 	}

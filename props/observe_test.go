@@ -1,6 +1,7 @@
 package props
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,7 +19,9 @@ type rawViewer interface{ RawView() abi.View }
 // the model and the impl over random sequences: everything a step changed
 // is reachable from the tasks it reports (abi.Uncovered), and ViewOf is
 // the canonical Restrict of the whole View, for the touched tasks and for
-// all of them.
+// all of them. On the way it checks that View, which canonicalizes in
+// place (abi.CanonicalizeOwned), equals Canonicalize of the raw View, and
+// that Canonicalize leaves the View it is given as it was.
 func TestTouchedCoversChanges(t *testing.T) {
 	seqs := 40
 	if testing.Short() {
@@ -42,6 +45,13 @@ func TestTouchedCoversChanges(t *testing.T) {
 				before := k.(rawViewer).RawView()
 				k.Step(tid, sc)
 				after := k.(rawViewer).RawView()
+				given := fmt.Sprintf("%#v", after)
+				if v, want := k.View(), abi.Canonicalize(after); !reflect.DeepEqual(v, want) {
+					t.Fatalf("seed %d step %d on %s: View (CanonicalizeOwned) differs from Canonicalize of RawView:\n%s", seed, step+1, name, cmp.Diff(want, v))
+				}
+				if fmt.Sprintf("%#v", after) != given {
+					t.Fatalf("seed %d step %d on %s: Canonicalize changed the View it was given", seed, step+1, name)
+				}
 				o := k.(abi.Observer)
 				touch := o.Touched()
 				if err := abi.Uncovered(before, after, touch); err != nil {
