@@ -39,7 +39,7 @@ type viewIndex struct {
 }
 
 func index(v abi.View) viewIndex {
-	x := viewIndex{w: world{v}}
+	x := viewIndex{w: newWorld(v)}
 	maxFrame, maxMm := 0, 0
 	for _, m := range v.Mms {
 		maxMm = max(maxMm, m.ID)
