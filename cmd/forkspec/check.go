@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,7 +34,9 @@ type checkConfig struct {
 	// fullEvery is how often the full checks run (traces.Lock.Incremental):
 	// between them a step is compared by what it touched; 1: every step.
 	fullEvery int
-	progress  bool // redraw the progress bar in place (stderr is a terminal)
+	// jobs is the number of workers running sequences (check); 0 means 1.
+	jobs     int
+	progress bool // redraw the progress bar in place (stderr is a terminal)
 	// stopped reports whether the run was asked to stop (SIGINT, SIGTERM):
 	// check then ends after the current step. nil: never.
 	stopped func() bool
@@ -53,11 +56,12 @@ type checkStats struct {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", "[-n N] [-steps S] [-seed X] [-out DIR] [flags]",
+	fs := newFlags("check", "[-n N] [-steps S] [-seed X] [-j J] [-out DIR] [flags]",
 		"Runs N random sequences of S steps each on the backends in lockstep, choosing each\n"+
 			"step from the reference backend's View with the gen package's generator, and\n"+
-			"compares Results, Views and invariants after every step. Sequence i uses seed X+i,\n"+
-			"so any sequence can be rerun alone. A divergence is reduced to a short trace,\n"+
+			"compares Results and what the step touched after every step, the whole Views and\n"+
+			"invariants every -full-every steps and at the end. Sequence i uses seed X+i,\n"+
+			"so any sequence can be rerun alone; -j J runs J sequences at a time and prints the same. A divergence is reduced to a short trace,\n"+
 			"saved in DIR with the command to replay it, and the run exits 1.\n\n"+
 			"Standard output gets the command that reruns this run (with its seed) first, each\n"+
 			"divergence, and the summary last; progress goes to standard error. SIGINT (^C) or\n"+
@@ -70,6 +74,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
+	jobs := fs.Int("j", 1, "run sequences on N workers in parallel; the output is the same whatever N (the times aside)")
 	fullEvery := fs.Int("full-every", defaultFullEvery, "run the full checks (whole Views, every invariant) after every N-th step, at the end of each sequence\n"+
 		"and before any divergence is reported; in between compare what each step touched (1: check everything after every step)")
 	if st, ok := parseFlags(fs, args); !ok {
@@ -79,8 +84,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkspec check: unexpected argument %q\n", fs.Arg(0))
 		return exitBadArgs
 	}
-	if *n < 1 || *steps < 1 || *maxTasks < 1 || *fullEvery < 1 {
-		fmt.Fprintln(stderr, "forkspec check: -n, -steps, -max-tasks and -full-every must be at least 1")
+	if *n < 1 || *steps < 1 || *maxTasks < 1 || *fullEvery < 1 || *jobs < 1 {
+		fmt.Fprintln(stderr, "forkspec check: -n, -steps, -max-tasks, -full-every and -j must be at least 1")
 		return exitBadArgs
 	}
 	if *reduce < 0 {
@@ -108,7 +113,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
 		opts: traces.Options{MaxTasks: *maxTasks}, keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
-		fullEvery: *fullEvery,
+		fullEvery: *fullEvery, jobs: *jobs,
 	}
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
@@ -173,24 +178,31 @@ func checkOutDir(dir string) error {
 }
 
 // check runs the sequences and reports failures to w as it goes, progress
-// to errw.
+// to errw. With cfg.jobs workers, sequences run in parallel, each on one
+// worker, but their results are taken in sequence order: what check prints
+// to w and returns is the same whatever the number of workers (the times
+// aside), because a run that stops at a failure or an interruption takes
+// nothing from the sequences after it.
 func check(cfg checkConfig, w, errw io.Writer) checkStats {
 	st := checkStats{interruptedAt: -1}
 	start := time.Now()
 	bar := progress{w: errw, tty: cfg.progress, sequences: cfg.sequences, total: float64(cfg.sequences) * float64(cfg.steps)}
-	tick := func(done int) { bar.update(done, st.steps, time.Since(start)-st.reducing) }
+	p := newPool(cfg, &bar, start)
 	for i := 0; i < cfg.sequences; i++ {
 		seed := cfg.seed + uint64(i)
-		fail, err := sequence(cfg, seed, &st, func() { tick(i) })
+		r := p.result(i)
 		st.sequences++
-		if err != nil { // the backends could not even start
-			bar.clear()
-			fmt.Fprintf(w, "seed %d: %v\n", seed, err)
+		st.steps += r.steps
+		st.coverage.Merge(&r.coverage)
+		st.reducing += r.reducing
+		if r.err != nil { // the backends could not even start
+			p.clearBar()
+			fmt.Fprintf(w, "seed %d: %v\n", seed, r.err)
 			st.failures = append(st.failures, "")
 			break
 		}
-		if fail != nil {
-			bar.clear()
+		if fail := r.fail; fail != nil {
+			p.clearBar()
 			path, err := save(cfg, seed, fail)
 			if err != nil {
 				fmt.Fprintf(w, "seed %d: %v\n(could not save the trace: %v)\n", seed, fail.err, err)
@@ -207,14 +219,142 @@ func check(cfg checkConfig, w, errw io.Writer) checkStats {
 				break
 			}
 		}
-		if st.interruptedAt >= 0 {
+		if r.interruptedAt >= 0 {
+			st.interruptedAt = r.interruptedAt
 			break
 		}
-		tick(i + 1)
+		p.mu.Lock()
+		p.draw()
+		p.mu.Unlock()
 	}
+	p.stop()
 	st.elapsed = time.Since(start)
 	bar.clear()
 	return st
+}
+
+// seqResult is what one sequence found and counted.
+type seqResult struct {
+	fail     *failure
+	err      error // the backends could not start
+	steps    int
+	coverage gen.Coverage
+	reducing time.Duration
+	// interruptedAt is, when the run was stopped during this sequence,
+	// the steps it had run; -1 otherwise.
+	interruptedAt int
+}
+
+// pool runs the sequences of a check on cfg.jobs workers, at most window
+// sequences ahead of the one check takes next, and hands their results
+// over in sequence order.
+type pool struct {
+	cfg  checkConfig
+	mu   sync.Mutex
+	cond *sync.Cond
+	// next is the next sequence to hand to a worker; taken the number
+	// check took; ready the results not yet taken, by sequence index.
+	next, taken int
+	ready       map[int]*seqResult
+	// quit tells the workers to start nothing more and end what they run.
+	quit bool
+	// steps counts the steps every worker ran, for the progress bar;
+	// reducing the time they spent shrinking failures.
+	steps    int
+	reducing time.Duration
+	workers  sync.WaitGroup
+	// bar shows progress since start (guarded by mu).
+	bar   *progress
+	start time.Time
+}
+
+// window bounds how far the workers run ahead of check, in sequences per
+// worker.
+const window = 4
+
+func newPool(cfg checkConfig, bar *progress, start time.Time) *pool {
+	p := &pool{cfg: cfg, ready: map[int]*seqResult{}, bar: bar, start: start}
+	p.cond = sync.NewCond(&p.mu)
+	jobs := max(cfg.jobs, 1)
+	p.workers.Add(jobs)
+	for range jobs {
+		go p.work()
+	}
+	return p
+}
+
+func (p *pool) work() {
+	defer p.workers.Done()
+	quit := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.quit
+	}
+	tick := func(last bool) {
+		p.mu.Lock()
+		p.steps++
+		if !last {
+			p.draw()
+		}
+		p.mu.Unlock()
+	}
+	for {
+		p.mu.Lock()
+		for !p.quit && p.next < p.cfg.sequences && p.next >= p.taken+window*max(p.cfg.jobs, 1) {
+			p.cond.Wait()
+		}
+		if p.quit || p.next >= p.cfg.sequences {
+			p.mu.Unlock()
+			return
+		}
+		i := p.next
+		p.next++
+		p.mu.Unlock()
+		r := sequence(p.cfg, p.cfg.seed+uint64(i), quit, tick)
+		p.mu.Lock()
+		p.ready[i] = &r
+		p.reducing += r.reducing
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}
+}
+
+// result waits for sequence i's result and takes it.
+func (p *pool) result(i int) *seqResult {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.ready[i] == nil {
+		p.cond.Wait()
+	}
+	r := p.ready[i]
+	delete(p.ready, i)
+	p.taken = i + 1
+	p.cond.Broadcast()
+	return r
+}
+
+// draw redraws the bar with the sequences taken and the steps every worker
+// ran, over the time not spent reducing (as if shared among the workers).
+// The caller holds p.mu.
+func (p *pool) draw() {
+	p.bar.update(p.taken, p.steps, time.Since(p.start)-p.reducing/time.Duration(max(p.cfg.jobs, 1)))
+}
+
+// clearBar erases the bar before check prints.
+func (p *pool) clearBar() {
+	p.mu.Lock()
+	p.bar.clear()
+	p.mu.Unlock()
+}
+
+// stop ends the workers: what they still run is left unfinished, and the
+// results not taken are dropped.
+func (p *pool) stop() {
+	p.mu.Lock()
+	p.quit = true
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	p.workers.Wait()
 }
 
 // failure is a divergent sequence: where it diverged, and the reduced trace.
@@ -234,14 +374,16 @@ func (f *failure) class() string {
 	return fmt.Sprintf("%s in %s", d.Kind, d.Step.Call.Name())
 }
 
-// sequence runs one seeded sequence, calling tick after every step; it
-// returns the failure, if any. When cfg.stopped says so it ends early and
-// records in st how far it got.
-func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failure, error) {
+// sequence runs one seeded sequence, calling tick after every step (last
+// for its last), and returns what it found and counted. When cfg.stopped says so it
+// ends early and records how far it got; when quit says so it just ends.
+func sequence(cfg checkConfig, seed uint64, quit func() bool, tick func(last bool)) (st seqResult) {
+	st.interruptedAt = -1
 	name := fmt.Sprintf("check-seed%d", seed)
 	l, err := traces.NewLock(name, cfg.opts, cfg.backends...)
 	if err != nil {
-		return nil, err
+		st.err = err
+		return st
 	}
 	defer l.Close()
 	l.Incremental(cfg.fullEvery)
@@ -249,10 +391,11 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failu
 	g := gen.New(cfg.opts.Config())
 	var cls gen.Classifier
 	before := l.View()
-	diverged := func(s int, err error) (*failure, error) {
+	diverged := func(s int, err error) seqResult {
 		var d *traces.Divergence
 		if !errors.As(err, &d) {
-			return nil, err
+			st.err = err
+			return st
 		}
 		t := l.Trace()
 		t.Comments = []string{
@@ -272,33 +415,36 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failu
 		if rerr == nil {
 			rerr = err
 		}
-		return &failure{at: s, err: rerr, trace: reduced}, nil
+		st.fail = &failure{at: s, err: rerr, trace: reduced}
+		return st
 	}
 	for s := 0; s < cfg.steps; s++ {
+		if quit() {
+			return st // check takes nothing from this sequence
+		}
 		if cfg.stopped != nil && cfg.stopped() {
 			st.interruptedAt = s
 			if err := l.Finish(); err != nil {
 				return diverged(s, err)
 			}
-			return nil, nil
+			return st
 		}
 		tid, sc := g.Next(src, before)
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
 		if err != nil {
+			tick(true)
 			return diverged(s+1, err)
 		}
 		after := l.View()
 		st.coverage.Add(cls.Events(before, after, tid, sc, r))
 		before = after
-		if s+1 < cfg.steps { // check ticks once the sequence is done
-			tick()
-		}
+		tick(s+1 == cfg.steps) // check draws once the sequence is done
 	}
 	if err := l.Finish(); err != nil {
 		return diverged(cfg.steps, err)
 	}
-	return nil, nil
+	return st
 }
 
 func save(cfg checkConfig, seed uint64, f *failure) (string, error) {
