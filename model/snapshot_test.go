@@ -36,17 +36,19 @@ func TestWORLD3_StopTakenMidwayRestores(t *testing.T) {
 }
 
 // TestMayBeUnsupportedQuietWorld: in a world with no stop signal pending
-// or promised as an exit signal, ordinary steps keep no snapshot, and
-// kill and clone always do.
+// or promised as an exit signal, ordinary steps keep no snapshot; a kill
+// of a stop signal and a clone naming one as exit signal do.
 func TestMayBeUnsupportedQuietWorld(t *testing.T) {
 	w := newWorld(t)
 	w.run(`1 fork -> 2`)
-	for _, sc := range []abi.Syscall{abi.Getpid{}, abi.Store{Addr: abi.ArenaStart, Value: 1}, abi.Exit{}, abi.Fork{}} {
+	for _, sc := range []abi.Syscall{abi.Getpid{}, abi.Store{Addr: abi.ArenaStart, Value: 1}, abi.Exit{}, abi.Fork{},
+		abi.Kill{Pid: 2, Sig: abi.SIGUSR1}, abi.Clone{Flags: uint64(abi.SIGCHLD)}, abi.Clone3{ExitSignal: abi.SIGCHLD}} {
 		if w.k.mayBeUnsupported(sc) {
 			t.Errorf("%v keeps a snapshot in a quiet world", sc)
 		}
 	}
-	for _, sc := range []abi.Syscall{abi.Kill{Pid: 2, Sig: abi.SIGUSR1}, abi.Clone{}, abi.Clone3{}} {
+	for _, sc := range []abi.Syscall{abi.Kill{Pid: 2, Sig: abi.SIGTSTP}, abi.Kill{Pid: 2, Sig: abi.SIGSTOP + 1<<32},
+		abi.Clone{Flags: abi.CLONE_VM | uint64(abi.SIGTTIN)}, abi.Clone3{ExitSignal: abi.SIGTTOU}} {
 		if !w.k.mayBeUnsupported(sc) {
 			t.Errorf("%v keeps no snapshot", sc)
 		}

@@ -26,6 +26,11 @@ import (
 // timed), then runs the default mix with a task limit of N. Sequences
 // are 200 steps; tasks/step is the mean number of tasks in the world.
 //
+// lockstep/… is the lockstep alone: sequences generated beforehand (not
+// timed) replayed through a traces.Lock, step by step, without the
+// generator, the classifier or the reference View they read: the cost of
+// stepping both backends and comparing them, by world size.
+//
 // machine/… is the property suites' props.Machine: both Views whole after
 // every step, with every property (CheckAll) or none.
 func BenchmarkLockstep(b *testing.B) {
@@ -39,6 +44,14 @@ func BenchmarkLockstep(b *testing.B) {
 			every int
 		}{{"full", 1}, {"incremental", benchFullEvery}} {
 			b.Run("search/"+name+"/"+mode.name, func(b *testing.B) { benchSearch(b, world, mode.every) })
+		}
+	}
+	for _, world := range []int{4, 16, 64} {
+		for _, mode := range []struct {
+			name  string
+			every int
+		}{{"full", 1}, {"incremental", benchFullEvery}} {
+			b.Run(fmt.Sprintf("lockstep/tasks=%d/%s", world, mode.name), func(b *testing.B) { benchLockstep(b, world, mode.every) })
 		}
 	}
 	for _, c := range []struct {
@@ -80,15 +93,17 @@ func benchSearch(b *testing.B, world, every int) {
 		o.MaxTasks = world
 	}
 	var (
-		l       *traces.Lock
-		g       *gen.Generator
-		cls     gen.Classifier
-		before  abi.View
-		left    int
-		tasks   int
-		failed  int
-		seed    uint64
-		stepErr error
+		l          *traces.Lock
+		g          *gen.Generator
+		cls        gen.Classifier
+		before     abi.View
+		left       int
+		tasks      int
+		failed     int
+		fulls      int // full checks after timed steps
+		setupFulls int
+		seed       uint64
+		stepErr    error
 	)
 	start := func() {
 		b.StopTimer()
@@ -97,6 +112,7 @@ func benchSearch(b *testing.B, world, every int) {
 			if err := l.Finish(); err != nil {
 				failed++
 			}
+			fulls += l.FullChecks() - setupFulls
 			l.Close()
 		}
 		seed++
@@ -112,6 +128,7 @@ func benchSearch(b *testing.B, world, every int) {
 		}
 		g = gen.New(o.Config())
 		before, left = l.View(), 200
+		setupFulls = l.FullChecks()
 	}
 	src := gen.FromRand(1)
 	b.ReportAllocs()
@@ -138,6 +155,7 @@ func benchSearch(b *testing.B, world, every int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 	cpu.report(b)
 	b.ReportMetric(float64(tasks)/float64(b.N), "tasks/step")
+	b.ReportMetric(float64(fulls)/float64(b.N), "fulls/step")
 	b.ReportMetric(float64(failed)/float64(b.N), "divergences/op")
 }
 
@@ -168,6 +186,72 @@ func cpuNow() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchLockstep replays four generated 200-step sequences in worlds of
+// world tasks (forked first, not timed) through a traces.Lock with the
+// full checks after every every-th step, and times only Lock.Step (and
+// the Finish at each sequence's end).
+func benchLockstep(b *testing.B, world, every int) {
+	o := opts
+	o.MaxTasks = world
+	fork := func() *traces.Lock {
+		l, err := traces.NewLock("bench", o, Model, Impl)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Incremental(every)
+		for n := 1; n < world; n++ {
+			if _, err := l.Step(traces.Step{Tid: 1, Call: abi.Fork{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return l
+	}
+	var seqs [][]traces.Step
+	for seed := uint64(1); seed <= 4; seed++ {
+		l, g, src := fork(), gen.New(o.Config()), gen.FromRand(seed)
+		var steps []traces.Step
+		for range 200 {
+			tid, sc := g.Next(src, l.View())
+			if _, err := l.Step(traces.Step{Tid: tid, Call: sc}); err != nil {
+				b.Fatal(err)
+			}
+			steps = append(steps, traces.Step{Tid: tid, Call: sc})
+		}
+		l.Close()
+		seqs = append(seqs, steps)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU(b)
+	var l *traces.Lock
+	seq, at, fulls, setupFulls := 0, 0, 0, 0
+	for i := 0; i < b.N; i++ {
+		if l == nil || at == len(seqs[seq]) {
+			if l != nil {
+				if err := l.Finish(); err != nil {
+					b.Fatal(err)
+				}
+				fulls += l.FullChecks() - setupFulls
+				l.Close()
+				seq = (seq + 1) % len(seqs)
+			}
+			b.StopTimer()
+			cpu.pause()
+			l, at = fork(), 0
+			setupFulls = l.FullChecks()
+			cpu.resume()
+			b.StartTimer()
+		}
+		if _, err := l.Step(seqs[seq][at]); err != nil {
+			b.Fatal(err)
+		}
+		at++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	cpu.report(b)
+	b.ReportMetric(float64(fulls)/float64(b.N), "fulls/step")
 }
 
 // BenchmarkGenerate measures the generator and classifier alone on a fixed

@@ -198,6 +198,8 @@ type Lock struct {
 	// last of them (for Finish).
 	unchecked int
 	last      Step
+	// fulls counts the full checks run after a step (FullChecks).
+	fulls int
 	// touched collects the tids of a step's Touches (reused).
 	touched []int
 }
@@ -387,6 +389,7 @@ func (l *Lock) touchedAgree() (ok bool, i int, err error) {
 // full refreshes every View and runs the full checks after step index.
 func (l *Lock) full(index int, s Step, before *abi.View) error {
 	l.unchecked = 0
+	l.fulls++
 	for i := range l.kernels {
 		if err := l.refresh(i); err != nil {
 			return l.divergence(index, s, KindPanic, i, err)
@@ -407,6 +410,10 @@ func (l *Lock) refresh(i int) error {
 	l.views[i], l.stale[i] = v, false
 	return nil
 }
+
+// FullChecks is the number of full checks run after a step so far: every
+// step's without Incremental.
+func (l *Lock) FullChecks() int { return l.fulls }
 
 // Finish runs the full checks if some step since the last ones was
 // compared by its touched part only (Incremental), and returns their
