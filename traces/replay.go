@@ -183,10 +183,10 @@ type Lock struct {
 	// as Want (only when record).
 	steps []Step
 	// done counts the steps performed; recent holds the last historyShown
-	// of them in trace syntax (recent[i%historyShown] is step i), for a
-	// divergence's history.
+	// of them (recent[i%historyShown] is step i), written in trace syntax
+	// only for a divergence's history.
 	done   int
-	recent [historyShown]string
+	recent [historyShown]Step
 	// every is how often the full checks run (Incremental): after every
 	// every-th step; 0 or 1: after every step.
 	every int
@@ -431,7 +431,7 @@ func (l *Lock) remember(rec Step) {
 	if l.record {
 		l.steps = append(l.steps, rec)
 	}
-	l.recent[l.done%historyShown] = rec.String()
+	l.recent[l.done%historyShown] = rec
 	l.done++
 }
 
@@ -492,7 +492,7 @@ func (l *Lock) divergence(index int, s Step, kind Kind, i int, err error) *Diver
 	first := max(0, last-historyShown)
 	d.Earlier = first
 	for j := first; j < last; j++ {
-		d.History = append(d.History, l.recent[j%historyShown])
+		d.History = append(d.History, l.recent[j%historyShown].String())
 	}
 	return d
 }
