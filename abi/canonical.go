@@ -45,23 +45,26 @@ func canonicalize(v View, own bool) View {
 
 	// Fd tables first, so open files are numbered in canonical table order.
 	fileIDs := make(renumber, len(v.Files))
-	for _, t := range keep(v.FdTables, func(x *FdTableView) *int { return &x.ID }, fdIDs) {
+	out.FdTables = keep(v.FdTables, func(x *FdTableView) *int { return &x.ID }, fdIDs)
+	for i := range out.FdTables {
+		t := &out.FdTables[i]
 		t.Fds = cloneUnless(own, t.Fds)
 		slices.SortFunc(t.Fds, func(a, b FdView) int { return cmp.Compare(a.Fd, b.Fd) })
 		for i := range t.Fds {
 			t.Fds[i].File = fileIDs.id(t.Fds[i].File)
 		}
 		t.Fds = nilIfEmpty(t.Fds)
-		out.FdTables = append(out.FdTables, t)
 	}
-	out.Files = append(out.Files, keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)...)
+	out.Files = keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)
 
 	pages := 0
 	for _, m := range v.Mms {
 		pages += len(m.Pages)
 	}
 	frameIDs := make(renumber, pages)
-	for _, m := range keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs) {
+	out.Mms = keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs)
+	for i := range out.Mms {
+		m := &out.Mms[i]
 		m.Mappings = mergeMappings(cloneUnless(own, m.Mappings))
 		m.Pages = cloneUnless(own, m.Pages)
 		slices.SortFunc(m.Pages, func(a, b PageView) int { return cmp.Compare(a.Addr, b.Addr) })
@@ -69,15 +72,15 @@ func canonicalize(v View, own bool) View {
 			m.Pages[i].Frame = frameIDs.id(m.Pages[i].Frame)
 		}
 		m.Pages = nilIfEmpty(m.Pages)
-		out.Mms = append(out.Mms, m)
 	}
 
-	for _, s := range keep(v.Sighands, func(x *SighandView) *int { return &x.ID }, shIDs) {
+	out.Sighands = keep(v.Sighands, func(x *SighandView) *int { return &x.ID }, shIDs)
+	for i := range out.Sighands {
+		s := &out.Sighands[i]
 		s.Actions = cloneUnless(own, s.Actions)
 		s.Actions = slices.DeleteFunc(s.Actions, func(a ActionView) bool { return a.Handler == SigDefault && a.Flags == 0 })
 		slices.SortFunc(s.Actions, func(a, b ActionView) int { return cmp.Compare(a.Sig, b.Sig) })
 		s.Actions = nilIfEmpty(s.Actions)
-		out.Sighands = append(out.Sighands, s)
 	}
 	out.Fss = keep(v.Fss, func(x *FsView) *int { return &x.ID }, fsIDs)
 
@@ -131,7 +134,7 @@ func keep[T any](objs []T, id func(*T) *int, r renumber) []T {
 			byID[c] = &objs[i]
 		}
 	}
-	var out []T
+	out := make([]T, 0, len(r))
 	for c := 1; c < len(byID); c++ {
 		if byID[c] == nil {
 			continue
@@ -140,7 +143,7 @@ func keep[T any](objs []T, id func(*T) *int, r renumber) []T {
 		*id(&o) = c
 		out = append(out, o)
 	}
-	return out
+	return nilIfEmpty(out)
 }
 
 // mergeMappings sorts ms in place and merges adjacent mappings with equal

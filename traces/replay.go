@@ -386,16 +386,21 @@ func (l *Lock) touchedAgree() (ok bool, i int, err error) {
 	return true, 0, nil
 }
 
-// full refreshes every View and runs the full checks after step index.
+// full runs the full checks after step index: the invariants (before any
+// View is built: a broken invariant may make one fail), then every View
+// refreshed and compared.
 func (l *Lock) full(index int, s Step, before *abi.View) error {
 	l.unchecked = 0
 	l.fulls++
+	if err := l.invariants(index, s); err != nil {
+		return err
+	}
 	for i := range l.kernels {
 		if err := l.refresh(i); err != nil {
 			return l.divergence(index, s, KindPanic, i, err)
 		}
 	}
-	return l.compare(index, s, before)
+	return l.agree(index, s, before)
 }
 
 // refresh rebuilds backend i's View when it is stale.
@@ -438,6 +443,14 @@ func (l *Lock) remember(rec Step) {
 // compare checks invariants, agreement and the expectation after step index
 // (-1: the initial state). before is the reference View before the step.
 func (l *Lock) compare(index int, s Step, before *abi.View) error {
+	if err := l.invariants(index, s); err != nil {
+		return err
+	}
+	return l.agree(index, s, before)
+}
+
+// invariants runs every abi.Checker's CheckInvariants after step index.
+func (l *Lock) invariants(index int, s Step) error {
 	for i, k := range l.kernels {
 		c, ok := k.(abi.Checker)
 		if !ok {
@@ -447,6 +460,13 @@ func (l *Lock) compare(index int, s Step, before *abi.View) error {
 			return l.divergence(index, s, KindInvariant, i, err)
 		}
 	}
+	return nil
+}
+
+// agree checks that every backend's Result and View equal the reference's
+// and that the Result meets s.Want (before is the reference View before
+// the step, for the diff of an unmet expectation; nil: not shown).
+func (l *Lock) agree(index int, s Step, before *abi.View) error {
 	for i := 1; i < len(l.kernels); i++ {
 		if index >= 0 && l.results[i] != l.results[0] {
 			d := l.divergence(index, s, KindResult, i, nil)
