@@ -30,13 +30,28 @@ var (
 
 // agentBinary returns the path of the compiled agent, building it once per
 // process into a cache directory named by the source's hash (so concurrent
-// test binaries share one build).
+// test binaries share one build); in a kernel-under-test guest, the agent
+// UseSpace was given.
 func agentBinary() (string, error) {
-	buildOnce.Do(func() { buildPath, buildErr = build() })
+	if agentOverride != "" {
+		return agentOverride, nil
+	}
+	buildOnce.Do(func() { buildPath, buildErr = build(HostSpace.defines()) })
 	return buildPath, buildErr
 }
 
-func build() (string, error) {
+// BuildAgent builds the agent for the layout s (cached like agentBinary's)
+// and returns its path, for a kernel under test that runs the oracle in s
+// (UseSpace). It needs cc.
+func BuildAgent(s Space) (string, error) {
+	if err := s.check(); err != nil {
+		return "", err
+	}
+	return build(s.defines())
+}
+
+// build compiles the agent with the extra cc flags defs (the layout).
+func build(defs []string) (string, error) {
 	h := sha256.New()
 	srcs := map[string][]byte{}
 	for _, f := range agentFiles {
@@ -47,6 +62,9 @@ func build() (string, error) {
 		srcs[f] = b
 		h.Write([]byte(f))
 		h.Write(b)
+	}
+	for _, d := range defs {
+		h.Write([]byte(d))
 	}
 	sum := h.Sum(nil)
 	dir := filepath.Join(os.TempDir(), "forkspec-agent-"+hex.EncodeToString(sum[:8]))
@@ -72,9 +90,10 @@ func build() (string, error) {
 	}
 	src := filepath.Join(tmp, "agent.c")
 	out := filepath.Join(tmp, "agent")
-	cmd := exec.Command("cc", "-O2", "-static", "-nostdlib", "-ffreestanding",
+	args := append([]string{"-O2", "-static", "-nostdlib", "-ffreestanding",
 		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
-		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss", "-o", out, src)
+		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss"}, defs...)
+	cmd := exec.Command("cc", append(args, "-o", out, src)...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the agent with cc: %v\n%s", err, msg)
 	}

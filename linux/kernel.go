@@ -58,6 +58,8 @@ type Kernel struct {
 	// plan is set by preflight for the current step when the agent's own
 	// memory lies in its range (agentmem.go).
 	plan plan
+	// ids observes identities where kcmp is missing (identity.go).
+	ids identities
 }
 
 // agentTask is the driver's handle on one task's agent.
@@ -232,7 +234,7 @@ func layout(name string) string {
 	}
 	var b strings.Builder
 	for _, m := range img.Mappings {
-		fmt.Fprintf(&b, "%x:%x:%x:%x", m.Addr, m.Pages, m.Prot, m.Flags)
+		fmt.Fprintf(&b, "%x:%x:%x:%x", imageAddr(m.Addr), m.Pages, m.Prot, m.Flags)
 		for i, v := range m.Values {
 			if i == 0 {
 				b.WriteByte(':')

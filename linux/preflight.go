@@ -70,7 +70,7 @@ func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error)
 		}
 	case abi.Munmap:
 		if e := s.Addr + pageUp(s.Len); s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) &&
-			e <= abi.TaskSize && e > s.Addr {
+			e <= space.TaskSize && e > s.Addr {
 			return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
 		}
 	case abi.Mprotect:
@@ -172,7 +172,7 @@ func pageUp(n uint64) uint64 { return (n + abi.PageSize - 1) &^ (abi.PageSize - 
 // inside the arena, the only part of the address space the oracle shows.
 func inArena(addr, n uint64) bool {
 	end := addr + pageUp(n)
-	return addr >= abi.ArenaStart && end <= abi.ArenaEnd && end >= addr && pageUp(n) >= n
+	return addr >= space.ArenaStart && end <= space.ArenaEnd && end >= addr && pageUp(n) >= n
 }
 
 // mmapPreflight follows the mmap rules of docs/conventions.md: requests
@@ -183,14 +183,14 @@ func mmapPreflight(s abi.Mmap) (start, n uint64, unsup, check bool) {
 	named := abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
 	typ := s.Flags & (abi.MAP_SHARED | abi.MAP_PRIVATE)
 	if s.Len == 0 || typ == 0 || typ == abi.MAP_SHARED|abi.MAP_PRIVATE ||
-		s.Flags&abi.MAP_ANONYMOUS == 0 || s.Prot&^7 != 0 || pageUp(s.Len) < s.Len || pageUp(s.Len) > abi.TaskSize {
+		s.Flags&abi.MAP_ANONYMOUS == 0 || s.Prot&^7 != 0 || pageUp(s.Len) < s.Len || pageUp(s.Len) > space.TaskSize {
 		return 0, 0, false, false // Linux answers
 	}
 	if s.Flags&^named != 0 {
 		return 0, 0, true, false
 	}
 	if s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
-		if s.Addr%abi.PageSize != 0 || s.Addr+pageUp(s.Len) > abi.TaskSize || s.Addr+pageUp(s.Len) < s.Addr {
+		if s.Addr%abi.PageSize != 0 || s.Addr+pageUp(s.Len) > space.TaskSize || s.Addr+pageUp(s.Len) < s.Addr {
 			return 0, 0, false, false
 		}
 		if s.Addr < abi.MmapMinAddr {
@@ -199,7 +199,7 @@ func mmapPreflight(s abi.Mmap) (start, n uint64, unsup, check bool) {
 		return s.Addr, s.Len, false, !inArena(s.Addr, s.Len)
 	}
 	hint := s.Addr &^ (abi.PageSize - 1)
-	if hint < abi.MmapMinAddr || hint+pageUp(s.Len) > abi.TaskSize || hint+pageUp(s.Len) < hint {
+	if hint < abi.MmapMinAddr || hint+pageUp(s.Len) > space.TaskSize || hint+pageUp(s.Len) < hint {
 		return 0, 0, false, false // no usable hint: placed top-down, into the arena
 	}
 	return hint, s.Len, false, !inArena(hint, s.Len)
