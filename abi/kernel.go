@@ -38,6 +38,9 @@ type Config struct {
 	// reaped or released). A fork, vfork or clone that would pass it fails
 	// EAGAIN and creates nothing (FORK-7). Zero means DefaultMaxTasks.
 	MaxTasks int
+	// Target is the kernel whose rules the world follows where kernels
+	// differ (target.go); the zero value is this machine's.
+	Target Target
 }
 
 // DefaultMaxTasks is the task limit when Config.MaxTasks is zero.

@@ -171,6 +171,9 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
+	if abi.TargetRefusal(k.cfg.Target, sc) != "" {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
 	switch sc.(type) {
 	case abi.Load, abi.Store:
 	default:

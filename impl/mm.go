@@ -158,7 +158,7 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 			addr = hint
 		} else {
 			var ok bool
-			if addr, ok = m.vmas.topDown(length); !ok {
+			if addr, ok = k.place(m, length); !ok {
 				return abi.Fail(abi.ENOMEM)
 			}
 		}

@@ -10,6 +10,7 @@ import "maps"
 func (k *Kernel) Clone() *Kernel {
 	c := &Kernel{
 		limit:       k.limit,
+		target:      k.target,
 		tasks:       make(map[int]*task, len(k.tasks)),
 		nextTid:     k.nextTid,
 		nextID:      k.nextID,

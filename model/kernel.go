@@ -14,6 +14,9 @@ import (
 type Kernel struct {
 	// limit is the task limit (FORK-7). Invariant: len(tasks) <= limit.
 	limit int
+	// target is the kernel whose rules apply where kernels differ
+	// (target.go).
+	target abi.Target
 	// tasks holds every task in existence (running, frozen or zombie), by tid.
 	// Invariant: tasks[tid].tid == tid; a task is in its group's threads.
 	tasks map[int]*task
@@ -49,6 +52,7 @@ type Kernel struct {
 func New(cfg abi.Config) *Kernel {
 	k := &Kernel{
 		limit:     cfg.Limit(),
+		target:    cfg.Target,
 		tasks:     map[int]*task{},
 		nextTid:   1,
 		nextID:    1,
@@ -91,7 +95,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == abi.VforkFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
-	if sc == nil {
+	if sc == nil || abi.TargetRefusal(k.target, sc) != "" {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	snap := k.Clone()

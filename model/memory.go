@@ -59,7 +59,7 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 		}
 		if hint >= abi.MmapMinAddr && hint <= abi.TaskSize-n && !m.overlaps(hint, hint+n) {
 			start = hint
-		} else if start, ok = m.freeTopDown(n, abi.ArenaStart, abi.ArenaEnd); !ok {
+		} else if start, ok = k.place(m, n); !ok {
 			return abi.Fail(abi.ENOMEM)
 		}
 	}

@@ -3,6 +3,8 @@ package traces
 import (
 	"fmt"
 	"strings"
+
+	"github.com/forkspec/forkspec/abi"
 )
 
 // Alignment caps for Format: the "->" column and the '#' column line up
@@ -83,6 +85,15 @@ func (o Options) format() string {
 	var s string
 	if o.MaxTasks != 0 {
 		s += fmt.Sprintf(" max-tasks=%d", o.MaxTasks)
+	}
+	if o.Target.Release != "" {
+		s += " kernel=" + string(o.Target.Release)
+	}
+	if o.Target.Layout != abi.LayoutTopDown {
+		s += " mmap=" + o.Target.Layout.String()
+	}
+	if o.Target.Arch != "" {
+		s += " arch=" + string(o.Target.Arch)
 	}
 	return s
 }

@@ -65,10 +65,13 @@ type Options struct {
 	// MaxTasks is the task limit (abi.Config.MaxTasks, FORK-7); 0 means
 	// abi.DefaultMaxTasks. Written max-tasks=N.
 	MaxTasks int
+	// Target is the kernel the world's rules follow (abi.Target), written
+	// kernel=6.1, mmap=bottom-up and arch=um; zero is this machine's.
+	Target abi.Target
 }
 
 // Config is the backend configuration the options ask for.
-func (o Options) Config() abi.Config { return abi.Config{MaxTasks: o.MaxTasks} }
+func (o Options) Config() abi.Config { return abi.Config{MaxTasks: o.MaxTasks, Target: o.Target} }
 
 // Backend is a named way to build a fresh kernel.
 type Backend struct {

@@ -1,0 +1,158 @@
+package abi
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Target says which kernel a world's rules follow where kernels differ: a
+// Linux release, and the mmap layout of its architecture. The zero Target
+// is this machine's kernel, the one forkspec's rules were first written
+// against: Linux 6.18 on x86-64, top-down. docs/kernel-under-test.md lists
+// every rule that depends on the Target, with the kernel change behind it.
+type Target struct {
+	// Release is the Linux release ("6.1", "6.18"); "" is DefaultRelease.
+	Release Release
+	// Layout is where mmap places a mapping without a usable hint.
+	Layout Layout
+	// Arch is the architecture: "" for x86-64, ArchUM for User-Mode Linux
+	// on x86-64, whose arch/um code decides some answers itself.
+	Arch Arch
+}
+
+// Arch names an architecture of Target; "" is x86-64.
+type Arch string
+
+// ArchUM is User-Mode Linux (ARCH=um) on an x86-64 host.
+const ArchUM Arch = "um"
+
+// ParseArch reads "x86-64" (the default, written as nothing) or "um".
+func ParseArch(s string) (Arch, error) {
+	switch s {
+	case "x86-64":
+		return "", nil
+	case string(ArchUM):
+		return ArchUM, nil
+	}
+	return "", fmt.Errorf("arch %q: want x86-64 or um", s)
+}
+
+// TargetRefusal says why every backend refuses sc (OutcomeUnsupported) in
+// a world that targets t, or "": the target's kernel answers it in a way
+// forkspec does not model. Model, impl and the kernel-under-test backend
+// ask it alike, so that they agree.
+//
+//   - MADV_DONTFORK on User-Mode Linux before 6.11: a fork child's host
+//     process starts as a copy of its parent's (copy_context_skas0), and
+//     the child's TLB flush walks only the child's own mappings
+//     (force_flush_all), so the pages of a DONTFORK range stay readable
+//     and writable in the child, with the parent's contents, while the
+//     child has no such mapping (measured on Debian's 6.1.176). Since 6.11
+//     a new address space starts empty ("um: remove copy_context_skas0",
+//     commit a5d2cfe749e2). Requests that change nothing (an unaligned
+//     address, a zero length) are answered.
+func TargetRefusal(t Target, sc Syscall) string {
+	if m, ok := sc.(Madvise); ok && t.Arch == ArchUM && t.Before("6.11") &&
+		m.Advice == MADV_DONTFORK && m.Addr%PageSize == 0 && m.Len != 0 {
+		return "MADV_DONTFORK on User-Mode Linux before 6.11 leaves the range's pages in the fork child (a5d2cfe749e2)"
+	}
+	return ""
+}
+
+// Release is a Linux release as major.minor, e.g. "6.1".
+type Release string
+
+// DefaultRelease is the release of a world that names none.
+const DefaultRelease Release = "6.18"
+
+// Releases are the releases forkspec has checked its rules against, oldest
+// first (docs/kernel-under-test.md); a world may name any other.
+var Releases = []Release{"6.1", "6.18"}
+
+// Kernel returns the world's release, DefaultRelease when it names none.
+func (t Target) Kernel() Release {
+	if t.Release == "" {
+		return DefaultRelease
+	}
+	return t.Release
+}
+
+// Before reports whether the world's release is older than r: the rules
+// of a change merged in r do not apply. r must be a valid release.
+func (t Target) Before(r Release) bool {
+	return compareReleases(t.Kernel(), r) < 0
+}
+
+// ParseRelease reads "MAJOR.MINOR" (a longer "6.1.176" is cut to 6.1).
+// Any release parses: the rules that depend on one say from which release
+// on they hold (Target.Before).
+func ParseRelease(s string) (Release, error) {
+	parts := strings.SplitN(s, ".", 3)
+	if len(parts) < 2 {
+		return "", fmt.Errorf("release %q: want MAJOR.MINOR", s)
+	}
+	for _, p := range parts[:2] {
+		if _, err := strconv.Atoi(p); err != nil {
+			return "", fmt.Errorf("release %q: want MAJOR.MINOR", s)
+		}
+	}
+	return Release(parts[0] + "." + parts[1]), nil
+}
+
+// compareReleases orders two MAJOR.MINOR releases numerically.
+func compareReleases(a, b Release) int {
+	pa, pb := strings.SplitN(string(a), ".", 2), strings.SplitN(string(b), ".", 2)
+	for i := 0; i < 2; i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// Layout is the mmap layout (arch_pick_mmap_layout): where a mapping
+// without MAP_FIXED and without a usable hint goes.
+type Layout int
+
+const (
+	// LayoutTopDown: the highest free range below the arena's end that
+	// fits (arch_get_unmapped_area_topdown: x86-64 and every architecture
+	// with ARCH_WANT_DEFAULT_TOPDOWN_MMAP_LAYOUT).
+	LayoutTopDown Layout = iota
+	// LayoutBottomUp: the lowest free range from the arena's start that
+	// fits (the legacy layout, arch_get_unmapped_area from
+	// TASK_UNMAPPED_BASE): User-Mode Linux, whose arch_pick_mmap_layout is
+	// mm/util.c's generic one for architectures without
+	// ARCH_WANT_DEFAULT_TOPDOWN_MMAP_LAYOUT. Measured on UML 6.1.
+	LayoutBottomUp
+)
+
+// String is the layout as trace options write it.
+func (l Layout) String() string {
+	if l == LayoutBottomUp {
+		return "bottom-up"
+	}
+	return "top-down"
+}
+
+// ParseLayout reads "top-down" or "bottom-up".
+func ParseLayout(s string) (Layout, error) {
+	switch s {
+	case "top-down":
+		return LayoutTopDown, nil
+	case "bottom-up":
+		return LayoutBottomUp, nil
+	}
+	return 0, fmt.Errorf("mmap layout %q: want top-down or bottom-up", s)
+}

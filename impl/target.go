@@ -1,0 +1,37 @@
+package impl
+
+import "github.com/forkspec/forkspec/abi"
+
+// Rules that depend on the kernel a world targets (abi.Target); the kernel
+// change behind each is in docs/kernel-under-test.md.
+
+// place finds room for a mapping of length bytes without a usable hint:
+// top-down in the arena, or bottom-up in the legacy layout (abi.Layout).
+func (k *Kernel) place(m *mm, length uint64) (uint64, bool) {
+	if k.cfg.Target.Layout == abi.LayoutBottomUp {
+		return m.vmas.bottomUp(length)
+	}
+	return m.vmas.topDown(length)
+}
+
+// bottomUp finds the lowest free range of length bytes inside the arena
+// (vm_unmapped_area's low-to-high search).
+func (l vmaList) bottomUp(length uint64) (uint64, bool) {
+	lo := abi.ArenaStart
+	for _, v := range l {
+		if v.end <= lo {
+			continue
+		}
+		if v.start >= abi.ArenaEnd {
+			break
+		}
+		if v.start > lo && v.start-lo >= length {
+			return lo, true
+		}
+		lo = max(lo, v.end)
+	}
+	if lo < abi.ArenaEnd && abi.ArenaEnd-lo >= length {
+		return lo, true
+	}
+	return 0, false
+}
