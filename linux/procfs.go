@@ -233,7 +233,10 @@ func (m mapping) agentOwned() bool {
 	case m.has("nr"), m.Start < space.ZoneEnd && m.End > space.StackArea:
 		return true
 	case strings.HasPrefix(m.Path, "["):
-		return true
+		// User-Mode Linux names whatever private mapping starts at its
+		// vdso's address "[vdso]" (arch_vma_name), and the agent has
+		// dropped the real one there (Space.DropVdso).
+		return !(space.DropVdso && m.Path == "[vdso]")
 	case m.Path != "" && m.Path != "/dev/zero (deleted)":
 		return true
 	}

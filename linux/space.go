@@ -38,7 +38,8 @@ type Space struct {
 	ReserveAll bool
 	// DropVdso: the agent unmaps its [vdso] at start (it makes raw system
 	// calls and never uses it). User-Mode Linux puts the vdso in the last
-	// page below TASK_SIZE, where traces test the end of the address space.
+	// page below TASK_SIZE (um_vdso_addr), where traces test the end of
+	// the address space.
 	DropVdso bool
 	// MarkIDs: the kernel has no kcmp(2) (CONFIG_KCMP off); the agent
 	// marks its mm, fd table and fs, and the driver observes identities
@@ -142,7 +143,7 @@ func (s Space) defines() []string {
 		d = append(d, fmt.Sprintf("-DRESERVE_LOW=%#xUL", abi.MmapMinAddr))
 	}
 	if s.DropVdso {
-		d = append(d, "-DDROP_VDSO=1")
+		d = append(d, fmt.Sprintf("-DDROP_VDSO=%#xUL", s.TaskSize-abi.PageSize))
 	}
 	if s.MarkIDs {
 		d = append(d, "-DMARK_IDS=1")

@@ -105,7 +105,7 @@ static int outside_arena(u64 lo, u64 hi)
  * arena, and the agent's stacks and scratch buffers have a home. Built
  * with RESERVE_LOW (a kernel under test, linux/space.go) it also fills
  * [RESERVE_LOW, ARENA_START), so that bottom-up placement lands in the
- * arena too; with DROP_VDSO it unmaps the [vdso] (the agent never uses it).
+ * arena too.
  */
 static void reserve(void)
 {
@@ -141,14 +141,9 @@ static void reserve(void)
 		const char *line = p;
 		while (*p && *p != '\n')
 			p++;
-		for (const char *q = line; q < p; q++) {
+		for (const char *q = line; q < p; q++)
 			if (q[0] == '[' && q[1] == 's' && q[2] == 't' && q[3] == 'a')
 				stack = starts[m];
-#ifdef DROP_VDSO
-			if (q[0] == '[' && q[1] == 'v' && q[2] == 'd' && q[3] == 's')
-				sys2(SYS_munmap, starts[m], ends[m] - starts[m]);
-#endif
-		}
 		if (*p)
 			p++;
 		m++;
@@ -605,6 +600,11 @@ void start_c(u64 *sp)
 		g_self = argv[0];
 	}
 	sys2(SYS_prctl, PR_SET_DUMPABLE, 0);
+#ifdef DROP_VDSO
+	/* once, at start: User-Mode Linux names any mapping at this address
+	 * [vdso] later (arch_vma_name), the trace's too */
+	sys2(SYS_munmap, DROP_VDSO, 4096);
+#endif
 	set_nofile(4096);
 	reserve();
 	set_nofile(FD_LIMIT);
