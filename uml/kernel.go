@@ -1,0 +1,278 @@
+package uml
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/traces"
+)
+
+// Kernel is one world of the oracle inside a kernel under test: an
+// abi.Kernel whose steps run on a Machine's guest. Addresses are the
+// trace's; the Kernel relocates them into the guest and back (reloc.go).
+//
+// Zero value: not usable; build one with Machine.New (or Backend).
+// Kernel is not safe for concurrent use.
+type Kernel struct {
+	m  *Machine
+	id int // the guest's world id; 0 when the world never started
+	// view is the world's current View, in trace addresses: every step
+	// brings the View after it, so View costs no round trip.
+	view abi.View
+	// err is the first failure of the world or its machine; after it
+	// every step is refused (OutcomeUnsupported).
+	err error
+	// refused says why the last step was refused by the relocation (its
+	// address has no place in the guest), or "".
+	refused string
+	closed  bool
+	// GuestTime sums the time the guest spent on this world's steps
+	// (the oracle inside it), for the benchmark.
+	GuestTime time.Duration
+}
+
+// namingKernel is a Kernel whose guest oracle can name frames.
+type namingKernel struct{ *Kernel }
+
+// New starts a world with cfg in the guest. The caller must Close it. A
+// world that targets another kernel than the guest's (cfg.Target, when
+// set, differs from Target) is an error: its rules are not this kernel's.
+func (m *Machine) New(cfg abi.Config) (*Kernel, error) {
+	if cfg.Target != (abi.Target{}) && cfg.Target != m.Target() {
+		return nil, fmt.Errorf("uml: the world targets %s, but the kernel under test is %s", describe(cfg.Target), describe(m.Target()))
+	}
+	resp, err := m.call(request{Op: opNew, Cfg: cfg}, CallTimeout)
+	k := &Kernel{m: m, id: resp.World}
+	if err != nil {
+		if k.id != 0 {
+			k.Close()
+		}
+		return nil, fmt.Errorf("uml: starting a world in Linux %s: %w", m.Release, err)
+	}
+	if err := k.setView(resp.View); err != nil {
+		k.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// Kernel returns k as an abi.Kernel that is an abi.FrameNamer when the
+// guest's oracle is one.
+func (k *Kernel) kernel() abi.Kernel {
+	if k.m.hello.FrameNamer {
+		return namingKernel{k}
+	}
+	return k
+}
+
+func (k *Kernel) setView(v *abi.View) error {
+	if v == nil {
+		return errors.New("uml: the guest sent no View")
+	}
+	rv, err := k.m.rel.view(*v)
+	if err != nil {
+		return err
+	}
+	k.view = abi.Canonicalize(rv)
+	return nil
+}
+
+// Err returns the first failure of the world or of its machine, or nil.
+func (k *Kernel) Err() error { return k.err }
+
+// Refused says why the last step was refused because it names an address
+// the guest's address space cannot represent, or "".
+func (k *Kernel) Refused() string { return k.refused }
+
+// Release is the kernel under test's release.
+func (k *Kernel) Release() string { return k.m.Release }
+
+func (k *Kernel) fail(err error) {
+	if k.err == nil {
+		k.err = err
+	}
+}
+
+// Step performs one step in the guest.
+func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
+	k.refused = ""
+	if k.err != nil || k.closed {
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	if why := abi.TargetRefusal(k.m.Target(), sc); why != "" {
+		k.refused = why
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	gsc, why := k.m.rel.syscall(sc)
+	if why != "" {
+		k.refused = why
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	resp, err := k.m.call(request{Op: opStep, World: k.id, Tid: tid, Call: gsc.String()}, CallTimeout)
+	k.GuestTime += time.Duration(resp.Took)
+	if err != nil {
+		k.fail(err)
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	r, err := k.m.rel.result(sc, resp.Result)
+	if err == nil {
+		err = k.setView(resp.View)
+	}
+	if err != nil {
+		k.fail(err)
+		return abi.Refuse(abi.OutcomeUnsupported)
+	}
+	return r
+}
+
+// View returns the world's View after the last step.
+func (k *Kernel) View() abi.View { return k.view }
+
+// FrameID names the frame behind addr in task tid (abi.FrameNamer).
+func (k namingKernel) FrameID(tid int, addr uint64) (uint64, bool) {
+	if k.err != nil || k.closed {
+		return 0, false
+	}
+	ga, ok := k.m.rel.in(addr)
+	if !ok {
+		return 0, false
+	}
+	resp, err := k.m.call(request{Op: opFrame, World: k.id, Tid: tid, Addr: ga}, CallTimeout)
+	if err != nil {
+		k.fail(err)
+		return 0, false
+	}
+	return resp.Frame, resp.FrameOK
+}
+
+// Close ends the world in the guest (its machine stays up).
+func (k *Kernel) Close() error {
+	if k.closed {
+		return nil
+	}
+	k.closed = true
+	if k.id == 0 || k.m.Err() != nil {
+		return nil
+	}
+	_, err := k.m.call(request{Op: opClose, World: k.id}, CallTimeout)
+	return err
+}
+
+// Fits reports whether the guest can represent every address the step
+// names (reloc.go); why says which address cannot be.
+func (m *Machine) Fits(sc abi.Syscall) (ok bool, why string) {
+	_, why = m.rel.syscall(sc)
+	return why == "", why
+}
+
+// shared holds one booted Machine per kernel binary for the process.
+var shared struct {
+	sync.Mutex
+	machines map[string]*Machine
+	errs     map[string]error
+}
+
+// Shared returns this process's Machine for kernel ("" is DefaultKernel),
+// booting it on first use; one boot serves every world of the process. A
+// boot that failed is not retried: its error is returned again.
+func Shared(kernel string) (*Machine, error) {
+	if kernel == "" {
+		kernel = DefaultKernel
+	}
+	shared.Lock()
+	defer shared.Unlock()
+	if m := shared.machines[kernel]; m != nil {
+		return m, nil
+	}
+	if err := shared.errs[kernel]; err != nil {
+		return nil, err
+	}
+	m, err := Boot(kernel)
+	if shared.machines == nil {
+		shared.machines, shared.errs = map[string]*Machine{}, map[string]error{}
+	}
+	if err != nil {
+		shared.errs[kernel] = err
+		return nil, err
+	}
+	shared.machines[kernel] = m
+	return m, nil
+}
+
+// CloseShared powers off every Machine Shared booted.
+func CloseShared() {
+	shared.Lock()
+	defer shared.Unlock()
+	for k, m := range shared.machines {
+		m.Close()
+		delete(shared.machines, k)
+	}
+}
+
+// Backend returns a constructor with the signature traces.Backend.New
+// wants, for worlds in the Shared machine of kernel. When the machine or
+// the world cannot start, the Kernel refuses every step and Err says why.
+func Backend(kernel string) func(abi.Config) abi.Kernel {
+	return func(cfg abi.Config) abi.Kernel {
+		m, err := Shared(kernel)
+		if err != nil {
+			return &Kernel{err: err, closed: true}
+		}
+		k, err := m.New(cfg)
+		if err != nil {
+			return &Kernel{m: m, err: err, closed: true}
+		}
+		return k.kernel()
+	}
+}
+
+// TraceFits says why the guest cannot run trace t as it is written, or ""
+// when it can: a step names an address its address space cannot represent
+// (Fits), or the kernel's target refuses a step (abi.TargetRefusal).
+func (m *Machine) TraceFits(t *traces.Trace) string {
+	for _, s := range t.Steps {
+		if ok, why := m.Fits(s.Call); !ok {
+			return fmt.Sprintf("line %d: %s", s.Line, why)
+		}
+		if why := abi.TargetRefusal(m.Target(), s.Call); why != "" {
+			return fmt.Sprintf("line %d: refused on %s: %s", s.Line, describe(m.Target()), why)
+		}
+	}
+	return ""
+}
+
+// Target is the kernel under test as a world names it (abi.Target): its
+// release, User-Mode Linux, and the mmap layout the guest showed.
+func (m *Machine) Target() abi.Target {
+	r, err := abi.ParseRelease(m.Release)
+	if err != nil {
+		r = abi.Release(m.Release)
+	}
+	t := abi.Target{Release: r, Arch: abi.ArchUM}
+	if m.hello.BottomUp {
+		t.Layout = abi.LayoutBottomUp
+	}
+	return t
+}
+
+// describe names a target for messages: "Linux 6.1 (um, bottom-up)".
+func describe(t abi.Target) string {
+	arch := string(t.Arch)
+	if arch == "" {
+		arch = "x86-64"
+	}
+	return fmt.Sprintf("Linux %s (%s, %s mmap)", t.Kernel(), arch, t.Layout)
+}
+
+// Maps returns the guest's /proc/PID/smaps of every agent of the world,
+// for debugging the oracle inside the guest.
+func (k *Kernel) Maps() string {
+	_, err := k.m.call(request{Op: opMaps, World: k.id}, CallTimeout)
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
