@@ -73,6 +73,13 @@ func serveGuest(dir string) error {
 	}
 	os.Setenv("TMPDIR", dir)
 	os.Unsetenv(guestEnv)
+	// The channel's device: a kernel without CONFIG_DEVTMPFS_MOUNT leaves
+	// /dev as the host's, without the guest's consoles.
+	if _, err := os.Stat(channelTTY); err != nil {
+		if err := syscall.Mount("devtmpfs", "/dev", "devtmpfs", 0, ""); err != nil {
+			return fmt.Errorf("no %s, and mounting devtmpfs on /dev: %w (the kernel needs CONFIG_DEVTMPFS)", channelTTY, err)
+		}
+	}
 	tty, err := os.OpenFile(channelTTY, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return fmt.Errorf("opening the channel %s: %w", channelTTY, err)

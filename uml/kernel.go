@@ -106,7 +106,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		k.refused = why
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	gsc, why := k.m.rel.syscall(sc)
+	gsc, why, clipped := k.m.rel.syscallClipped(sc)
 	if why != "" {
 		k.refused = why
 		return abi.Refuse(abi.OutcomeUnsupported)
@@ -118,6 +118,9 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	r, err := k.m.rel.result(sc, resp.Result)
+	if clipped {
+		r = clippedResult(sc, r)
+	}
 	if err == nil {
 		err = k.setView(resp.View)
 	}

@@ -100,9 +100,38 @@ func (r reloc) inRange(a, n uint64) (uint64, bool) {
 	return ga, ok && ge-ga == end-1-a
 }
 
+// clip relocates the range [a, a+n) of a munmap, mprotect or madvise. A
+// range that starts in a region but runs past its end (inside user space)
+// is cut at the region's end: past it the trace can hold no mapping on
+// this backend, only a hole. clipped says so; a length Linux rejects by
+// itself (zero, wrapping, past TASK_SIZE) is passed on unchanged.
+func (r reloc) clip(a, n uint64) (ga, gn uint64, clipped, ok bool) {
+	ga, ok = r.in(a)
+	if !ok {
+		return 0, 0, false, false
+	}
+	pn := (n + abi.PageSize - 1) &^ (abi.PageSize - 1)
+	end := a + pn
+	if n == 0 || pn < n || end <= a || end > abi.TaskSize {
+		return ga, n, false, true
+	}
+	for _, g := range r.regions {
+		if a >= g.first && a <= g.last && end-1 > g.last {
+			return ga, g.last - a + 1, true, true
+		}
+	}
+	return ga, n, false, true
+}
+
 // syscall relocates the addresses a step names; ok is false when one has no
-// place in the guest (why says which).
+// place in the guest (why says which). clipped is set when a range was cut
+// at the end of its region (clip).
 func (r reloc) syscall(sc abi.Syscall) (out abi.Syscall, why string) {
+	out, why, _ = r.syscallClipped(sc)
+	return out, why
+}
+
+func (r reloc) syscallClipped(sc abi.Syscall) (out abi.Syscall, why string, clipped bool) {
 	bad := func(a uint64) string {
 		return fmt.Sprintf("address %#x lies outside what the guest's %d GiB address space can represent (uml/reloc.go)", a, r.g.TaskSize>>30)
 	}
@@ -110,39 +139,54 @@ func (r reloc) syscall(sc abi.Syscall) (out abi.Syscall, why string) {
 	switch s := sc.(type) {
 	case abi.Mmap:
 		if s.Addr == 0 {
-			return s, ""
+			return s, "", false
 		}
 		if s.Addr, ok = r.inRange(s.Addr, s.Len); !ok {
-			return nil, bad(sc.(abi.Mmap).Addr)
+			return nil, bad(sc.(abi.Mmap).Addr), false
 		}
-		return s, ""
+		return s, "", false
 	case abi.Munmap:
-		if s.Addr, ok = r.inRange(s.Addr, s.Len); !ok {
-			return nil, bad(sc.(abi.Munmap).Addr)
+		if s.Addr, s.Len, clipped, ok = r.clip(s.Addr, s.Len); !ok {
+			return nil, bad(sc.(abi.Munmap).Addr), false
 		}
-		return s, ""
+		return s, "", clipped
 	case abi.Mprotect:
-		if s.Addr, ok = r.inRange(s.Addr, s.Len); !ok {
-			return nil, bad(sc.(abi.Mprotect).Addr)
+		if s.Addr, s.Len, clipped, ok = r.clip(s.Addr, s.Len); !ok {
+			return nil, bad(sc.(abi.Mprotect).Addr), false
 		}
-		return s, ""
+		return s, "", clipped
 	case abi.Madvise:
-		if s.Addr, ok = r.inRange(s.Addr, s.Len); !ok {
-			return nil, bad(sc.(abi.Madvise).Addr)
+		if s.Addr, s.Len, clipped, ok = r.clip(s.Addr, s.Len); !ok {
+			return nil, bad(sc.(abi.Madvise).Addr), false
 		}
-		return s, ""
+		return s, "", clipped
 	case abi.Load:
 		if s.Addr, ok = r.in(s.Addr); !ok {
-			return nil, bad(sc.(abi.Load).Addr)
+			return nil, bad(sc.(abi.Load).Addr), false
 		}
-		return s, ""
+		return s, "", false
 	case abi.Store:
 		if s.Addr, ok = r.in(s.Addr); !ok {
-			return nil, bad(sc.(abi.Store).Addr)
+			return nil, bad(sc.(abi.Store).Addr), false
 		}
-		return s, ""
+		return s, "", false
 	}
-	return sc, ""
+	return sc, "", false
+}
+
+// clippedResult is the answer for the whole range of a clipped call: the
+// part past the region is a hole, so an mprotect or madvise that succeeded
+// on the rest fails ENOMEM, as Linux answers for a range with a hole
+// (mprotect stops there, madvise_walk_vmas reports it at the end); munmap
+// of a hole is no error.
+func clippedResult(sc abi.Syscall, res abi.Result) abi.Result {
+	switch sc.(type) {
+	case abi.Mprotect, abi.Madvise:
+		if res.Outcome == abi.OutcomeOK && res.Err == 0 {
+			return abi.Fail(abi.ENOMEM)
+		}
+	}
+	return res
 }
 
 // result relocates what a step returned: the address of a successful mmap.

@@ -143,3 +143,33 @@ func TestSpaceForUML(t *testing.T) {
 		t.Error("a 32 GiB address space was accepted")
 	}
 }
+
+// TestRelocClip: a munmap, mprotect or madvise that runs past its region is
+// cut at the region's end, where the trace can hold only a hole; an
+// mprotect or madvise that then succeeds fails ENOMEM for the hole.
+func TestRelocClip(t *testing.T) {
+	s := umlSpace(t)
+	r := newReloc(s)
+	arena := s.ArenaEnd - s.ArenaStart
+	sc, why, clipped := r.syscallClipped(abi.Munmap{Addr: abi.ArenaStart, Len: abi.ArenaEnd - abi.ArenaStart})
+	if why != "" || !clipped || sc != (abi.Munmap{Addr: s.ArenaStart, Len: arena}) {
+		t.Errorf("munmap of the whole arena: %v, %q, %v", sc, why, clipped)
+	}
+	sc, _, clipped = r.syscallClipped(abi.Mprotect{Addr: 0x1000, Len: 0x40000000, Prot: 1})
+	if !clipped || sc != (abi.Mprotect{Addr: 0x1000, Len: lowEnd - 0x1000, Prot: 1}) {
+		t.Errorf("mprotect past the low pages: %v, %v", sc, clipped)
+	}
+	if got := clippedResult(sc, abi.Ok(0)); got != abi.Fail(abi.ENOMEM) {
+		t.Errorf("a clipped mprotect that succeeded: %v, want ENOMEM", got)
+	}
+	if got := clippedResult(abi.Munmap{}, abi.Ok(0)); got != abi.Ok(0) {
+		t.Errorf("a clipped munmap: %v", got)
+	}
+	if got := clippedResult(sc, abi.Fail(abi.EINVAL)); got != abi.Fail(abi.EINVAL) {
+		t.Errorf("a clipped mprotect that failed: %v", got)
+	}
+	// Past TASK_SIZE Linux fails the call by its length: nothing is cut.
+	if sc, _, clipped = r.syscallClipped(abi.Munmap{Addr: abi.ArenaStart, Len: abi.TaskSize}); clipped || sc.(abi.Munmap).Len != abi.TaskSize {
+		t.Errorf("a munmap past TASK_SIZE: %v, %v", sc, clipped)
+	}
+}

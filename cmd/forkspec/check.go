@@ -54,6 +54,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "model,impl", "backends to compare, the reference first")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
+	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -76,7 +77,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
-		opts: traces.Options{MaxTasks: *maxTasks}, keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stdout),
+		opts: withTarget(traces.Options{MaxTasks: *maxTasks}, bs), keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stdout),
 	}
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
@@ -84,6 +85,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	st := check(cfg, stdout)
 	printSummary(cfg, st, stdout)
 	if len(st.failures) > 0 {
+		umlReport(bs, stdout)
 		return exitFailed
 	}
 	return exitOK
@@ -160,7 +162,7 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
 	var cls gen.Classifier
 	before := l.View()
 	for s := 0; s < cfg.steps; s++ {
-		tid, sc := g.Next(src, before)
+		tid, sc := umlNext(g, src, before, cfg.backends) // g.Next, but what the kernel under test can represent
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
 		after := l.View()

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"github.com/forkspec/forkspec/uml"
 )
 
 // Exit statuses.
@@ -45,7 +47,9 @@ func register(c *command) {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	uml.CloseShared() // power off a kernel under test the uml backend booted
+	os.Exit(code)
 }
 
 // run dispatches to the subcommand named by args[0].

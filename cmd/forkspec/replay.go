@@ -21,7 +21,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			"its line, task, syscall, the expected result (blank when the trace expects none)\n"+
 			"and each backend's result. A row marked ✗ is where a result differs. Replay stops\n"+
 			"at the first divergence or unmet expectation and explains it.", stderr)
-	backend := fs.String("backend", "both", "backends to run: model, impl, linux, both (model,impl), or a comma-separated list")
+	backend := fs.String("backend", "both", "backends to run: model, impl, linux, uml, both (model,impl), or a comma-separated list")
+	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -54,8 +55,14 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
+		t.Options = withTarget(t.Options, bs) // the kernel under test's rules (uml.go)
+		if why := umlSkip(t, bs); why != "" {
+			fmt.Fprintf(stdout, "== %s\nskip %s\n", t.Name, why)
+			continue
+		}
 		if !replayOne(t, bs, stdout) {
 			status = exitFailed
+			umlReport(bs, stdout)
 		}
 	}
 	return status
