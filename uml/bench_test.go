@@ -14,16 +14,16 @@ import (
 //
 //	go test ./uml -run '^$' -bench UMLvsHost -benchtime 20x
 func BenchmarkUMLvsHost(b *testing.B) {
-	if ok, why := Available(""); !ok {
+	if ok, why := Available(*testKernel); !ok {
 		b.Skip(why)
 	}
-	m, err := Shared("")
+	m, err := Shared(*testKernel)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("boot/uml", func(b *testing.B) {
 		for b.Loop() {
-			own, err := Boot("")
+			own, err := Boot(*testKernel)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -102,7 +102,9 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	if k.err != nil || k.closed {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
-	if why := abi.TargetRefusal(k.m.Target(), sc); why != "" {
+	// The target's refusals come after the task's own (no task, zombie,
+	// frozen: the guest answers those), as in the model.
+	if why := abi.TargetRefusal(k.m.Target(), sc); why != "" && k.running(tid) {
 		k.refused = why
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
@@ -129,6 +131,16 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	return r
+}
+
+// running says whether task tid runs (neither a zombie nor frozen).
+func (k *Kernel) running(tid int) bool {
+	for _, t := range k.view.Tasks {
+		if t.Tid == tid {
+			return t.State == abi.Running
+		}
+	}
+	return false
 }
 
 // View returns the world's View after the last step.

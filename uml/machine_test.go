@@ -75,10 +75,10 @@ func TestBootFailures(t *testing.T) {
 // skips where there is no User-Mode Linux.
 func bootOwn(t *testing.T) *Machine {
 	t.Helper()
-	if ok, why := Available(""); !ok {
+	if ok, why := Available(*testKernel); !ok {
 		requireUML(t, why)
 	}
-	m, err := Boot("")
+	m, err := Boot(*testKernel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,5 +176,39 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	if r := k.Step(1, abi.Getpid{}); r.Outcome != abi.OutcomeUnsupported {
 		t.Errorf("a step on a closed machine: %v", r)
+	}
+}
+
+// TestTargetRefusalAfterTaskState: the kernel's target refusals (abi.
+// TargetRefusal) come after the task's own answers, as in the model: a
+// zombie's MADV_DONTFORK is "zombie", a running task's is refused.
+func TestTargetRefusalAfterTaskState(t *testing.T) {
+	m := sharedOrSkip(t)
+	if abi.TargetRefusal(m.Target(), abi.Madvise{Addr: abi.ArenaStart, Len: abi.PageSize, Advice: abi.MADV_DONTFORK}) == "" {
+		t.Skipf("Linux %s refuses nothing here", m.Release)
+	}
+	k, err := m.New(abi.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	dontfork := abi.Madvise{Addr: abi.ArenaStart + 0x200000, Len: abi.PageSize, Advice: abi.MADV_DONTFORK}
+	for _, c := range []struct {
+		tid  int
+		sc   abi.Syscall
+		want abi.Outcome
+	}{
+		{1, abi.Fork{}, abi.OutcomeOK},
+		{2, abi.ExitGroup{}, abi.OutcomeExited},
+		{2, dontfork, abi.OutcomeTaskZombie},
+		{9, dontfork, abi.OutcomeNoTask},
+		{1, dontfork, abi.OutcomeUnsupported},
+	} {
+		if r := k.Step(c.tid, c.sc); r.Outcome != c.want {
+			t.Errorf("%d %v: %v, want outcome %d", c.tid, c.sc, r, c.want)
+		}
+	}
+	if k.Refused() == "" {
+		t.Error("the refusal gives no reason")
 	}
 }

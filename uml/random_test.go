@@ -22,10 +22,10 @@ var (
 // sharedOrSkip returns the process's machine for Debian's kernel, or skips.
 func sharedOrSkip(t *testing.T) *Machine {
 	t.Helper()
-	if ok, why := Available(""); !ok {
+	if ok, why := Available(*testKernel); !ok {
 		requireUML(t, why)
 	}
-	m, err := Shared("")
+	m, err := Shared(*testKernel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestRandomAgainstModel(t *testing.T) {
 	opts := traces.Options{MaxTasks: 8, Target: tg}
 	bs := []traces.Backend{
 		{Name: "model", New: func(c abi.Config) abi.Kernel { return model.New(c) }},
-		{Name: "uml", New: Backend("")},
+		{Name: "uml", New: Backend(*testKernel)},
 	}
 	start := time.Now()
 	runs, steps, redrawn := 0, 0, 0
