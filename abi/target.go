@@ -41,7 +41,10 @@ func ParseArch(s string) (Arch, error) {
 // TargetRefusal says why every backend refuses sc (OutcomeUnsupported) in
 // a world that targets t, or "": the target's kernel answers it in a way
 // forkspec does not model. Model, impl and the kernel-under-test backend
-// ask it alike, so that they agree.
+// ask it alike, so that they agree; protAt tells the protection of the
+// caller's mapping that holds an address (mapped false: none), and is only
+// called for the target rules that need it. It is asked after the task's
+// own refusals (no task, zombie, frozen).
 //
 //   - MADV_DONTFORK on User-Mode Linux before 6.11: a fork child's host
 //     process starts as a copy of its parent's (copy_context_skas0), and
@@ -52,10 +55,28 @@ func ParseArch(s string) (Arch, error) {
 //     a new address space starts empty ("um: remove copy_context_skas0",
 //     commit a5d2cfe749e2). Requests that change nothing (an unaligned
 //     address, a zero length) are answered.
-func TargetRefusal(t Target, sc Syscall) string {
-	if m, ok := sc.(Madvise); ok && t.Arch == ArchUM && t.Before("6.11") &&
-		m.Advice == MADV_DONTFORK && m.Addr%PageSize == 0 && m.Len != 0 {
-		return "MADV_DONTFORK on User-Mode Linux before 6.11 leaves the range's pages in the fork child (a5d2cfe749e2)"
+//   - A load from a write-only mapping (PROT_WRITE without PROT_READ or
+//     PROT_EXEC) on User-Mode Linux: its fault handler wants VM_READ or
+//     VM_EXEC for a read fault (arch/um/kernel/trap.c handle_page_fault),
+//     so the load is SIGSEGV unless the page happens to be mapped in the
+//     host process already, which depends on UML's host-side TLB and not
+//     on anything a world says. x86-64 reads any accessible mapping
+//     (access_error, vma_is_accessible): the model's rule (MEM-3).
+//     Measured on 6.1.176: a WIPEONFORK page of a write-only mapping
+//     loaded in the fork child.
+func TargetRefusal(t Target, sc Syscall, protAt func(addr uint64) (prot int64, mapped bool)) string {
+	if t.Arch != ArchUM {
+		return ""
+	}
+	switch s := sc.(type) {
+	case Madvise:
+		if t.Before("6.11") && s.Advice == MADV_DONTFORK && s.Addr%PageSize == 0 && s.Len != 0 {
+			return "MADV_DONTFORK on User-Mode Linux before 6.11 leaves the range's pages in the fork child (a5d2cfe749e2)"
+		}
+	case Load:
+		if p, ok := protAt(s.Addr); ok && p&PROT_WRITE != 0 && p&(PROT_READ|PROT_EXEC) == 0 {
+			return "a load from a write-only mapping on User-Mode Linux faults or not by the host's TLB (arch/um handle_page_fault)"
+		}
 	}
 	return ""
 }

@@ -31,10 +31,12 @@ func TestReleaseOrder(t *testing.T) {
 	}
 }
 
+func noMapping(uint64) (int64, bool) { return 0, false }
+
 func TestTargetRefusal(t *testing.T) {
 	dontfork := Madvise{Addr: ArenaStart, Len: PageSize, Advice: MADV_DONTFORK}
 	um61 := Target{Release: "6.1", Arch: ArchUM, Layout: LayoutBottomUp}
-	if TargetRefusal(um61, dontfork) == "" {
+	if TargetRefusal(um61, dontfork, noMapping) == "" {
 		t.Error("MADV_DONTFORK on UML 6.1 is not refused")
 	}
 	for _, ok := range []struct {
@@ -48,8 +50,37 @@ func TestTargetRefusal(t *testing.T) {
 		{um61, Madvise{Addr: ArenaStart, Len: 0, Advice: MADV_DONTFORK}},            // a no-op
 		{um61, Madvise{Addr: ArenaStart, Len: PageSize, Advice: MADV_WIPEONFORK}},
 	} {
-		if why := TargetRefusal(ok.t, ok.sc); why != "" {
+		if why := TargetRefusal(ok.t, ok.sc, noMapping); why != "" {
 			t.Errorf("%+v %v refused: %s", ok.t, ok.sc, why)
+		}
+	}
+}
+
+// TestTargetRefusalWriteOnlyLoad: on User-Mode Linux a load from a
+// write-only mapping is refused; from any readable one, and on x86-64, it
+// is answered.
+func TestTargetRefusalWriteOnlyLoad(t *testing.T) {
+	load := Load{Addr: ArenaStart + 0x10}
+	for _, c := range []struct {
+		t       Target
+		prot    int64
+		refused bool
+	}{
+		{Target{Arch: ArchUM}, PROT_WRITE, true},
+		{Target{Arch: ArchUM, Release: "6.12"}, PROT_WRITE, true},
+		{Target{Arch: ArchUM}, PROT_WRITE | PROT_READ, false},
+		{Target{Arch: ArchUM}, PROT_WRITE | PROT_EXEC, false},
+		{Target{Arch: ArchUM}, PROT_NONE, false}, // SIGSEGV everywhere
+		{Target{}, PROT_WRITE, false},
+	} {
+		prot := func(a uint64) (int64, bool) {
+			if a != load.Addr {
+				t.Errorf("asked for %#x", a)
+			}
+			return c.prot, true
+		}
+		if got := TargetRefusal(c.t, load, prot) != ""; got != c.refused {
+			t.Errorf("%+v, prot %d: refused %v, want %v", c.t, c.prot, got, c.refused)
 		}
 	}
 }

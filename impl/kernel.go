@@ -171,7 +171,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
-	if abi.TargetRefusal(k.cfg.Target, sc) != "" {
+	if abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	switch sc.(type) {

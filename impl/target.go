@@ -14,6 +14,15 @@ func (k *Kernel) place(m *mm, length uint64) (uint64, bool) {
 	return m.vmas.topDown(length)
 }
 
+// protAt is the protection of the mapping that holds addr, for
+// abi.TargetRefusal.
+func (m *mm) protAt(addr uint64) (int64, bool) {
+	if i := m.vmas.find(addr &^ (abi.PageSize - 1)); i >= 0 {
+		return m.vmas[i].prot, true
+	}
+	return 0, false
+}
+
 // bottomUp finds the lowest free range of length bytes inside the arena
 // (vm_unmapped_area's low-to-high search).
 func (l vmaList) bottomUp(length uint64) (uint64, bool) {

@@ -95,7 +95,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == abi.VforkFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
-	if sc == nil || abi.TargetRefusal(k.target, sc) != "" {
+	if sc == nil || abi.TargetRefusal(k.target, sc, t.mm.protAt) != "" {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	snap := k.Clone()

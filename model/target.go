@@ -17,6 +17,15 @@ func (k *Kernel) place(m *mm, n uint64) (uint64, bool) {
 	return m.freeTopDown(n, abi.ArenaStart, abi.ArenaEnd)
 }
 
+// protAt is the protection of the mapping that holds addr, for
+// abi.TargetRefusal.
+func (m *mm) protAt(addr uint64) (int64, bool) {
+	if i := m.find(pageDown(addr)); i >= 0 {
+		return m.vmas[i].prot, true
+	}
+	return 0, false
+}
+
 // freeBottomUp returns the lowest start s with [s, s+n) free and inside
 // [lo, hi], or false.
 func (m *mm) freeBottomUp(n, lo, hi uint64) (uint64, bool) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/model"
 	"github.com/forkspec/forkspec/traces"
 )
 
@@ -104,7 +105,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	}
 	// The target's refusals come after the task's own (no task, zombie,
 	// frozen: the guest answers those), as in the model.
-	if why := abi.TargetRefusal(k.m.Target(), sc); why != "" && k.running(tid) {
+	if why := abi.TargetRefusal(k.m.Target(), sc, ProtAt(k.view, tid)); why != "" && k.running(tid) {
 		k.refused = why
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
@@ -246,17 +247,51 @@ func Backend(kernel string) func(abi.Config) abi.Kernel {
 
 // TraceFits says why the guest cannot run trace t as it is written, or ""
 // when it can: a step names an address its address space cannot represent
-// (Fits), or the kernel's target refuses a step (abi.TargetRefusal).
+// (Fits), or the kernel's target refuses a step (abi.TargetRefusal), as
+// the model, following that target, shows when it replays the trace.
 func (m *Machine) TraceFits(t *traces.Trace) string {
 	for _, s := range t.Steps {
 		if ok, why := m.Fits(s.Call); !ok {
 			return fmt.Sprintf("line %d: %s", s.Line, why)
 		}
-		if why := abi.TargetRefusal(m.Target(), s.Call); why != "" {
-			return fmt.Sprintf("line %d: refused on %s: %s", s.Line, describe(m.Target()), why)
+	}
+	cfg := t.Options.Config()
+	cfg.Target = m.Target()
+	w := model.New(cfg)
+	for _, s := range t.Steps {
+		if why := abi.TargetRefusal(cfg.Target, s.Call, ProtAt(w.View(), s.Tid)); why != "" {
+			if r := w.Step(s.Tid, s.Call); r.Outcome == abi.OutcomeUnsupported {
+				return fmt.Sprintf("line %d: refused on %s: %s", s.Line, describe(cfg.Target), why)
+			}
+			continue
 		}
+		w.Step(s.Tid, s.Call)
 	}
 	return ""
+}
+
+// ProtAt returns, for abi.TargetRefusal, the protection of the mapping
+// that holds an address in task tid's address space, as View v shows it.
+func ProtAt(v abi.View, tid int) func(uint64) (int64, bool) {
+	return func(addr uint64) (int64, bool) {
+		mm := 0
+		for _, t := range v.Tasks {
+			if t.Tid == tid {
+				mm = t.Mm
+			}
+		}
+		for _, m := range v.Mms {
+			if m.ID != mm || mm == 0 {
+				continue
+			}
+			for _, mp := range m.Mappings {
+				if addr >= mp.Start && addr < mp.End {
+					return mp.Prot, true
+				}
+			}
+		}
+		return 0, false
+	}
 }
 
 // Target is the kernel under test as a world names it (abi.Target): its

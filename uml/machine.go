@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,7 +91,8 @@ func Boot(kernel string) (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uml: finding this program for the guest's init: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "forkspec-uml-")
+	sweepStaleBoots()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("forkspec-uml-%d-", os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +102,25 @@ func Boot(kernel string) (*Machine, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// sweepStaleBoots removes the boot directories of processes that died
+// without Close (their kernels died with them: Pdeathsig).
+func sweepStaleBoots() {
+	ents, _ := os.ReadDir(os.TempDir())
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), "forkspec-uml-")
+		if !ok {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
+		if err != nil {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
+		}
+	}
 }
 
 // kernelArgs is the kernel command line: hostfs root (this machine's /,

@@ -184,7 +184,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 // zombie's MADV_DONTFORK is "zombie", a running task's is refused.
 func TestTargetRefusalAfterTaskState(t *testing.T) {
 	m := sharedOrSkip(t)
-	if abi.TargetRefusal(m.Target(), abi.Madvise{Addr: abi.ArenaStart, Len: abi.PageSize, Advice: abi.MADV_DONTFORK}) == "" {
+	if abi.TargetRefusal(m.Target(), abi.Madvise{Addr: abi.ArenaStart, Len: abi.PageSize, Advice: abi.MADV_DONTFORK}, nil) == "" {
 		t.Skipf("Linux %s refuses nothing here", m.Release)
 	}
 	k, err := m.New(abi.Config{})
