@@ -3,12 +3,9 @@ package uml
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/forkspec/forkspec/abi"
-	"github.com/forkspec/forkspec/model"
-	"github.com/forkspec/forkspec/traces"
 )
 
 // Kernel is one world of the oracle inside a kernel under test: an
@@ -175,146 +172,6 @@ func (k *Kernel) Close() error {
 	}
 	_, err := k.m.call(request{Op: opClose, World: k.id}, CallTimeout)
 	return err
-}
-
-// Fits reports whether the guest can represent every address the step
-// names (reloc.go); why says which address cannot be.
-func (m *Machine) Fits(sc abi.Syscall) (ok bool, why string) {
-	_, why = m.rel.syscall(sc)
-	return why == "", why
-}
-
-// shared holds one booted Machine per kernel binary for the process.
-var shared struct {
-	sync.Mutex
-	machines map[string]*Machine
-	errs     map[string]error
-}
-
-// Shared returns this process's Machine for kernel ("" is DefaultKernel),
-// booting it on first use; one boot serves every world of the process. A
-// boot that failed is not retried: its error is returned again.
-func Shared(kernel string) (*Machine, error) {
-	if kernel == "" {
-		kernel = DefaultKernel
-	}
-	shared.Lock()
-	defer shared.Unlock()
-	if m := shared.machines[kernel]; m != nil {
-		return m, nil
-	}
-	if err := shared.errs[kernel]; err != nil {
-		return nil, err
-	}
-	m, err := Boot(kernel)
-	if shared.machines == nil {
-		shared.machines, shared.errs = map[string]*Machine{}, map[string]error{}
-	}
-	if err != nil {
-		shared.errs[kernel] = err
-		return nil, err
-	}
-	shared.machines[kernel] = m
-	return m, nil
-}
-
-// CloseShared powers off every Machine Shared booted.
-func CloseShared() {
-	shared.Lock()
-	defer shared.Unlock()
-	for k, m := range shared.machines {
-		m.Close()
-		delete(shared.machines, k)
-	}
-}
-
-// Backend returns a constructor with the signature traces.Backend.New
-// wants, for worlds in the Shared machine of kernel. When the machine or
-// the world cannot start, the Kernel refuses every step and Err says why.
-func Backend(kernel string) func(abi.Config) abi.Kernel {
-	return func(cfg abi.Config) abi.Kernel {
-		m, err := Shared(kernel)
-		if err != nil {
-			return &Kernel{err: err, closed: true}
-		}
-		k, err := m.New(cfg)
-		if err != nil {
-			return &Kernel{m: m, err: err, closed: true}
-		}
-		return k.kernel()
-	}
-}
-
-// TraceFits says why the guest cannot run trace t as it is written, or ""
-// when it can: a step names an address its address space cannot represent
-// (Fits), or the kernel's target refuses a step (abi.TargetRefusal), as
-// the model, following that target, shows when it replays the trace.
-func (m *Machine) TraceFits(t *traces.Trace) string {
-	for _, s := range t.Steps {
-		if ok, why := m.Fits(s.Call); !ok {
-			return fmt.Sprintf("line %d: %s", s.Line, why)
-		}
-	}
-	cfg := t.Options.Config()
-	cfg.Target = m.Target()
-	w := model.New(cfg)
-	for _, s := range t.Steps {
-		if why := abi.TargetRefusal(cfg.Target, s.Call, ProtAt(w.View(), s.Tid)); why != "" {
-			if r := w.Step(s.Tid, s.Call); r.Outcome == abi.OutcomeUnsupported {
-				return fmt.Sprintf("line %d: refused on %s: %s", s.Line, describe(cfg.Target), why)
-			}
-			continue
-		}
-		w.Step(s.Tid, s.Call)
-	}
-	return ""
-}
-
-// ProtAt returns, for abi.TargetRefusal, the protection of the mapping
-// that holds an address in task tid's address space, as View v shows it.
-func ProtAt(v abi.View, tid int) func(uint64) (int64, bool) {
-	return func(addr uint64) (int64, bool) {
-		mm := 0
-		for _, t := range v.Tasks {
-			if t.Tid == tid {
-				mm = t.Mm
-			}
-		}
-		for _, m := range v.Mms {
-			if m.ID != mm || mm == 0 {
-				continue
-			}
-			for _, mp := range m.Mappings {
-				if addr >= mp.Start && addr < mp.End {
-					return mp.Prot, true
-				}
-			}
-		}
-		return 0, false
-	}
-}
-
-// Target is the kernel under test as a world names it (abi.Target): its
-// release, User-Mode Linux, and the mmap layout the guest showed.
-func (m *Machine) Target() abi.Target {
-	r, err := abi.ParseRelease(m.Release)
-	if err != nil {
-		r = abi.Release(m.Release)
-	}
-	t := abi.Target{Release: r, Arch: abi.ArchUM}
-	if m.hello.BottomUp {
-		t.Layout = abi.LayoutBottomUp
-	}
-	return t
-}
-
-// describe names a target for messages: "Linux 6.1 (um, bottom-up)".
-func describe(t abi.Target) string {
-	arch := string(t.Arch)
-	if arch == "" {
-		arch = "x86-64"
-	}
-	return fmt.Sprintf("Linux %s (%s, %s mmap)", t.Kernel(), arch, t.Layout)
 }
 
 // Maps returns the guest's /proc/PID/smaps of every agent of the world,

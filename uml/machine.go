@@ -214,7 +214,11 @@ func (m *Machine) boot(self string) error {
 	m.BootTime = time.Since(start)
 	m.hello, m.Release = *resp.Hello, resp.Hello.Release
 	if m.hello.Why != "" {
-		return fmt.Errorf("uml: the oracle cannot run in %s (Linux %s): %s", m.KernelPath, m.Release, m.hello.Why)
+		hint := ""
+		if strings.Contains(m.hello.Why, "pid namespaces") {
+			hint = " (build the kernel with CONFIG_PID_NS=y: docs/kernel-under-test.md)"
+		}
+		return fmt.Errorf("uml: the oracle cannot run in %s (Linux %s): %s%s", m.KernelPath, m.Release, m.hello.Why, hint)
 	}
 	if m.space, err = linux.SpaceFor(m.hello.TaskSize); err != nil {
 		return fmt.Errorf("uml: Linux %s: %w", m.Release, err)

@@ -21,6 +21,9 @@ func TestMain(m *testing.M) {
 // User-Mode Linux kernel, and runs the corpus in lockstep with the model,
 // on the kernel's rules, where there is one.
 func TestUMLBackend(t *testing.T) {
+	if st, _, errs := forkspec("specs", "-backend", "uml", "-w", "-dir", "../../docs"); st != exitBadArgs || !strings.Contains(errs, "without -w") {
+		t.Errorf("specs -backend uml -w: status %d, stderr %q", st, errs)
+	}
 	missing := filepath.Join(t.TempDir(), "linux")
 	st, _, errs := forkspec("replay", "-backend", "model,uml", "-uml-kernel", missing, "testdata/explain.trace")
 	if st != exitBadArgs || !strings.Contains(errs, "backend uml cannot run here") || !strings.Contains(errs, missing) {
