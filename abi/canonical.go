@@ -46,9 +46,7 @@ func Canonicalize(v View) View {
 		t.Fds = nilIfEmpty(t.Fds)
 		out.FdTables = append(out.FdTables, t)
 	}
-	for _, f := range keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs) {
-		out.Files = append(out.Files, f)
-	}
+	out.Files = append(out.Files, keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)...)
 
 	frameIDs := renumber{}
 	for _, m := range keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs) {

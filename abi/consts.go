@@ -44,9 +44,21 @@ const CloneKnown = (0xffffffff &^ CSIGNAL &^ CLONE_DETACHED) | CLONE_NEWTIME | C
 
 // CloneModelled is the set of flags whose effects forkspec models. A clone or
 // clone3 that passes Linux's validation but sets a known bit outside this set
-// is refused with OutcomeUnsupported and changes nothing.
+// is refused with OutcomeUnsupported and changes nothing (see Refusal).
 const CloneModelled = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_CLEAR_SIGHAND
+	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_CLEAR_SIGHAND | CloneNoEffect
+
+// CloneNoEffect are the flags Linux accepts that change nothing forkspec can
+// observe, given that a step's tid, tls and stack pointers are NULL (the
+// agent passes zeros): CLONE_PTRACE without a tracer, CLONE_UNTRACED,
+// CLONE_IO (the I/O context), CLONE_SYSVSEM (no semaphores exist), the legacy
+// clone's ignored CLONE_DETACHED, and the tid pointers CLONE_PARENT_SETTID,
+// CLONE_CHILD_SETTID and CLONE_CHILD_CLEARTID, whose NULL writes the kernel
+// ignores (copy_process: put_user's result unused; schedule_tail and
+// mm_release skip a NULL pointer). Measured on 6.18: each of them, with
+// SIGCHLD, forks normally.
+const CloneNoEffect = CLONE_PTRACE | CLONE_UNTRACED | CLONE_IO | CLONE_SYSVSEM | CLONE_DETACHED |
+	CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID
 
 // Signals (arch/x86/include/uapi/asm/signal.h). Valid signal numbers are 1..NSIG.
 const (
@@ -101,7 +113,11 @@ const (
 	EEXIST Errno = 17
 	EINVAL Errno = 22
 	EMFILE Errno = 24
+	ENXIO  Errno = 6
+	EFBIG  Errno = 27
 	ENOSYS Errno = 38
+	// EOVERFLOW is 75 on x86-64 (errno.h).
+	EOVERFLOW Errno = 75
 )
 
 // wait4 options (include/uapi/linux/wait.h).
@@ -146,9 +162,28 @@ const (
 
 	MAP_SHARED          int64 = 0x01
 	MAP_PRIVATE         int64 = 0x02
+	MAP_SHARED_VALIDATE int64 = 0x03
+	MAP_DROPPABLE       int64 = 0x08
+	// MAP_TYPE is the mapping-type field: for anonymous memory only
+	// MAP_SHARED, MAP_PRIVATE and MAP_DROPPABLE are types, every other value
+	// is EINVAL (do_mmap's switch).
+	MAP_TYPE            int64 = 0x0f
 	MAP_FIXED           int64 = 0x10
 	MAP_ANONYMOUS       int64 = 0x20
+	MAP_32BIT           int64 = 0x40 // x86: place below 2 GiB
+	MAP_ABOVE4G         int64 = 0x80 // x86: place at or above 4 GiB
+	MAP_GROWSDOWN       int64 = 0x100
+	MAP_DENYWRITE       int64 = 0x800  // ignored
+	MAP_EXECUTABLE      int64 = 0x1000 // ignored
+	MAP_LOCKED          int64 = 0x2000
+	MAP_NORESERVE       int64 = 0x4000
+	MAP_POPULATE        int64 = 0x8000
+	MAP_NONBLOCK        int64 = 0x10000
+	MAP_STACK           int64 = 0x20000
+	MAP_HUGETLB         int64 = 0x40000
+	MAP_SYNC            int64 = 0x80000
 	MAP_FIXED_NOREPLACE int64 = 0x100000
+	MAP_UNINITIALIZED   int64 = 0x4000000 // ignored on MMU kernels
 
 	MADV_NORMAL     int64 = 0
 	MADV_DONTNEED   int64 = 4
@@ -164,8 +199,16 @@ const (
 	// TaskSize is the end of user address space (x86-64 TASK_SIZE_MAX with
 	// 4-level paging): mappings must end at or below it.
 	TaskSize uint64 = 0x7ffffffff000
-	// MmapMinAddr is vm.mmap_min_addr's default: nothing maps below it.
+	// MmapMinAddr is the kernel's mmap_min_addr with the usual
+	// CONFIG_LSM_MMAP_MIN_ADDR (65536): placements never go below it and a
+	// hint below it is raised to it (round_hint_to_min). Whether MAP_FIXED
+	// may map below it depends on capabilities and the LSM, so forkspec
+	// refuses that (Refusal).
 	MmapMinAddr uint64 = 0x10000
+	// THPSize is the PMD size on x86-64: hint-less private anonymous
+	// mappings whose length is a multiple of it are placed on a multiple of
+	// it (__get_unmapped_area → thp_get_unmapped_area_vmflags).
+	THPSize uint64 = 0x200000
 )
 
 // The arena is the part of the address space that traces use. The Linux
@@ -187,7 +230,25 @@ const (
 	SEEK_SET   int64 = 0
 	SEEK_CUR   int64 = 1
 	SEEK_END   int64 = 2
+	SEEK_DATA  int64 = 3
+	SEEK_HOLE  int64 = 4
 )
+
+// MaxRWCount is the most bytes one read or write transfers
+// (include/linux/fs.h MAX_RW_COUNT: INT_MAX rounded down to a page); vfs_write
+// truncates a larger count to it.
+const MaxRWCount = 0x7ffff000
+
+// WriteMax is the largest count forkspec models for write(2): the oracle
+// really writes the bytes, so larger writes are refused (Refusal).
+const WriteMax = 16 << 20
+
+// FileMax is the largest file offset forkspec models. Linux's limit is the
+// file system's s_maxbytes (16 TiB less 4 KiB on ext4 with 4 KiB blocks,
+// 2^63-1 on tmpfs), which the world does not fix: an lseek whose result
+// would pass FileMax is refused (Refusal). 1 TiB is below every limit the
+// oracle's file systems have.
+const FileMax int64 = 1 << 40
 
 // Signal masks and actions (include/uapi/asm-generic/signal-defs.h, x86 signal.h).
 const (

@@ -7,7 +7,8 @@
 //
 // Where to start reading: syscall.go (the steps), result.go (what a step
 // returns), view.go (what is observable) and kernel.go (the contract).
-// images.go holds the fixed image table and file set (WORLD-2).
+// images.go holds the fixed image table and file set (WORLD-2); refusal.go
+// the one list of requests every backend refuses (Refusal, World).
 //
 // # Trace syntax of a step
 //
@@ -37,5 +38,7 @@
 //
 // File-backed mappings, blocking waits, process groups, stop/continue, and
 // every flag or option outside the catalogue in shared/semantics.md: such
-// requests are refused with OutcomeUnsupported rather than half-modelled.
+// requests are refused with OutcomeUnsupported rather than half-modelled,
+// by the rules of refusal.go. Facts of the machine (Config.Machine) that a
+// world leaves unknown make the steps they decide refused too.
 package abi

@@ -32,10 +32,19 @@ var (
 		{"WCONTINUED", uint64(WCONTINUED)}, {"WNOWAIT", uint64(WNOWAIT)}, {"__WNOTHREAD", uint64(WNOTHREAD)},
 		{"__WALL", uint64(WALL)}, {"__WCLONE", uint64(WCLONE)},
 	}
-	protNames = []flagName{{"PROT_READ", uint64(PROT_READ)}, {"PROT_WRITE", uint64(PROT_WRITE)}, {"PROT_EXEC", uint64(PROT_EXEC)}}
-	mapNames  = []flagName{
-		{"MAP_SHARED", uint64(MAP_SHARED)}, {"MAP_PRIVATE", uint64(MAP_PRIVATE)}, {"MAP_FIXED", uint64(MAP_FIXED)},
-		{"MAP_ANONYMOUS", uint64(MAP_ANONYMOUS)}, {"MAP_FIXED_NOREPLACE", uint64(MAP_FIXED_NOREPLACE)},
+	protNames = []flagName{
+		{"PROT_READ", uint64(PROT_READ)}, {"PROT_WRITE", uint64(PROT_WRITE)}, {"PROT_EXEC", uint64(PROT_EXEC)},
+		{"PROT_SEM", uint64(PROT_SEM)}, {"PROT_GROWSDOWN", uint64(PROT_GROWSDOWN)}, {"PROT_GROWSUP", uint64(PROT_GROWSUP)},
+	}
+	mapNames = []flagName{
+		{"MAP_SHARED", uint64(MAP_SHARED)}, {"MAP_PRIVATE", uint64(MAP_PRIVATE)}, {"MAP_DROPPABLE", uint64(MAP_DROPPABLE)},
+		{"MAP_FIXED", uint64(MAP_FIXED)}, {"MAP_ANONYMOUS", uint64(MAP_ANONYMOUS)}, {"MAP_32BIT", uint64(MAP_32BIT)},
+		{"MAP_ABOVE4G", uint64(MAP_ABOVE4G)}, {"MAP_GROWSDOWN", uint64(MAP_GROWSDOWN)},
+		{"MAP_DENYWRITE", uint64(MAP_DENYWRITE)}, {"MAP_EXECUTABLE", uint64(MAP_EXECUTABLE)},
+		{"MAP_LOCKED", uint64(MAP_LOCKED)}, {"MAP_NORESERVE", uint64(MAP_NORESERVE)},
+		{"MAP_POPULATE", uint64(MAP_POPULATE)}, {"MAP_NONBLOCK", uint64(MAP_NONBLOCK)},
+		{"MAP_STACK", uint64(MAP_STACK)}, {"MAP_HUGETLB", uint64(MAP_HUGETLB)}, {"MAP_SYNC", uint64(MAP_SYNC)},
+		{"MAP_FIXED_NOREPLACE", uint64(MAP_FIXED_NOREPLACE)}, {"MAP_UNINITIALIZED", uint64(MAP_UNINITIALIZED)},
 	}
 	saNames = []flagName{
 		{"SA_NOCLDSTOP", SA_NOCLDSTOP}, {"SA_NOCLDWAIT", SA_NOCLDWAIT}, {"SA_SIGINFO", SA_SIGINFO},
@@ -51,10 +60,13 @@ var (
 		{"MADV_WIPEONFORK", uint64(MADV_WIPEONFORK)}, {"MADV_KEEPONFORK", uint64(MADV_KEEPONFORK)},
 	}
 	fcntlNames  = []flagName{{"F_GETFD", uint64(F_GETFD)}, {"F_SETFD", uint64(F_SETFD)}}
-	whenceNames = []flagName{{"SEEK_SET", uint64(SEEK_SET)}, {"SEEK_CUR", uint64(SEEK_CUR)}, {"SEEK_END", uint64(SEEK_END)}}
-	howNames    = []flagName{{"SIG_BLOCK", uint64(SIG_BLOCK)}, {"SIG_UNBLOCK", uint64(SIG_UNBLOCK)}, {"SIG_SETMASK", uint64(SIG_SETMASK)}}
-	prctlNames  = []flagName{{"PR_SET_CHILD_SUBREAPER", uint64(PR_SET_CHILD_SUBREAPER)}, {"PR_GET_CHILD_SUBREAPER", uint64(PR_GET_CHILD_SUBREAPER)}}
-	dispNames   = []flagName{{"SIG_DFL", uint64(SigDefault)}, {"SIG_IGN", uint64(SigIgnore)}, {"handler", uint64(SigHandle)}}
+	whenceNames = []flagName{
+		{"SEEK_SET", uint64(SEEK_SET)}, {"SEEK_CUR", uint64(SEEK_CUR)}, {"SEEK_END", uint64(SEEK_END)},
+		{"SEEK_DATA", uint64(SEEK_DATA)}, {"SEEK_HOLE", uint64(SEEK_HOLE)},
+	}
+	howNames   = []flagName{{"SIG_BLOCK", uint64(SIG_BLOCK)}, {"SIG_UNBLOCK", uint64(SIG_UNBLOCK)}, {"SIG_SETMASK", uint64(SIG_SETMASK)}}
+	prctlNames = []flagName{{"PR_SET_CHILD_SUBREAPER", uint64(PR_SET_CHILD_SUBREAPER)}, {"PR_GET_CHILD_SUBREAPER", uint64(PR_GET_CHILD_SUBREAPER)}}
+	dispNames  = []flagName{{"SIG_DFL", uint64(SigDefault)}, {"SIG_IGN", uint64(SigIgnore)}, {"handler", uint64(SigHandle)}}
 
 	signalNames = [...]string{
 		SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
@@ -69,7 +81,8 @@ var (
 	errnoNames = map[Errno]string{
 		EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EBADF: "EBADF", ECHILD: "ECHILD",
 		EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY",
-		EEXIST: "EEXIST", EINVAL: "EINVAL", EMFILE: "EMFILE", ENOSYS: "ENOSYS",
+		EEXIST: "EEXIST", EINVAL: "EINVAL", EMFILE: "EMFILE", ENOSYS: "ENOSYS", ENXIO: "ENXIO", EFBIG: "EFBIG",
+		EOVERFLOW: "EOVERFLOW",
 	}
 )
 

@@ -167,6 +167,68 @@ func (l Layout) String() string {
 	return "top-down"
 }
 
+// THPAligned says whether the target aligns a hint-less private anonymous
+// mapping whose length is a multiple of 2 MiB on a 2 MiB boundary (MEM-3j,
+// __get_unmapped_area → thp_get_unmapped_area_vmflags): from 6.7 on
+// ("mm: align larger anonymous mappings on THP boundaries", commit
+// efa7df3e3bb5, merged for 6.7; an earlier version was reverted before
+// 6.1), and never on User-Mode Linux, which has no transparent huge pages.
+func (t Target) THPAligned() bool {
+	return t.Arch != ArchUM && !t.Before("6.7")
+}
+
+// THPAlign is where thp_get_unmapped_area_vmflags puts a mapping whose
+// padded range (2 MiB longer than the mapping) starts at ret: on the next
+// 2 MiB boundary, and one boundary further up in the top-down layout when
+// ret is one already.
+func THPAlign(t Target, ret uint64) uint64 {
+	if t.Layout == LayoutTopDown {
+		return (ret + THPSize) &^ (THPSize - 1)
+	}
+	return (ret + THPSize - 1) &^ (THPSize - 1)
+}
+
+// PlacementRoomFor is PlacementRoom in the target's layout: bottom-up,
+// a mapping goes to the lowest free range of the arena (the oracle on such
+// a kernel reserves everything outside it), so there is room when the hint
+// is usable or the arena has a free range large enough.
+func PlacementRoomFor(t Target, vmas []VMA, addr, n uint64) bool {
+	if t.Layout != LayoutBottomUp {
+		return PlacementRoom(vmas, addr, n)
+	}
+	if HintUsable(vmas, MmapHint(addr), n) {
+		return true
+	}
+	_, ok := BottomUp(vmas, n)
+	return ok
+}
+
+// BottomUp returns the lowest start s with [s, s+n) free inside the arena,
+// or false (vm_unmapped_area's low-to-high search from mmap_base, which is
+// the arena's start for a world: below it the oracle reserves).
+func BottomUp(vmas []VMA, n uint64) (uint64, bool) {
+	if n == 0 || n > ArenaEnd-ArenaStart {
+		return 0, false
+	}
+	s := ArenaStart
+	for _, v := range vmas {
+		if v.End <= s {
+			continue
+		}
+		if v.Start >= s && v.Start-s >= n {
+			break
+		}
+		s = max(s, v.End)
+		if s >= ArenaEnd || ArenaEnd-s < n {
+			return 0, false
+		}
+	}
+	if ArenaEnd-s >= n {
+		return s, true
+	}
+	return 0, false
+}
+
 // ParseLayout reads "top-down" or "bottom-up".
 func ParseLayout(s string) (Layout, error) {
 	switch s {

@@ -45,8 +45,10 @@ type Block struct {
 	// Trace is the parsed block. Invariant: every Step.Line is a page line,
 	// and there is at least one step.
 	Trace *traces.Trace
-	// Asserts are the block's `# expect:` lines in page order.
-	Asserts []Assertion
+	// Asserts are the block's `# expect:` lines in page order (the trace
+	// format's assertions, traces.Assertion): Trace.Asserts, with page
+	// lines.
+	Asserts []traces.Assertion
 	// LinuxSkip is the reason given by a `# linux: skip REASON` line, or ""
 	// when the spec must also hold on the Linux oracle.
 	LinuxSkip string
@@ -62,7 +64,6 @@ var (
 )
 
 const (
-	expectPrefix = "# expect:"
 	linuxPrefix  = "# linux:"
 	sourcePrefix = "Source:"
 )
@@ -161,14 +162,6 @@ func parseBlock(page string, first int, lines []string) (Block, error) {
 		lineNo := first + i
 		body := strings.TrimSpace(raw)
 		switch {
-		case strings.HasPrefix(body, expectPrefix):
-			a, err := parseAssertion(strings.TrimSpace(strings.TrimPrefix(body, expectPrefix)))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s:%d: bad assertion: %v", page, lineNo, err))
-				continue
-			}
-			a.Line = lineNo
-			b.Asserts = append(b.Asserts, a)
 		case strings.HasPrefix(body, linuxPrefix):
 			rest := strings.TrimSpace(strings.TrimPrefix(body, linuxPrefix))
 			reason, ok := strings.CutPrefix(rest, "skip ")
@@ -190,6 +183,10 @@ func parseBlock(page string, first int, lines []string) (Block, error) {
 	for i := range t.Steps {
 		t.Steps[i].Line += first - 1
 	}
+	for i := range t.Asserts {
+		t.Asserts[i].Line += first - 1
+	}
+	b.Asserts = t.Asserts
 	if len(t.Steps) == 0 {
 		errs = append(errs, fmt.Errorf("%s:%d: trace block has no steps", page, first))
 	}

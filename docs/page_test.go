@@ -78,7 +78,7 @@ func TestParsePageReportsEveryProblemWithItsLine(t *testing.T) {
 		{"block outside", "# t\n\n```trace\n1 fork\n```\n", "p.md:3: ```trace block outside a spec section"},
 		{"unclosed", "## FORK-1a: x\n\nSource: y\n\n```trace\n1 fork\n", "p.md:5: code block is never closed"},
 		{"bad step", "## FORK-1a: x\n\nSource: y\n\n```trace\n1 fork -> 2\n1 frobnicate\n```\n", "p.md:7:"},
-		{"bad expect", "## FORK-1a: x\n\nSource: y\n\n```trace\n1 fork\n# expect: state 2 asleep\n```\n", "p.md:7: bad assertion: unknown state \"asleep\""},
+		{"bad expect", "## FORK-1a: x\n\nSource: y\n\n```trace\n1 fork\n# expect: state 2 asleep\n```\n", "p.md:7:11: bad assertion: unknown state \"asleep\""},
 		{"bad linux", "## FORK-1a: x\n\nSource: y\n\n```trace\n# linux: maybe\n1 fork\n```\n", "p.md:6: want \"# linux: skip REASON\""},
 		{"no steps", "## FORK-1a: x\n\nSource: y\n\n```trace\n# expect: frames 3\n```\n", "p.md:6: trace block has no steps"},
 	} {

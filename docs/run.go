@@ -3,16 +3,10 @@ package docs
 import (
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/traces"
 )
-
-// FrameNamer is abi.FrameNamer: only the `frame T:ADDR kept` assertion
-// needs it; on a backend without it that assertion is reported as
-// unchecked, never as passed.
-type FrameNamer = abi.FrameNamer
 
 // Status is how a spec fared on one backend.
 type Status int
@@ -55,33 +49,19 @@ type Outcome struct {
 	Got map[int]string
 }
 
-// event is a step or an assertion, in page order.
-type event struct {
-	line   int
-	step   *traces.Step
-	assert *Assertion
-}
-
 // Run runs s on a fresh kernel from b. It stops at the first failure unless
 // keepGoing, in which case it runs every step (recording Got) and reports
-// the first failure. A backend that panics fails the spec; Run itself does
-// not panic.
+// the first failure. The block's assertions are the trace format's
+// (traces.Assertion), checked by a traces.Asserter after the step above
+// each; one that needs frame identities on a backend that is not an
+// abi.FrameNamer is reported unchecked, never passed. A backend that panics
+// fails the spec; Run itself does not panic.
 func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
 	out.Got = map[int]string{}
 	if s.Block.Trace == nil {
 		return Outcome{Status: Fail, Line: s.Line, Msg: "the spec's trace block did not parse"}
 	}
-	var events []event
-	for i := range s.Block.Trace.Steps {
-		st := &s.Block.Trace.Steps[i]
-		events = append(events, event{line: st.Line, step: st})
-	}
-	for i := range s.Block.Asserts {
-		a := &s.Block.Asserts[i]
-		events = append(events, event{line: a.Line, assert: a})
-	}
-	sort.SliceStable(events, func(i, j int) bool { return events[i].line < events[j].line })
-
+	tr := s.Block.Trace
 	current := ""
 	defer func() {
 		if r := recover(); r != nil {
@@ -90,73 +70,53 @@ func Run(s Spec, b traces.Backend, keepGoing bool) (out Outcome) {
 		}
 	}()
 	current = "construction"
-	k := b.New(s.Block.Trace.Options.Config())
+	k := b.New(tr.Options.Config())
 	if c, ok := k.(io.Closer); ok {
 		defer c.Close()
 	}
-	namer, _ := k.(FrameNamer)
 	checker, _ := k.(abi.Checker)
+	asserter := traces.NewAsserter(b.Name, k, tr.Asserts)
 
 	fail := func(line int, format string, args ...any) {
 		if out.Status != Fail {
 			out.Status, out.Line, out.Msg = Fail, line, fmt.Sprintf(format, args...)
 		}
 	}
-	// before holds, for the `kept` assertions after the current step, the
-	// frame identity their page had before the step.
-	type frameID struct {
-		id uint64
-		ok bool
+	expect := func(i int) {
+		if !asserter.Due(i) {
+			return
+		}
+		current = fmt.Sprintf("the assertions after step %d", i+1)
+		for _, f := range asserter.AfterStep(i, k.View()) {
+			fail(f.Assertion.Line, "%v", f)
+		}
 	}
-	before := map[*Assertion]frameID{}
-	for i, e := range events {
+	expect(-1)
+	for i, st := range tr.Steps {
 		if out.Status == Fail && !keepGoing {
 			break
 		}
-		if e.step != nil {
-			st := e.step
-			current = "step " + st.String()
-			if namer != nil {
-				for _, later := range events[i+1:] {
-					if later.step != nil {
-						break
-					}
-					if later.assert.needsFrameIDs() {
-						id, ok := namer.FrameID(later.assert.tid, later.assert.addr)
-						before[later.assert] = frameID{id, ok}
-					}
-				}
+		current = "step " + st.String()
+		asserter.BeforeStep(i)
+		got := k.Step(st.Tid, st.Call)
+		out.Got[st.Line] = traces.ResultText(st.Call, got)
+		out.History = append(out.History, fmt.Sprintf("%d: %d %v -> %s", st.Line, st.Tid, st.Call, out.Got[st.Line]))
+		if st.Want != nil && got != *st.Want {
+			fail(st.Line, "step `%d %v`: got %s, want %s", st.Tid, st.Call,
+				traces.ResultText(st.Call, got), traces.ResultText(st.Call, *st.Want))
+		}
+		if checker != nil {
+			current = "CheckInvariants after " + current
+			if err := checker.CheckInvariants(); err != nil {
+				fail(st.Line, "invariants broken after step `%d %v`: %v", st.Tid, st.Call, err)
 			}
-			got := k.Step(st.Tid, st.Call)
-			out.Got[st.Line] = traces.ResultText(st.Call, got)
-			out.History = append(out.History, fmt.Sprintf("%d: %d %v -> %s", st.Line, st.Tid, st.Call, out.Got[st.Line]))
-			if st.Want != nil && got != *st.Want {
-				fail(st.Line, "step `%d %v`: got %s, want %s", st.Tid, st.Call,
-					traces.ResultText(st.Call, got), traces.ResultText(st.Call, *st.Want))
-			}
-			if checker != nil {
-				current = "CheckInvariants after " + current
-				if err := checker.CheckInvariants(); err != nil {
-					fail(st.Line, "invariants broken after step `%d %v`: %v", st.Tid, st.Call, err)
-				}
-			}
-			continue
 		}
-		a := e.assert
-		current = "expect " + a.Text
-		if a.needsFrameIDs() && namer == nil {
-			out.Unchecked = append(out.Unchecked, fmt.Sprintf("line %d: %s (needs FrameID)", a.Line, a.Text))
-			continue
+		if out.Status == Fail && !keepGoing {
+			break
 		}
-		var now frameID
-		if a.needsFrameIDs() {
-			now.id, now.ok = namer.FrameID(a.tid, a.addr)
-		}
-		prev := before[a]
-		if err := a.check(k.View(), prev.id, now.id, prev.ok, now.ok); err != nil {
-			fail(a.Line, "expect %s: %v", a.Text, err)
-		}
+		expect(i)
 	}
+	out.Unchecked = asserter.Unchecked()
 	// A backend that can break by itself (the Linux oracle's driver: a
 	// timeout, a dead agent) says so through Err; its results are then void.
 	if e, ok := k.(interface{ Err() error }); ok {

@@ -12,13 +12,12 @@ import (
 // fakeKernel answers every step with Ok(next) (next counts up from 2) and
 // shows one task per answered fork. It can name frames, break, or panic.
 type fakeKernel struct {
-	next     uint64
-	frame    uint64 // FrameID's answer; it changes when a store is made
-	broken   error
-	panicAt  string
-	closed   *bool
-	invalid  bool // CheckInvariants fails
-	hasNamer bool
+	next    uint64
+	frame   uint64 // FrameID's answer; it changes when a store is made
+	broken  error
+	panicAt string
+	closed  *bool
+	invalid bool // CheckInvariants fails
 }
 
 func (k *fakeKernel) Step(tid int, sc abi.Syscall) abi.Result {

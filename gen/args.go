@@ -26,6 +26,47 @@ var hotBases = []uint64{
 // page of user space and past it.
 var oddAddrs = []uint64{0, 0x1000, abi.TaskSize - abi.PageSize, abi.TaskSize, 1 << 63}
 
+// nearTop and nearZero are addresses at the ends of the address space
+// (MEM-3f, MEM-3h): the last pages below TaskSize (a range past it is
+// ENOMEM, checked before the alignment, so one unaligned address is
+// there too), and the pages around MmapMinAddr (MAP_FIXED below it is
+// refused, above it maps).
+var (
+	nearTop = []uint64{abi.TaskSize - abi.PageSize, abi.TaskSize - 2*abi.PageSize, abi.TaskSize - 16*abi.PageSize,
+		abi.TaskSize - abi.THPSize, abi.TaskSize - 2*abi.PageSize + 1}
+	nearZero = []uint64{0, abi.PageSize, abi.MmapMinAddr - abi.PageSize, abi.MmapMinAddr,
+		abi.MmapMinAddr + abi.PageSize, abi.MmapMinAddr + 0x10000, 0x400000}
+)
+
+// edgeAddr returns an address near the top or the bottom of user space.
+func edgeAddr(src Source) uint64 {
+	if chance(src, 1, 2, "edge-top?") {
+		return nearTop[intn(src, len(nearTop), "near-top")]
+	}
+	return nearZero[intn(src, len(nearZero), "near-zero")]
+}
+
+// mmapCall returns a mmap: its address mostly as addr draws it, else a hot
+// address, an edge of the address space, or no hint at all — then often a
+// private mapping of a multiple of 2 MiB, which is THP aligned (MEM-3j).
+func mmapCall(src Source, w world, m abi.MmView) abi.Mmap {
+	s := abi.Mmap{Len: length(src), Prot: pickFrom(src, "prot", protTable), Flags: pickFrom(src, "map-flags", mmapFlagTable)}
+	switch weighted(src, "mmap-addr", 8, 4, 2, 3) {
+	case 0:
+		s.Addr = addr(src, w, m)
+	case 1:
+		s.Addr = hotAddr(src)
+	case 2:
+		s.Addr = edgeAddr(src)
+	case 3:
+		if chance(src, 1, 2, "thp?") {
+			s.Len = uint64(1+intn(src, 4, "thp-units")) * abi.THPSize
+			s.Flags = abi.MAP_PRIVATE | abi.MAP_ANONYMOUS
+		}
+	}
+	return s
+}
+
 // hotAddr returns a page-aligned address near one of hotBases.
 func hotAddr(src Source) uint64 {
 	base := hotBases[intn(src, len(hotBases), "hot-base")]
@@ -47,7 +88,7 @@ func ownPage(src Source, m abi.MmView) (uint64, bool) {
 // mostly a page the task maps, else a hot address, a page another address
 // space maps, or (rarely) an unaligned or edge address.
 func addr(src Source, w world, m abi.MmView) uint64 {
-	switch weighted(src, "addr-kind", 12, 6, 2, 1, 1) {
+	switch weighted(src, "addr-kind", 12, 6, 2, 1, 1, 1) {
 	case 0:
 		if a, ok := ownPage(src, m); ok {
 			return a
@@ -64,25 +105,37 @@ func addr(src Source, w world, m abi.MmView) uint64 {
 		return hotAddr(src)
 	case 3:
 		return hotAddr(src) + 1 + uint64(intn(src, abi.PageSize-1, "unaligned"))
-	default:
+	case 4:
 		return oddAddrs[intn(src, len(oddAddrs), "odd-addr")]
+	default:
+		return edgeAddr(src)
 	}
 }
 
-// length returns a length in bytes: 1–4 pages mostly, sometimes 0 or a
-// length that is not a multiple of the page size.
+// length returns a length in bytes: 1–4 pages mostly, sometimes 0, a
+// length that is not a multiple of the page size, a whole GiB (crosses
+// holes), an exact multiple of 2 MiB (THP placement, MEM-3j) or a length
+// above 1 GiB (commit charges, MEM-3l: 2 and 5 GiB fit a 24 GiB machine and
+// the suites' 4 GiB limit differently, 32 GiB fits neither).
 func length(src Source) uint64 {
-	switch weighted(src, "len-kind", 20, 1, 1, 1) {
+	switch weighted(src, "len-kind", 20, 1, 1, 1, 2, 2) {
 	case 0:
 		return uint64(1+intn(src, 4, "pages")) * abi.PageSize
 	case 1:
 		return 0
 	case 2:
 		return 1 + uint64(intn(src, 3*abi.PageSize, "odd-len"))
+	case 3:
+		return 0x40000000
+	case 4:
+		return uint64(1+intn(src, 4, "thp-units")) * abi.THPSize
 	default:
-		return 0x40000000 // a whole GiB: crosses holes
+		return bigLengths[intn(src, len(bigLengths), "big-len")]
 	}
 }
+
+// bigLengths are lengths above 1 GiB.
+var bigLengths = []uint64{0x40000000 + abi.PageSize, 0x80000000, 5 << 30, 32 << 30}
 
 var protTable = []choice[int64]{
 	{8, abi.PROT_READ | abi.PROT_WRITE},
@@ -90,18 +143,64 @@ var protTable = []choice[int64]{
 	{1, abi.PROT_NONE},
 	{1, abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC},
 	{1, abi.PROT_WRITE},
-	{1, 0x8}, // EINVAL
+	{1, abi.PROT_SEM},                          // mmap: accepted; mprotect: PROT_NONE
+	{4, abi.PROT_EXEC},                         // execute-only with PKU (MEM-3i)
+	{1, abi.PROT_EXEC | abi.PROT_SEM},          // executable, not execute-only
+	{1, abi.PROT_READ | abi.PROT_GROWSDOWN},    // mprotect: EINVAL or ENOMEM (MEM-4f)
+	{1, abi.PROT_READ | abi.PROT_GROWSUP},      // mprotect: EINVAL or ENOMEM
+	{1, abi.PROT_GROWSDOWN | abi.PROT_GROWSUP}, // mprotect: EINVAL first
+	{1, 0x10}, // mprotect: EINVAL
 }
 
 var mmapFlagTable = []choice[int64]{
 	{10, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_FIXED},
 	{4, abi.MAP_SHARED | abi.MAP_ANONYMOUS | abi.MAP_FIXED},
-	{3, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS},
+	{4, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS},
 	{1, abi.MAP_SHARED | abi.MAP_ANONYMOUS},
 	{2, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE},
 	{1, abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_FIXED}, // EINVAL
 	{1, abi.MAP_ANONYMOUS | abi.MAP_FIXED},                                    // EINVAL: neither
 	{1, abi.MAP_PRIVATE | abi.MAP_FIXED},                                      // EBADF: no fd
+	{1, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_DENYWRITE | 0x200},      // ignored bits
+	{1, abi.MAP_ANONYMOUS | abi.MAP_FIXED | 0x200},                            // EINVAL: an unknown bit, no type
+	{1, abi.MAP_PRIVATE | 0x4 | abi.MAP_ANONYMOUS},                            // EINVAL: map type 6
+	{1, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_NORESERVE},              // unsupported
+	{1, abi.MAP_SHARED | abi.MAP_ANONYMOUS | abi.MAP_GROWSDOWN},               // EINVAL
+	{1, abi.MAP_PRIVATE | abi.MAP_ANONYMOUS | abi.MAP_32BIT},                  // unsupported
+}
+
+// writeCount returns a write(2) count: a few bytes mostly, and at a low
+// rate 0 (changes nothing, FD-3c), a count no buffer can hold (EFAULT) and
+// one above abi.WriteMax (refused).
+func writeCount(src Source) int64 {
+	switch weighted(src, "write-kind", 20, 8, 1, 1, 1) {
+	case 1:
+		return 0
+	case 2:
+		return -1
+	case 3:
+		return 1 << 62
+	case 4:
+		return abi.WriteMax + 1
+	}
+	return int64(1 + intn(src, 100, "write-n"))
+}
+
+// seekArgs returns an lseek offset and whence: small offsets mostly; at a
+// low rate negative ones, SEEK_DATA and SEEK_HOLE (FD-3d), offsets past
+// abi.FileMax (refused) and near the int64 limit (EINVAL), and a bad whence.
+func seekArgs(src Source) (int64, int64) {
+	off := int64(intn(src, 50, "offset"))
+	whence := []int64{abi.SEEK_SET, abi.SEEK_CUR, abi.SEEK_END, abi.SEEK_DATA, abi.SEEK_HOLE, 5}[weighted(src, "whence", 8, 6, 4, 2, 2, 1)]
+	switch weighted(src, "offset-kind", 24, 2, 1, 1) {
+	case 1:
+		off = -off - 1
+	case 2:
+		off = abi.FileMax + 1
+	case 3:
+		off = 1<<63 - 1 - off
+	}
+	return off, whence
 }
 
 var adviceTable = []choice[int64]{

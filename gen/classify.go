@@ -120,6 +120,22 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 		if ok && sharedAcross(b.w, t, func(u abi.TaskView) int { return u.Sighand }) {
 			add(SighandShared)
 		}
+	case abi.Write:
+		if ok && s.N == 0 {
+			add(ZeroWrite)
+		}
+	case abi.Load:
+		if m, found := b.w.mm(t.Mm); found {
+			if mp, in := mappingAt(m, pageOf(s.Addr)); in && mp.Prot == abi.PROT_EXEC {
+				add(ExecOnlyLoad)
+			}
+		}
+	case abi.Mprotect:
+		if s.Prot&(abi.PROT_GROWSDOWN|abi.PROT_GROWSUP) != 0 && !res.Outcome.Refused() {
+			add(GrowsProt)
+		}
+	case abi.Mmap:
+		evs = mmapEvents(evs, s, res)
 	}
 
 	if handled(after) > handled(before) {
@@ -194,6 +210,9 @@ func (c *Classifier) creation(evs []Event, b viewIndex, t abi.TaskView, sc abi.S
 				evs = append(evs, WipeOnFork)
 			}
 		}
+	}
+	if flags&(abi.CLONE_PIDFD|abi.CloneNoEffect) != 0 || flags > abi.CLONE_INTO_CGROUP {
+		evs = append(evs, CloneSince60)
 	}
 	if flags&abi.CLONE_CLEAR_SIGHAND != 0 {
 		if sh, ok := b.w.sighand(t.Sighand); ok {
@@ -323,4 +342,24 @@ func handled(v abi.View) int {
 		}
 	}
 	return n
+}
+
+// mmapEvents classifies a mmap by its arguments and answer.
+func mmapEvents(evs []Event, s abi.Mmap, res abi.Result) []Event {
+	answered := !res.Outcome.Refused()
+	fixed := s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0
+	if answered && s.Len > 1<<30 {
+		evs = append(evs, HugeLength)
+	}
+	if answered && res.Err == 0 && !fixed && s.Addr < abi.PageSize && s.Flags&abi.MAP_SHARED == 0 &&
+		s.Len%abi.THPSize == 0 && s.Len > 0 {
+		evs = append(evs, THPPlacement)
+	}
+	if fixed && s.Addr >= abi.TaskSize-abi.THPSize && s.Addr < abi.TaskSize {
+		evs = append(evs, FixedNearTop)
+	}
+	if fixed && s.Addr < abi.MmapMinAddr+1<<20 {
+		evs = append(evs, FixedNearZero)
+	}
+	return evs
 }

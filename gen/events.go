@@ -27,6 +27,14 @@ const (
 	SIGSEGVDeath                       // the caller's group died of a bad memory access (MEM-3)
 	FilesShared                        // an fd change through a table shared with another process (CLONE-2)
 	SighandShared                      // a sigaction through a table shared with another process (CLONE-4)
+	ZeroWrite                          // a write of 0 bytes to an open fd (FD-3c)
+	ExecOnlyLoad                       // a load from a PROT_EXEC-only mapping (MEM-3i)
+	GrowsProt                          // an mprotect with PROT_GROWSDOWN or PROT_GROWSUP (MEM-4f)
+	HugeLength                         // an answered mmap of more than 1 GiB (MEM-3l)
+	THPPlacement                       // a hint-less private mmap of a 2 MiB multiple, placed (MEM-3j)
+	FixedNearTop                       // a MAP_FIXED mmap in the last 2 MiB below TaskSize (MEM-3f, MEM-3h)
+	FixedNearZero                      // a MAP_FIXED mmap within 1 MiB of MmapMinAddr, or below it (MEM-3m)
+	CloneSince60                       // clone flags whose checks changed since 6.0 or that change nothing (CLONE-7d, CLONE-7e)
 
 	// Further events, counted and printed but not required of a run.
 	TaskLimit         // a creation failed EAGAIN at the task limit (FORK-7)
@@ -47,7 +55,10 @@ var eventNames = [NumEvents]string{
 	ReparentToThread: "reparent-to-thread", ReparentToSubreaper: "reparent-to-subreaper",
 	ReparentToInit: "reparent-to-init", ExecByNonLeader: "exec-by-non-leader", LeaderZombie: "leader-zombie",
 	AutoReap: "auto-reap", DontFork: "dontfork", WipeOnFork: "wipeonfork", SIGSEGVDeath: "sigsegv-death",
-	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared", TaskLimit: "task-limit",
+	FilesShared: "clone-files-shared", SighandShared: "clone-sighand-shared", ZeroWrite: "zero-write",
+	ExecOnlyLoad: "exec-only-load", GrowsProt: "grows-prot", HugeLength: "huge-length",
+	THPPlacement: "thp-placement", FixedNearTop: "fixed-near-top", FixedNearZero: "fixed-near-zero",
+	CloneSince60: "clone-since-6.0", TaskLimit: "task-limit",
 	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
 	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
 }

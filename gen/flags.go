@@ -33,6 +33,16 @@ var cloneTable = []choice[uint64]{
 	{1, abi.CLONE_FS | abi.CLONE_NEWNS},  // EINVAL: FS with NEWNS
 	{1, abi.CLONE_SETTLS | abi.SIGCHLD},  // valid, not modelled: unsupported
 	{1, abi.CLONE_PARENT | abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD},
+	// Checks as of Linux 6.18 (CLONE-7d): CLONE_PIDFD with CLONE_THREAD is
+	// valid since 6.9 (unsupported: pidfds are not modelled); with
+	// CLONE_DETACHED or CLONE_PARENT_SETTID it is EINVAL.
+	{1, abi.CLONE_PIDFD | threadFlags},
+	{1, abi.CLONE_PIDFD | abi.CLONE_DETACHED | abi.SIGCHLD},
+	{1, abi.CLONE_PIDFD | abi.CLONE_PARENT_SETTID | abi.SIGCHLD},
+	// Flags that change nothing observable (abi.CloneNoEffect, CLONE-7e).
+	{1, abi.CLONE_PTRACE | abi.CLONE_UNTRACED | abi.SIGCHLD},
+	{1, abi.CLONE_IO | abi.CLONE_SYSVSEM | abi.CLONE_DETACHED | abi.SIGCHLD},
+	{1, threadFlags | abi.CLONE_PARENT_SETTID | abi.CLONE_CHILD_SETTID | abi.CLONE_CHILD_CLEARTID},
 }
 
 // clone3Case is one clone3 argument pair.
@@ -55,6 +65,16 @@ var clone3Table = []choice[clone3Case]{
 	{1, clone3Case{1 << 40, abi.SIGCHLD}},                                                    // EINVAL: unknown bit
 	{1, clone3Case{abi.CSIGNAL & 0x11, abi.SIGCHLD}},                                         // EINVAL: CSIGNAL bits
 	{1, clone3Case{abi.CLONE_THREAD, 0}},                                                     // EINVAL: no SIGHAND
+	// As of Linux 6.18: no flag above CLONE_INTO_CGROUP exists (later
+	// kernels add CLONE_AUTOREAP there); exit_signal's upper bits are
+	// checked; CLONE_PIDFD rules as for clone (CLONE-7d).
+	{1, clone3Case{0x400000000, abi.SIGCHLD}},                               // EINVAL
+	{1, clone3Case{0x800000000, abi.SIGCHLD}},                               // EINVAL
+	{1, clone3Case{0, 1<<32 | abi.SIGCHLD}},                                 // EINVAL
+	{1, clone3Case{abi.CLONE_PIDFD | threadFlags, 0}},                       // unsupported
+	{1, clone3Case{abi.CLONE_PIDFD | abi.CLONE_PARENT_SETTID, abi.SIGCHLD}}, // EINVAL
+	{1, clone3Case{abi.CLONE_INTO_CGROUP, abi.SIGCHLD}},                     // unsupported
+	{1, clone3Case{abi.CLONE_PTRACE | abi.CLONE_IO | abi.CLONE_SYSVSEM, abi.SIGCHLD}},
 }
 
 // randomBits returns a flag word with a few random CLONE_* bits (and, for

@@ -137,7 +137,9 @@ func (g *Generator) actor(src Source, w world) int {
 			return t
 		}
 	case 3:
-		return []int{w.maxTid() + 1, 0, -1, 1 << 20}[intn(src, 4, "missing")]
+		// Tids a trace can hold (TID >= 0): a failure found with them must
+		// be written as a trace that parses (traces/parse.go).
+		return []int{w.maxTid() + 1, 0, 1<<31 - 1, 1 << 20}[intn(src, 4, "missing")]
 	}
 	if len(run) == 0 {
 		return 1
@@ -275,11 +277,7 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 	case kPrctl:
 		return prctl(src)
 	case kMmap:
-		a := addr(src, w, m)
-		if chance(src, 1, 3, "mmap-hot?") {
-			a = hotAddr(src)
-		}
-		return abi.Mmap{Addr: a, Len: length(src), Prot: pickFrom(src, "prot", protTable), Flags: pickFrom(src, "map-flags", mmapFlagTable)}
+		return mmapCall(src, w, m)
 	case kMunmap:
 		return abi.Munmap{Addr: addr(src, w, m), Len: length(src)}
 	case kMprotect:
@@ -310,11 +308,7 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 		return fcntl(src, fd(src, ft, ok))
 	case kWrite:
 		ft, ok := w.fdTable(t.FdTable)
-		n := int64(1 + intn(src, 100, "write-n"))
-		if chance(src, 1, 30, "bad-n?") {
-			n = -1
-		}
-		return abi.Write{Fd: fd(src, ft, ok), N: n}
+		return abi.Write{Fd: fd(src, ft, ok), N: writeCount(src)}
 	case kLseek:
 		ft, ok := w.fdTable(t.FdTable)
 		return lseek(src, fd(src, ft, ok))
@@ -413,10 +407,6 @@ func fcntl(src Source, fd int) abi.Syscall {
 }
 
 func lseek(src Source, fd int) abi.Syscall {
-	off := int64(intn(src, 50, "offset"))
-	whence := []int64{abi.SEEK_SET, abi.SEEK_CUR, abi.SEEK_END, 5}[weighted(src, "whence", 4, 3, 2, 1)]
-	if chance(src, 1, 15, "negative?") {
-		off = -off - 1
-	}
+	off, whence := seekArgs(src)
 	return abi.Lseek{Fd: fd, Offset: off, Whence: whence}
 }

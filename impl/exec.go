@@ -80,7 +80,11 @@ func (k *Kernel) buildImage(img abi.Image) (*mm, bool) {
 		return nil, false
 	}
 	for _, im := range img.Mappings {
-		v := vma{start: im.Addr, end: im.Addr + im.Pages*abi.PageSize, prot: im.Prot, shared: im.Flags&abi.MAP_SHARED != 0}
+		// Mapped writable, filled, then given its protection (as the
+		// oracle's loader does): private ones are accounted (MEM-3l).
+		v := vma{start: im.Addr, end: im.Addr + im.Pages*abi.PageSize, prot: im.Prot, shared: im.Flags&abi.MAP_SHARED != 0,
+			execOnly: im.Prot == abi.PROT_EXEC}
+		v.accounted = !v.shared
 		if v.shared {
 			v.shm = k.newShmem()
 		}

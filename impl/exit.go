@@ -10,12 +10,10 @@ import (
 // sysExit is the raw exit(2): only the calling thread ends (EXIT-2). When it
 // is the group's last live thread its code becomes the group's status,
 // unless an exit_group or fatal signal fixed one (synchronize_group_exit).
+// Init's last thread was refused before the step (WORLD-1, abi.Refusal).
 func (k *Kernel) sysExit(t *task, code int) abi.Result {
 	g := t.g
 	last := g.liveThreads() == 1
-	if last && g.tgid == 1 {
-		return abi.Refuse(abi.OutcomeUnsupported) // WORLD-1: init never exits
-	}
 	if last && !g.exited {
 		g.exited = true
 		g.status = abi.WaitExited(code)
@@ -25,12 +23,10 @@ func (k *Kernel) sysExit(t *task, code int) abi.Result {
 }
 
 // sysExitGroup is exit_group(2): every thread ends; the first group exit's
-// status wins (EXIT-1).
+// status wins (EXIT-1). Refused in init's group before the step (WORLD-1,
+// abi.Refusal).
 func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
 	g := t.g
-	if g.tgid == 1 {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
 	k.endGroup(g, abi.WaitExited(code), t)
 	return abi.Result{Outcome: abi.OutcomeExited}
 }

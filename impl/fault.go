@@ -12,6 +12,9 @@ func (k *Kernel) sysLoad(t *task, addr uint64) abi.Result {
 	if i < 0 || !m.vmas[i].readable() {
 		return k.segv(t)
 	}
+	if m.vmas[i].execOnly && k.cfg.PKU == abi.FeaturePresent {
+		return k.segv(t) // MEM-3i: the execute-only pkey denies loads
+	}
 	if l, x := m.pt.lookup(va); l != nil && l.ent[x].present() {
 		return abi.Ok(k.frames.meta(l.ent[x].frame()).val)
 	}
@@ -136,12 +139,9 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 
 // segv is a bad access: SIGSEGV forced on the group (force_sig_fault, MEM-3,
 // EXIT-4). Task 1's group cannot die and an unblocked SIGSEGV handler would
-// re-fault forever: both are refused unsupported (conventions "Signals").
+// re-fault forever: both were refused before the step (abi.Refusal).
 func (k *Kernel) segv(t *task) abi.Result {
 	blocked := t.blocked.Has(abi.SIGSEGV)
-	if t.g.tgid == 1 || (t.sh.act[abi.SIGSEGV].handler == abi.SigHandle && !blocked) {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
 	// force_sig_info_to_task: a blocked or ignored SIGSEGV is reset to
 	// SIG_DFL in the (possibly shared) table and unblocked in the thread.
 	a := &t.sh.act[abi.SIGSEGV]

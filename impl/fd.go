@@ -93,10 +93,8 @@ func fdIndex(fd int) int { return int(uint32(fd)) }
 
 // sysOpen is open(2) of a fixed file (FD-1).
 func (k *Kernel) sysOpen(t *task, o abi.Open) abi.Result {
-	// Unknown flags first: they could change the lookup (O_CREAT).
-	if o.Flags&^abi.O_CLOEXEC != 0 {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// Unknown flags were refused before the step, ahead of the lookup
+	// they could change (O_CREAT; abi.Refusal).
 	if !slices.Contains(abi.Files, o.Path) {
 		return abi.Fail(abi.ENOENT)
 	}
@@ -149,41 +147,72 @@ func (k *Kernel) sysFcntl(t *task, c abi.Fcntl) abi.Result {
 		s.cloexec = c.Arg&abi.FD_CLOEXEC != 0
 		return abi.Ok(0)
 	}
-	return abi.Refuse(abi.OutcomeUnsupported)
+	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
 }
 
-// sysWrite is write(2) of N bytes: the shared offset advances (FD-3).
+// sysWrite is write(2) of N bytes (FD-3, FD-3c, FD-3d): EBADF; EFAULT for a count
+// beyond the address space (access_ok); EINVAL when the offset would
+// overflow (rw_verify_area); a zero count returns 0 and changes nothing,
+// not even the size past the end (generic_write_checks); else at most
+// MAX_RW_COUNT bytes move the shared offset and grow the file, and a write
+// that starts past the end leaves a gap (the file may hold a hole).
 func (k *Kernel) sysWrite(t *task, w abi.Write) abi.Result {
 	f := t.files.get(w.Fd)
 	if f == nil {
 		return abi.Fail(abi.EBADF)
 	}
-	if w.N < 0 {
-		return abi.Fail(abi.EFAULT) // a huge size_t count fails access_ok
+	if w.N < 0 || uint64(w.N) > abi.TaskSize {
+		return abi.Fail(abi.EFAULT) // no buffer holds that many bytes: access_ok fails
 	}
 	if w.N > math.MaxInt64-f.offset {
 		return abi.Fail(abi.EINVAL) // the offset would overflow
 	}
-	f.offset += w.N
+	if w.N == 0 {
+		return abi.Ok(0)
+	}
+	n := min(w.N, abi.MaxRWCount)
+	if f.offset > k.inodes[f.path] {
+		k.sparse[f.path] = true
+	}
+	f.offset += n
 	k.inodes[f.path] = max(k.inodes[f.path], f.offset)
-	return abi.Ok(uint64(w.N))
+	return abi.Ok(uint64(n))
 }
 
-// sysLseek is lseek(2).
+// sysLseek is lseek(2) (FD-3, FD-3c, FD-3d): generic_file_llseek_size. SEEK_CUR 0
+// returns the offset unchecked; a negative or overflowing result is EINVAL
+// (vfs_setpos). SEEK_DATA/SEEK_HOLE: ENXIO at or past the end or for a
+// negative offset; inside a file without holes SEEK_DATA stays and
+// SEEK_HOLE goes to the end (files that may hold a hole were refused before
+// the step, abi.Refusal).
 func (k *Kernel) sysLseek(t *task, l abi.Lseek) abi.Result {
 	f := t.files.get(l.Fd)
 	if f == nil {
 		return abi.Fail(abi.EBADF)
 	}
+	size := k.inodes[f.path]
 	var base int64
 	switch u32(l.Whence) { // an unsigned int
 	case uint64(abi.SEEK_SET):
 	case uint64(abi.SEEK_CUR):
+		if l.Offset == 0 {
+			return abi.Ok(uint64(f.offset))
+		}
 		base = f.offset
 	case uint64(abi.SEEK_END):
-		base = k.inodes[f.path]
-	case 3, 4: // SEEK_DATA, SEEK_HOLE: valid, not modelled
-		return abi.Refuse(abi.OutcomeUnsupported)
+		base = size
+	case uint64(abi.SEEK_DATA):
+		if l.Offset < 0 || l.Offset >= size {
+			return abi.Fail(abi.ENXIO)
+		}
+		f.offset = l.Offset
+		return abi.Ok(uint64(f.offset))
+	case uint64(abi.SEEK_HOLE):
+		if l.Offset < 0 || l.Offset >= size {
+			return abi.Fail(abi.ENXIO)
+		}
+		f.offset = size
+		return abi.Ok(uint64(f.offset))
 	default:
 		return abi.Fail(abi.EINVAL)
 	}

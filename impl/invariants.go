@@ -265,6 +265,12 @@ func (c *checker) checkVMAs(m *mm) {
 		if v.shared != (v.shm != nil) || (v.shared && v.wipe) {
 			c.bad("mm %d: vma [%#x, %#x) has inconsistent shared/wipe state", m.id, v.start, v.end)
 		}
+		if (v.shared && v.accounted) || (!v.shared && v.writable() && !v.accounted) {
+			c.bad("mm %d: vma [%#x, %#x) accounted=%v shared=%v prot=%d (MEM-3l)", m.id, v.start, v.end, v.accounted, v.shared, v.prot)
+		}
+		if v.execOnly && v.prot != abi.PROT_EXEC {
+			c.bad("mm %d: vma [%#x, %#x) execute-only with prot %d (MEM-3i)", m.id, v.start, v.end, v.prot)
+		}
 		if i > 0 {
 			prev := &m.vmas[i-1]
 			if prev.end > v.start {

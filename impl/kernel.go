@@ -26,6 +26,9 @@ type Kernel struct {
 	nextID int
 	// inodes holds the size of each fixed file (abi.Files).
 	inodes map[string]int64
+	// sparse holds the files a write extended past a gap: they may hold a
+	// hole (abi.FileState.Sparse).
+	sparse map[string]bool
 	stats  Stats
 	// nextSeq numbers attachments to a parent's children list (parentSeq).
 	nextSeq uint64
@@ -79,7 +82,7 @@ func WithFrames(n int) Option {
 // New returns a kernel whose only task is task 1 running image "init"
 // (WORLD-1, conventions "The world").
 func New(cfg abi.Config, opts ...Option) *Kernel {
-	k := &Kernel{cfg: cfg, tasks: map[int]*task{}, nextPid: 1, inodes: map[string]int64{}, onDemand: true}
+	k := &Kernel{cfg: cfg, tasks: map[int]*task{}, nextPid: 1, inodes: map[string]int64{}, sparse: map[string]bool{}, onDemand: true}
 	k.frames = newFramePool(DefaultFrames)
 	for _, o := range opts {
 		o(k)
@@ -171,8 +174,8 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
-	if abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" {
-		return abi.Refuse(abi.OutcomeUnsupported)
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" {
+		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi), then the target's
 	}
 	switch sc.(type) {
 	case abi.Load, abi.Store:
@@ -283,5 +286,54 @@ func (k *Kernel) sysPrctl(t *task, p abi.Prctl) abi.Result {
 		}
 		return abi.Ok(0)
 	}
-	return abi.Refuse(abi.OutcomeUnsupported)
+	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
+}
+
+// World returns what the refusal rules ask about the world from task tid's
+// point of view (abi.Worlds); ok is false when tid is not a running task.
+func (k *Kernel) World(tid int) (abi.World, bool) {
+	t := k.tasks[tid]
+	if t == nil || t.state == stateZombie || t.state == stateFrozen {
+		return nil, false
+	}
+	return refusalWorld{k, t}, true
+}
+
+// refusalWorld answers abi.World for task t (abi.Refusal).
+type refusalWorld struct {
+	k *Kernel
+	t *task
+}
+
+func (w refusalWorld) InitGroup() bool  { return w.t.g.tgid == 1 }
+func (w refusalWorld) LastThread() bool { return w.t.g.liveThreads() == 1 }
+
+func (w refusalWorld) File(fd int) (abi.FileState, bool) {
+	f := w.t.files.get(fd)
+	if f == nil {
+		return abi.FileState{}, false
+	}
+	return abi.FileState{Offset: f.offset, Size: w.k.inodes[f.path], Sparse: w.k.sparse[f.path]}, true
+}
+
+func (w refusalWorld) Mappings() []abi.VMA {
+	vs := make([]abi.VMA, len(w.t.mm.vmas))
+	for i, v := range w.t.mm.vmas {
+		vs[i] = abi.VMA{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared, DontFork: v.dontfork,
+			WipeOnFork: v.wipe, Accounted: v.accounted, ExecOnly: v.execOnly}
+	}
+	return vs
+}
+
+func (w refusalWorld) Segv() (handler, blocked bool) {
+	return w.t.sh.act[abi.SIGSEGV].handler == abi.SigHandle, w.t.blocked.Has(abi.SIGSEGV)
+}
+
+func (w refusalWorld) Target(pid int) (exists, dying bool) {
+	target := w.k.tasks[pid]
+	if target == nil {
+		return false, false
+	}
+	g := target.g
+	return true, g.exited || g.fatal != 0 || g.liveThreads() == 0
 }

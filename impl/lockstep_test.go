@@ -420,7 +420,7 @@ var scenarios = []scenario{
 		1 mmap 0x100000000000 0x1000 PROT_READ MAP_PRIVATE|MAP_ANONYMOUS -> 0x100000000000
 		1 mmap 0x100000001000 0x1000 PROT_READ|0x8 MAP_PRIVATE|MAP_ANONYMOUS -> 0x100000001000
 		1 mprotect 0x100000000000 0x2000 PROT_READ|PROT_WRITE|0x8 -> 0
-		1 mprotect 0x100000000000 0x1000 0x1000000 -> unsupported
+		1 mprotect 0x100000000000 0x1000 PROT_GROWSDOWN -> EINVAL
 	`},
 	{name: "MEM-2-COW", steps: `
 		1 mmap 0x100010000000 0x3000 PROT_READ|PROT_WRITE MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED -> 0x100010000000
@@ -563,10 +563,10 @@ var scenarios = []scenario{
 		1 open a 0 -> 0
 		1 open a 0x40 -> unsupported
 		1 open zzz 0x40 -> unsupported
-		1 lseek 0 0 3 -> unsupported
+		1 lseek 0 0 SEEK_DATA -> ENXIO
 		1 lseek 0x100000000 5 SEEK_SET -> 5
 		1 fcntl 0 0x100000001 0 -> 0
-		1 write 0 0x7ffffffffffffffc -> EINVAL
+		1 write 0 0x7ffffffffffffffc -> EFAULT
 		1 sigaction 0x10000000a handler 0 -> 0
 		1 sigprocmask 0x100000000 SIGUSR2 -> 0
 		1 prctl 0x100000025 0 -> 0

@@ -102,14 +102,15 @@ func pageRound(n uint64) (uint64, bool) {
 // protRWX are the protection bits a mapping keeps (MEM-3).
 const protRWX = abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC
 
-const mmapKnownFlags = abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
-
-// sysMmap is mmap(2) of anonymous memory (MEM-3), with the checks in
-// Linux's order: no MAP_ANONYMOUS is fd -1, EBADF, before anything else
-// (ksys_mmap_pgoff); then do_mmap: length, placement (get_unmapped_area),
-// MAP_FIXED_NOREPLACE, and only then the map type. do_mmap never validates
-// prot: bits other than READ|WRITE|EXEC are accepted and have no effect
-// (the Linux oracle maps prot 0x8 and 0x10 alike).
+// sysMmap is mmap(2) of anonymous memory (MEM-3, MEM-3j, MEM-3k, MEM-3l), with the
+// checks in Linux's order: no MAP_ANONYMOUS is fd -1, EBADF, before
+// anything else (ksys_mmap_pgoff); then do_mmap: length, page rounding,
+// placement (__get_unmapped_area: for MAP_FIXED the range before the
+// alignment), MAP_FIXED_NOREPLACE, the map type, and mmap_region's commit
+// charge. do_mmap never validates prot: bits other than READ|WRITE|EXEC are
+// accepted and have no effect. Unmodelled flags, MAP_FIXED below
+// mmap_min_addr and placements with no room were refused before the step
+// (abi.Refusal); flags Linux ignores are ignored.
 func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	if a.Flags&abi.MAP_ANONYMOUS == 0 {
 		return abi.Fail(abi.EBADF) // fd -1, checked first (ksys_mmap_pgoff)
@@ -117,56 +118,62 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	if a.Len == 0 {
 		return abi.Fail(abi.EINVAL)
 	}
-	if a.Flags&^mmapKnownFlags != 0 {
-		return abi.Refuse(abi.OutcomeUnsupported)
+	length, ok := pageRound(a.Len)
+	if !ok || length == 0 || length > abi.TaskSize {
+		return abi.Fail(abi.ENOMEM) // PAGE_ALIGN overflow; len > TASK_SIZE
 	}
-	a.Prot &= protRWX
-	shared, private := a.Flags&abi.MAP_SHARED != 0, a.Flags&abi.MAP_PRIVATE != 0
-	if a.Len > abi.TaskSize {
-		return abi.Fail(abi.ENOMEM) // get_unmapped_area: len > TASK_SIZE
-	}
-	length, _ := pageRound(a.Len)
 	m := t.mm
+	fixed := a.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0
 	var addr uint64
-	if a.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
+	if fixed {
 		addr = a.Addr
+		if addr > abi.TaskSize-length {
+			return abi.Fail(abi.ENOMEM) // range first (MEM-3h)
+		}
 		if addr%abi.PageSize != 0 {
 			return abi.Fail(abi.EINVAL)
 		}
-		if addr > abi.TaskSize-length {
-			return abi.Fail(abi.ENOMEM)
-		}
-		if addr < abi.MmapMinAddr {
-			return abi.Refuse(abi.OutcomeUnsupported)
+		if eperm, _ := k.cfg.FixedBelowMin(addr); eperm {
+			return abi.Fail(abi.EPERM) // cap_mmap_addr (MEM-3o)
 		}
 		if a.Flags&abi.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
 			return abi.Fail(abi.EEXIST)
 		}
-		if shared == private {
-			return abi.Fail(abi.EINVAL) // do_mmap's map-type switch, after placement
+	} else if addr, ok = m.vmas.place(k.cfg.Target, a.Addr, length, a.Flags&abi.MAP_SHARED == 0); !ok {
+		return abi.Fail(abi.ENOMEM) // refused before the step (abi.Refusal)
+	}
+	// do_mmap's map-type switch, after placement.
+	typ := a.Flags & abi.MAP_TYPE
+	if (typ != abi.MAP_SHARED && typ != abi.MAP_PRIVATE) || (typ == abi.MAP_SHARED && a.Flags&abi.MAP_GROWSDOWN != 0) {
+		return abi.Fail(abi.EINVAL)
+	}
+	shared := typ == abi.MAP_SHARED
+	// MEM-3l: shmem charges a shared object's whole size; a writable
+	// private mapping charges its pages less the accounted ones it replaces.
+	var charge uint64
+	switch {
+	case shared:
+		charge = length >> pageShift
+	case a.Prot&abi.PROT_WRITE != 0:
+		charge = length>>pageShift - m.vmas.accountedPages(addr, addr+length)
+	}
+	if fits, _ := k.cfg.Commit(charge); !fits {
+		// A private charge fails before anything is unmapped; shmem's
+		// fails after the range was cleared, which stays a gap
+		// (__mmap_new_vma, vms_abort_munmap_vmas).
+		if shared && fixed && k.unshareEdges(m, addr, addr+length) {
+			k.unmapRange(m, addr, addr+length)
 		}
+		return abi.Fail(abi.ENOMEM)
+	}
+	if fixed {
 		if !k.unshareEdges(m, addr, addr+length) {
 			return abi.Fail(abi.ENOMEM) // on-demand fork only (ondemand.go)
 		}
 		k.unmapRange(m, addr, addr+length)
-	} else {
-		hint := a.Addr &^ (abi.PageSize - 1)
-		if hint != 0 && hint < abi.MmapMinAddr {
-			hint = abi.MmapMinAddr // round_hint_to_min
-		}
-		if hint >= abi.MmapMinAddr && hint <= abi.TaskSize-length && !m.vmas.overlaps(hint, hint+length) {
-			addr = hint
-		} else {
-			var ok bool
-			if addr, ok = k.place(m, length); !ok {
-				return abi.Fail(abi.ENOMEM)
-			}
-		}
-		if shared == private {
-			return abi.Fail(abi.EINVAL) // do_mmap's map-type switch, after placement
-		}
 	}
-	v := vma{start: addr, end: addr + length, prot: a.Prot, shared: shared}
+	v := vma{start: addr, end: addr + length, prot: a.Prot & protRWX, shared: shared,
+		execOnly: a.Prot == abi.PROT_EXEC, accounted: !shared && a.Prot&abi.PROT_WRITE != 0}
 	if shared {
 		v.shm = k.newShmem()
 	}
@@ -180,12 +187,36 @@ func (k *Kernel) newShmem() *shmem {
 	return &shmem{id: k.newID(), refs: 1, pages: map[uint64]uint32{}}
 }
 
-// topDown finds the highest free range of length bytes inside the arena
-// (the default top-down layout, conventions "Memory").
+// place returns where a mmap without MAP_FIXED of length bytes at hint addr
+// goes (MEM-3j, MEM-3k): the hint (round_hint_to_min) when free; else, for a
+// hint-less private length that is a multiple of 2 MiB where the target
+// aligns to THP (abi.Target.THPAligned), a 2 MiB-aligned start found by
+// searching for length + 2 MiB (thp_get_unmapped_area); else the free range
+// the target's layout picks (search, target.go).
+func (l vmaList) place(t abi.Target, addr, length uint64, private bool) (uint64, bool) {
+	hint := addr &^ (abi.PageSize - 1)
+	if hint != 0 && hint < abi.MmapMinAddr {
+		hint = abi.MmapMinAddr
+	}
+	if hint != 0 {
+		if hint <= abi.TaskSize-length && !l.overlaps(hint, hint+length) {
+			return hint, true
+		}
+	} else if private && length%abi.THPSize == 0 && t.THPAligned() {
+		if ret, ok := l.search(t, length+abi.THPSize); ok {
+			return abi.THPAlign(t, ret), true
+		}
+	}
+	return l.search(t, length)
+}
+
+// topDown finds the highest free range of length bytes below ArenaEnd and
+// at or above MmapMinAddr: the arena first, then below it (Linux's
+// top-down search under the oracle's reservation above the arena).
 func (l vmaList) topDown(length uint64) (uint64, bool) {
 	hi := abi.ArenaEnd
 	for i := len(l) - 1; i >= -1; i-- {
-		lo := abi.ArenaStart
+		lo := abi.MmapMinAddr
 		if i >= 0 {
 			if l[i].start >= hi {
 				continue
@@ -198,11 +229,22 @@ func (l vmaList) topDown(length uint64) (uint64, bool) {
 		if i >= 0 {
 			hi = l[i].start
 		}
-		if hi <= abi.ArenaStart {
+		if hi <= abi.MmapMinAddr {
 			break
 		}
 	}
 	return 0, false
+}
+
+// accountedPages counts the pages of [start, end) in accounted vmas.
+func (l vmaList) accountedPages(start, end uint64) uint64 {
+	var n uint64
+	for i := l.firstEndingAfter(start); i < len(l) && l[i].start < end; i++ {
+		if l[i].accounted {
+			n += (min(l[i].end, end) - max(l[i].start, start)) >> pageShift
+		}
+	}
+	return n
 }
 
 // sysMunmap is munmap(2) (MEM-4).
@@ -218,10 +260,18 @@ func (k *Kernel) sysMunmap(t *task, a abi.Munmap) abi.Result {
 	return abi.Ok(0)
 }
 
-// sysMprotect is mprotect(2): pages before the first hole are changed even
-// when the call fails ENOMEM (MEM-4; mprotect_fixup runs vma by vma).
+// sysMprotect is mprotect(2) (MEM-4, MEM-4g), in do_mprotect_pkey's order:
+// both GROWS bits → EINVAL; unaligned → EINVAL; length 0 → 0; overflow →
+// ENOMEM; bad prot → EINVAL; one GROWS bit → ENOMEM or EINVAL by the first
+// vma (nothing is VM_GROWSDOWN, x86 has no VM_GROWSUP). Then vma by vma:
+// pages before the first hole are changed even when the call fails ENOMEM;
+// making unaccounted private memory writable charges each Linux vma (a run
+// of such vmas with equal attributes), and one that does not fit stops the
+// walk with ENOMEM.
 func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
-	if a.Addr%abi.PageSize != 0 {
+	grows := a.Prot & (abi.PROT_GROWSDOWN | abi.PROT_GROWSUP)
+	prot := a.Prot &^ grows
+	if grows == abi.PROT_GROWSDOWN|abi.PROT_GROWSUP || a.Addr%abi.PageSize != 0 {
 		return abi.Fail(abi.EINVAL)
 	}
 	if a.Len == 0 {
@@ -232,46 +282,69 @@ func (k *Kernel) sysMprotect(t *task, a abi.Mprotect) abi.Result {
 	if !ok || end <= a.Addr {
 		return abi.Fail(abi.ENOMEM)
 	}
-	if a.Prot&(abi.PROT_GROWSDOWN|abi.PROT_GROWSUP) != 0 {
-		return abi.Refuse(abi.OutcomeUnsupported) // stack-growth ranges are not modelled
-	}
-	if a.Prot&^(protRWX|abi.PROT_SEM) != 0 {
+	if prot&^(protRWX|abi.PROT_SEM) != 0 {
 		return abi.Fail(abi.EINVAL) // arch_validate_prot
 	}
-	a.Prot &^= abi.PROT_SEM // accepted by arch_validate_prot; changes nothing here
 	m := t.mm
+	if grows != 0 {
+		i := m.vmas.firstEndingAfter(a.Addr)
+		if i >= len(m.vmas) || m.vmas[i].start >= end || (grows == abi.PROT_GROWSUP && m.vmas[i].start > a.Addr) {
+			return abi.Fail(abi.ENOMEM)
+		}
+		return abi.Fail(abi.EINVAL)
+	}
+	execOnly := prot == abi.PROT_EXEC
+	prot &^= abi.PROT_SEM // accepted by arch_validate_prot; changes nothing here
 	i, j := m.vmas.rangeIdx(a.Addr, end)
-	cursor, hole := a.Addr, false
-	for x := i; x < j; x++ {
-		v := &m.vmas[x]
-		if v.start > cursor {
-			hole = true
-			break
+	cursor := a.Addr
+	for x := i; x < j; {
+		if m.vmas[x].start > cursor {
+			break // a hole
 		}
-		wasW := v.writable()
-		v.prot = a.Prot
-		if wasW && !v.writable() {
-			m.pt.walk(v.start, v.end, func(l *ptPage, _ uint64, lo, hi int) {
-				for e := lo; e < hi; e++ {
-					l.ent[e] &^= pteWrite
-				}
-			})
+		y := x + 1
+		if v := &m.vmas[x]; !v.shared && !v.accounted && prot&abi.PROT_WRITE != 0 {
+			for y < j && k.sameUnaccountedRun(&m.vmas[y-1], &m.vmas[y]) {
+				y++
+			}
+			if fits, _ := k.cfg.Commit((m.vmas[y-1].end - v.start) >> pageShift); !fits {
+				m.vmas.merge()
+				return abi.Fail(abi.ENOMEM)
+			}
 		}
-		cursor = v.end
+		for ; x < y; x++ {
+			v := &m.vmas[x]
+			wasW := v.writable()
+			v.prot, v.execOnly = prot, execOnly
+			if !v.shared && v.writable() {
+				v.accounted = true
+			}
+			if wasW && !v.writable() {
+				m.pt.walk(v.start, v.end, func(l *ptPage, _ uint64, lo, hi int) {
+					for e := lo; e < hi; e++ {
+						l.ent[e] &^= pteWrite
+					}
+				})
+			}
+			cursor = v.end
+		}
 	}
 	m.vmas.merge()
-	if hole || cursor < end {
+	if cursor < end {
 		return abi.Fail(abi.ENOMEM)
 	}
 	return abi.Ok(0)
 }
 
-// madviseOther are advice values Linux accepts (madvise_behavior_valid)
-// that forkspec does not model: refused unsupported rather than EINVAL.
-var madviseOther = map[int64]bool{1: true, 2: true, 3: true, 8: true, 9: true, 12: true, 13: true,
-	14: true, 15: true, 16: true, 17: true, 20: true, 21: true, 22: true, 23: true, 24: true, 25: true,
-	100: true, 101: true, 102: true, 103: true}
+// sameUnaccountedRun reports whether b, right after a, is part of the same
+// Linux vma for the commit charge: an unaccounted private vma with equal
+// attributes (such vmas never had an anon_vma, so Linux merged them); the
+// execute-only key separates them only on a CPU with PKU.
+func (k *Kernel) sameUnaccountedRun(a, b *vma) bool {
+	return a.end == b.start && !b.shared && !b.accounted && a.prot == b.prot && a.dontfork == b.dontfork &&
+		a.wipe == b.wipe && (k.cfg.PKU != abi.FeaturePresent || a.execOnly == b.execOnly)
+}
 
+// validAdvice reports whether forkspec models advice a (MEM-5).
 func validAdvice(a int64) bool {
 	switch a {
 	case abi.MADV_NORMAL, abi.MADV_DONTNEED, abi.MADV_DONTFORK, abi.MADV_DOFORK, abi.MADV_WIPEONFORK, abi.MADV_KEEPONFORK:
@@ -288,7 +361,7 @@ func validAdvice(a int64) bool {
 // and the model disagree with it).
 func (k *Kernel) sysMadvise(t *task, a abi.Madvise) abi.Result {
 	adv := i32(a.Advice) // a C int
-	if (!validAdvice(adv) && !madviseOther[adv]) || a.Addr%abi.PageSize != 0 {
+	if (!validAdvice(adv) && !abi.MadviseOther(adv)) || a.Addr%abi.PageSize != 0 {
 		return abi.Fail(abi.EINVAL)
 	}
 	length, ok := pageRound(a.Len)
@@ -302,9 +375,8 @@ func (k *Kernel) sysMadvise(t *task, a abi.Madvise) abi.Result {
 	if end == a.Addr {
 		return abi.Ok(0) // MEM-5: length 0 does nothing
 	}
-	if madviseOther[adv] {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// Advice Linux accepts but forkspec does not model was refused before
+	// the step (abi.Refusal).
 	a.Advice = adv
 	m := t.mm
 	if !m.vmas.overlaps(a.Addr, end) {

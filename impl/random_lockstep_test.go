@@ -106,7 +106,8 @@ func randomStep(r *rand.Rand, v abi.View) (int, abi.Syscall) {
 	case 23, 24:
 		return tid, abi.Sigaction{Sig: sig(), Handler: abi.Disposition(r.IntN(3)), Flags: []uint64{0, abi.SA_NOCLDWAIT}[r.IntN(2)]}
 	case 25:
-		return tid, abi.Sigprocmask{How: int64(r.IntN(3)), Set: abi.SigBit(sig()) | abi.SigBit(sig())}
+		s1, s2 := sig(), sig()
+		return tid, abi.Sigprocmask{How: int64(r.IntN(3)), Set: abi.SigBit(s1) | abi.SigBit(s2)}
 	case 26, 27:
 		return tid, abi.Kill{Pid: anyTid(), Sig: sig()}
 	case 28:

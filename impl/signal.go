@@ -240,10 +240,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 	if s.Sig < 1 || s.Sig > abi.NSIG || s.Sig == abi.SIGKILL || s.Sig == abi.SIGSTOP {
 		return abi.Fail(abi.EINVAL)
 	}
-	const okFlags = abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
-	if s.Flags&^okFlags != 0 || s.Handler < abi.SigDefault || s.Handler > abi.SigHandle {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// Unmodelled flags and handlers were refused before the step (abi.Refusal).
 	a := action{handler: s.Handler, flags: s.Flags}
 	t.sh.act[s.Sig] = a
 	if ignores(a, s.Sig) {
@@ -285,9 +282,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	if pid == -1<<31 {
 		return abi.Fail(abi.ESRCH) // kill_something_info: -INT_MIN is undefined
 	}
-	if pid <= 0 {
-		return abi.Refuse(abi.OutcomeUnsupported) // process groups, kill -1
-	}
+	// pid <= 0 (process groups, kill -1) was refused before the step (abi.Refusal).
 	target := k.tasks[int(pid)]
 	if target == nil {
 		return abi.Fail(abi.ESRCH)
@@ -302,12 +297,9 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	if g.exited || g.fatal != 0 || g.liveThreads() == 0 {
 		return abi.Ok(0)
 	}
-	if sig >= abi.SIGRTMIN {
-		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
-	}
-	if defaultStop(sig) {
-		return abi.Refuse(abi.OutcomeUnsupported) // SIG-2: stop/continue not modelled, handler or not (signal(7))
-	}
+	// Queued real-time signals and the stop signals (SIG-2: stop/continue
+	// is not modelled, handler or not) were refused before the step
+	// (abi.Refusal).
 	k.sendSignal(target, sig, false)
 	return abi.Ok(0)
 }

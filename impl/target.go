@@ -5,13 +5,14 @@ import "github.com/forkspec/forkspec/abi"
 // Rules that depend on the kernel a world targets (abi.Target); the kernel
 // change behind each is in docs/kernel-under-test.md.
 
-// place finds room for a mapping of length bytes without a usable hint:
-// top-down in the arena, or bottom-up in the legacy layout (abi.Layout).
-func (k *Kernel) place(m *mm, length uint64) (uint64, bool) {
-	if k.cfg.Target.Layout == abi.LayoutBottomUp {
-		return m.vmas.bottomUp(length)
+// search finds a free range of length bytes for a mapping without a
+// usable hint, by the target's layout: the highest below the arena's end
+// (topDown), or the lowest in the arena (bottomUp).
+func (l vmaList) search(t abi.Target, length uint64) (uint64, bool) {
+	if t.Layout == abi.LayoutBottomUp {
+		return l.bottomUp(length)
 	}
-	return m.vmas.topDown(length)
+	return l.topDown(length)
 }
 
 // protAt is the protection of the mapping that holds addr, for

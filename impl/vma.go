@@ -18,6 +18,14 @@ type vma struct {
 	// dontfork and wipe are the MADV_DONTFORK and MADV_WIPEONFORK marks.
 	// Invariant: !(shared && wipe) (madvise refuses it, MEM-5).
 	dontfork, wipe bool
+	// accounted is VM_ACCOUNT (MEM-3l): set when a private range is
+	// created or made writable, kept afterwards.
+	// Invariant: shared ⇒ !accounted; private && writable ⇒ accounted.
+	accounted bool
+	// execOnly: the protection was set to exactly PROT_EXEC, the
+	// execute-only pkey on a CPU with PKU (MEM-3i).
+	// Invariant: execOnly ⇒ prot == PROT_EXEC.
+	execOnly bool
 	// shm is the shared anonymous object behind a MAP_SHARED range, and
 	// pgoff the object's page index at start.
 	shm   *shmem
@@ -37,7 +45,8 @@ func (v *vma) shmPage(va uint64) uint64 { return v.pgoff + (va-v.start)>>pageShi
 
 // sameAttrs reports whether b can extend a (b starts where a ends) as one vma.
 func sameAttrs(a, b *vma) bool {
-	if a.end != b.start || a.prot != b.prot || a.shared != b.shared || a.dontfork != b.dontfork || a.wipe != b.wipe {
+	if a.end != b.start || a.prot != b.prot || a.shared != b.shared || a.dontfork != b.dontfork || a.wipe != b.wipe ||
+		a.accounted != b.accounted || a.execOnly != b.execOnly {
 		return false
 	}
 	return !a.shared || (a.shm == b.shm && a.pgoff+a.pages() == b.pgoff)

@@ -57,7 +57,12 @@ func TestTopDown(t *testing.T) {
 	if a, ok := l.topDown(0x1000); !ok || a != abi.ArenaEnd-0x3000 {
 		t.Fatalf("one-page gap: %#x %v", a, ok)
 	}
+	// MEM-3k: a full arena sends the search below it.
+	if a, ok := l.topDown(0x2000); !ok || a != abi.ArenaStart-0x2000 {
+		t.Fatalf("full arena: %#x %v, want just below the arena", a, ok)
+	}
+	l.insert(vma{start: abi.MmapMinAddr, end: abi.ArenaStart, prot: 1})
 	if _, ok := l.topDown(0x2000); ok {
-		t.Fatal("found room in a full arena")
+		t.Fatal("found room with everything below the arena's end mapped")
 	}
 }

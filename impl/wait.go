@@ -39,9 +39,7 @@ func (k *Kernel) sysWait4(t *task, w abi.Wait4) abi.Result {
 	if w.Pid == -1<<31 {
 		return abi.Fail(abi.ESRCH) // kernel_wait4: -INT_MIN is undefined
 	}
-	if w.Pid == 0 || w.Pid < -1 {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// pid 0 or < -1 (process groups) was refused before the step (abi.Refusal).
 	wclone := w.Options&wClone != 0
 	var best *group
 	eligible := false

@@ -25,6 +25,78 @@ type plan struct {
 	// redirect (load, store): access this PROT_NONE reservation address
 	// instead, for the SIGSEGV an unmapped address gets.
 	redirect uint64
+	// faultCount (write): the count to pass instead, when the step's count
+	// is larger than the address space. access_ok then fails whatever the
+	// buffer (abi.WriteFaults), and the agent cannot map a scratch buffer
+	// that large; -1 fails at the same check, after the same fd checks.
+	faultCount bool
+}
+
+// agentPreflight plans how a step that passed the refusal rules reaches
+// Linux when the agent's own memory lies in its range (or refuses it when
+// no plan can make the agent's memory look unmapped).
+func (k *Kernel) agentPreflight(t procTask, sc abi.Syscall) (abi.Result, bool, error) {
+	switch s := sc.(type) {
+	case abi.Mmap:
+		if start, n, check := mmapRange(s); check {
+			// MAP_FIXED replaces reservation by itself; NOREPLACE and a
+			// hint need the reservation out of the way first.
+			return k.makeRoom(t, start, n, s.Flags&abi.MAP_FIXED == 0)
+		}
+	case abi.Munmap:
+		if e := s.Addr + pageUp(s.Len); s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) &&
+			e <= space.TaskSize && e > s.Addr {
+			return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
+		}
+	case abi.Mprotect:
+		if s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) {
+			return abi.Result{}, false, k.planHole(t, s.Addr, s.Len)
+		}
+	case abi.Madvise:
+		if s.Addr%abi.PageSize == 0 && s.Len != 0 && abi.MadviseModelled(s.Advice) && !inArena(s.Addr, s.Len) &&
+			pageUp(s.Len) >= s.Len && s.Addr+pageUp(s.Len) > s.Addr {
+			return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
+		}
+	case abi.Load:
+		return k.planAccess(t, s.Addr)
+	case abi.Store:
+		return k.planAccess(t, s.Addr)
+	case abi.Write:
+		k.plan.faultCount = s.N > 0 && abi.WriteFaults(s.N)
+	}
+	return abi.Result{}, false, nil
+}
+
+// planAccess plans a load or store: the agent's own mappings are unmapped
+// memory for the trace, so an access there is redirected to the PROT_NONE
+// reservation, where Linux raises the same SIGSEGV as for any unmapped
+// address (MEM-3). Whether a faulting access is refused was decided by the
+// refusal rules, which count the agent's memory as unmapped too.
+func (k *Kernel) planAccess(t procTask, addr uint64) (abi.Result, bool, error) {
+	if inArena(addr&^(abi.PageSize-1), abi.PageSize) {
+		return abi.Result{}, false, nil
+	}
+	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
+	if err != nil {
+		return abi.Result{}, false, err
+	}
+	agent := false
+	var fault uint64 // a reservation address: PROT_NONE, the agent's
+	for _, m := range maps {
+		if m.reservation() && fault == 0 {
+			fault = m.Start
+		}
+		if addr >= m.Start && addr < m.End {
+			agent = m.agentOwned()
+		}
+	}
+	if agent {
+		if fault == 0 {
+			return abi.Refuse(abi.OutcomeUnsupported), true, nil
+		}
+		k.plan.redirect = fault
+	}
+	return abi.Result{}, false, nil
 }
 
 // agentRanges returns the agent's mappings of task t that meet [addr, end).

@@ -22,6 +22,23 @@ var agentSource embed.FS
 // agentFiles are the agent's source files, in hashing order.
 var agentFiles = []string{"agent.c", "sys.h", "bench.h"}
 
+// ccFlags build the agent (hashed with the sources), with defs, the
+// layout's (Space.defines). The binary is linked at the layout's AgentText,
+// above the arena inside the reservation, so that nothing of the agent's
+// lies below ArenaEnd: a mmap placed below the arena (MEM-3k) finds there
+// only what the trace mapped, as in the model. Code that high needs the
+// large code model.
+func ccFlags(defs []string) []string {
+	return append([]string{"-O2", "-static", "-nostdlib", "-ffreestanding",
+		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
+		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss",
+		"-mcmodel=large"}, defs...)
+}
+
+// agentText is where the agent's code is linked on this machine: 40 TiB,
+// between ArenaEnd (32 TiB) and the agent zone (48 TiB, HostSpace.StackArea).
+const agentText = 0x280000000000
+
 var (
 	buildOnce sync.Once
 	buildPath string
@@ -63,8 +80,8 @@ func build(defs []string) (string, error) {
 		h.Write([]byte(f))
 		h.Write(b)
 	}
-	for _, d := range defs {
-		h.Write([]byte(d))
+	for _, f := range ccFlags(defs) {
+		h.Write([]byte(f))
 	}
 	sum := h.Sum(nil)
 	dir := filepath.Join(os.TempDir(), "forkspec-agent-"+hex.EncodeToString(sum[:8]))
@@ -90,12 +107,13 @@ func build(defs []string) (string, error) {
 	}
 	src := filepath.Join(tmp, "agent.c")
 	out := filepath.Join(tmp, "agent")
-	args := append([]string{"-O2", "-static", "-nostdlib", "-ffreestanding",
-		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
-		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss"}, defs...)
-	cmd := exec.Command("cc", append(args, "-o", out, src)...)
+	cc, err := cCompiler()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(cc, append(ccFlags(defs), "-o", out, src)...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the agent with cc: %v\n%s", err, msg)
+		return "", fmt.Errorf("building the agent with %s: %v\n%s", cc, err, msg)
 	}
 	if err := os.Chmod(out, 0o755); err != nil {
 		return "", err
@@ -106,9 +124,20 @@ func build(defs []string) (string, error) {
 	return bin, nil
 }
 
+// cCompiler is the C compiler that builds the agent: cc, or gcc where there
+// is no cc (the agent needs only GCC-compatible flags).
+func cCompiler() (string, error) {
+	for _, name := range []string{"cc", "gcc"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("no C compiler to build the agent: neither cc nor gcc is on PATH")
+}
+
 // Available reports whether the Linux oracle can run here, and if not, why:
 // it needs Linux on x86-64, root (pid namespaces, pagemap frame numbers,
-// kcmp), a C compiler named cc, and pid namespaces.
+// kcmp), a C compiler (cc or gcc), and pid namespaces.
 func Available() (ok bool, why string) {
 	if runtime.GOOS != "linux" {
 		return false, "the Linux oracle needs Linux (GOOS=" + runtime.GOOS + ")"
@@ -119,11 +148,11 @@ func Available() (ok bool, why string) {
 	if os.Geteuid() != 0 {
 		return false, "the Linux oracle needs root (pid namespace, pagemap frame numbers, kcmp)"
 	}
-	if _, err := exec.LookPath("cc"); err != nil {
-		return false, "the Linux oracle needs a C compiler named cc to build its agent"
+	if _, err := cCompiler(); err != nil {
+		return false, "the Linux oracle needs a C compiler (cc or gcc) to build its agent"
 	}
 	if _, err := os.Stat("/proc/self/ns/pid"); err != nil {
 		return false, "the Linux oracle needs pid namespaces (/proc/self/ns/pid)"
 	}
-	return true, ""
+	return machineSupported()
 }

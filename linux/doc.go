@@ -10,7 +10,10 @@
 // fresh pid namespace (and mount namespace, for a private procfs), as
 // root, pinned to one CPU, under a dedicated uid whose RLIMIT_NPROC is the
 // world's task limit (FORK-7: root would be exempt), with THP off and core
-// dumps off. Pids inside are the trace's tids. Every task outside init's
+// dumps off, and with the signal state and umask of a fresh world whatever
+// the driver inherited (every disposition SIG_DFL, nothing blocked or
+// pending, umask 022: GNU make runs recipes with signals 32 and 33 ignored,
+// and execve keeps that). Pids inside are the trace's tids. Every task outside init's
 // group runs SCHED_FIFO priority 1 on that CPU, so that each runs until it
 // blocks and outcomes do not depend on preemption (kernel.go absorb).
 //
@@ -29,22 +32,30 @@
 // images from comm (each image is a symlink to the agent named after it),
 // identities of mm, fd table, fs and sighand from kcmp(2), mappings from
 // smaps (VmFlags dc/wf for DONTFORK/WIPEONFORK), frames from
-// /proc/PID/pagemap (the zero page excluded, COW-7) with values from
-// /proc/PID/mem, MAP_SHARED pages from their shmem object (map_files,
-// SEEK_DATA), fds from /proc/PID/fd and fdinfo with open-file identity by
+// /proc/PID/pagemap found with PAGEMAP_SCAN (the zero page excluded, COW-7;
+// unpopulated ranges cost nothing, however large), values by the agent's
+// own loads (a read through /proc/PID/mem would take a page reference and
+// turn COW-3 reuse into a copy: pages.go), MAP_SHARED pages from their
+// shmem object (map_files, SEEK_DATA), fds from /proc/PID/fd and fdinfo
+// with open-file identity by
 // kcmp KCMP_FILE, wait statuses by waitid(WNOWAIT) in the parent, sa_flags
 // and the subreaper flag from the agent's pong. abi.Canonicalize does the
-// rest.
+// rest. FrameID (abi.FrameNamer) names a page's frame by its PFN, stable
+// across steps, so that reuse is checked as well as sharing.
 //
 // # What the oracle refuses
 //
-// Besides docs/conventions.md's refusals (unsupported flags, process
-// groups, stop and real-time signals, init's death), the oracle refuses
-// with OutcomeUnsupported what would need the agent's own memory: an mmap
-// (fixed or hinted) over the agent's code, stacks or scratch zone; and
-// writes of more than 16 MiB (the agent's scratch buffer). Fds >=
-// abi.FdLimit are the agent's own: the agent answers EBADF for them, as
-// Linux would with nothing open there.
+// preflight.go evaluates the refusal list every backend shares
+// (abi.Refusal), answering its questions from /proc (procWorld). Besides
+// it, the oracle refuses with OutcomeUnsupported only what would need the
+// agent's own memory — an mmap (fixed or hinted) over the agent's code,
+// stacks or scratch zone (agentmem.go) — and, in a world that names machine
+// facts other than this machine's (machine.go), the steps only those facts
+// decide. A write count no buffer can hold is passed as -1 (the same
+// EFAULT, without a scratch buffer). Fds >= abi.FdLimit are the agent's
+// own: the agent answers EBADF for them, as Linux would with nothing open
+// there. The agent is linked at 40 TiB, above the arena, so that nothing of
+// its own lies below ArenaEnd, where placements go (MEM-3k).
 //
 // For the trace, the agent's own mappings are unmapped address space
 // (agentmem.go): madvise and munmap are performed on the trace's parts of
@@ -70,6 +81,6 @@
 // SIGKILL through PR_SET_PDEATHSIG. Both are tested.
 //
 // Where to start reading: kernel.go (the world), step.go (one step),
-// settle.go (rest between steps), view.go (observation), preflight.go
+// settle.go (rest between steps), view.go and pages.go (observation), preflight.go
 // (refusals), agent/agent.c (the agent).
 package linux

@@ -55,9 +55,24 @@ type Kernel struct {
 	subreaper map[int]bool
 	err       error
 	closed    bool
+	// values holds the value of every private data frame the last View
+	// saw, by PFN, for the pages no task can load now (pages.go).
+	values map[uint64]uint64
+	// shmIDs names shmem frames for FrameID, never reusing a name.
+	shmIDs map[string]uint64
+	// intrusiveReads counts page values read through /proc/PID/mem, which
+	// can disturb copy-on-write (pages.go); pagemapEntries counts the
+	// pagemap entries Views have read. Both are for tests.
+	intrusiveReads, pagemapEntries int
 	// plan is set by preflight for the current step when the agent's own
 	// memory lies in its range (agentmem.go).
 	plan plan
+	// machine is this machine's facts (Machine); the world's are cfg's,
+	// and where they differ preflight refuses what only they decide.
+	machine abi.Machine
+	// sparse holds the files a write extended past a gap (the model's
+	// abi.FileState.Sparse), kept by preflight.
+	sparse map[string]bool
 	// ids observes identities where kcmp is missing (identity.go).
 	ids identities
 }
@@ -86,8 +101,14 @@ func New(cfg abi.Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := Machine()
+	if err != nil {
+		return nil, err
+	}
 	k := &Kernel{
 		cfg:       cfg,
+		machine:   m,
+		sparse:    map[string]bool{},
 		uid:       0x10000000 + (os.Getpid()&0xfffff)<<6 + int(uidCounter.Add(1)&63),
 		tasks:     map[int]*agentTask{},
 		pidfds:    map[int]int{},
@@ -95,6 +116,7 @@ func New(cfg abi.Config) (*Kernel, error) {
 		pong:      map[int][]uint64{},
 		pongSeq:   map[int]uint64{},
 		subreaper: map[int]bool{},
+		shmIDs:    map[string]uint64{},
 	}
 	if err := k.start(bin); err != nil {
 		k.Close()
@@ -139,7 +161,11 @@ func (k *Kernel) start(bin string) error {
 		return err
 	}
 	for _, sub := range []string{"img", "files", "fifo", "nsproc"} {
+		// Chmod: the agents run as another user, whatever our umask is.
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(filepath.Join(dir, sub), 0o755); err != nil {
 			return err
 		}
 	}
@@ -201,6 +227,10 @@ func (k *Kernel) start(bin string) error {
 		if err := k.absorb(m); err != nil {
 			return err
 		}
+	}
+	// Task 1's image was laid out as if exec'd: its values are known.
+	if err := k.learnValues(procTask{Tid: 1, Tgid: 1}, abi.Execve{Image: "init"}, abi.Result{Outcome: abi.OutcomeExeced}); err != nil {
+		return err
 	}
 	return k.settle()
 }

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"os"
 	"testing"
 
 	"github.com/forkspec/forkspec/abi"
@@ -18,7 +19,13 @@ func pfn(t *testing.T, k *Kernel, tid int, addr uint64) uint64 {
 	if err != nil || !ok {
 		t.Fatalf("task %d: %v", tid, err)
 	}
-	e, err := pagemapEntries(k.taskDir(pt.Tgid, pt.Tid)+"/pagemap", addr, 1)
+	f, err := os.Open(k.taskDir(pt.Tgid, pt.Tid) + "/pagemap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	page := addr &^ (abi.PageSize - 1)
+	e, err := (&pagemapFile{f: f}).frames(page, page+abi.PageSize, make([]uint64, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

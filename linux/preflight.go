@@ -2,117 +2,188 @@ package linux
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/forkspec/forkspec/abi"
 )
 
-// preflight refuses, before anything reaches Linux, the requests that
-// docs/conventions.md declares unsupported, and those the oracle cannot
-// represent (memory outside the arena, where the agent itself lives). A
-// request Linux itself rejects with an errno is never refused here: the
-// real kernel answers it.
+// preflight decides, before anything reaches Linux, whether the step is
+// refused: first by the refusal list every backend shares (abi.Refusal,
+// answered from /proc by procWorld), then by the oracle's own refusals —
+// a world whose machine facts are not this machine's (machineRefusal) and
+// the agent's memory (agentmem.go), which for the trace is unmapped
+// address space. A request Linux itself answers with an errno is never
+// refused here: the real kernel answers it.
 func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error) {
 	unsupported := abi.Refuse(abi.OutcomeUnsupported)
-	switch s := sc.(type) {
-	case abi.Clone:
-		f := s.Flags & 0xffffffff // the legacy syscall keeps the low 32 bits
-		if f&^abi.CSIGNAL&^abi.CloneModelled != 0 && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
-			return unsupported, true, nil
-		}
-		if stopExit(f&^abi.CSIGNAL, int(f&abi.CSIGNAL)) && !cloneFlagsFail(f&^abi.CSIGNAL, t) {
-			return unsupported, true, nil
-		}
-	case abi.Clone3:
-		f := s.Flags
-		// clone3_args_valid: CLONE_DETACHED and the old CSIGNAL bits (but
-		// CLONE_NEWTIME) are rejected too, not only unknown bits.
-		bad := f&^abi.CloneKnown != 0 || f&(abi.CLONE_DETACHED|abi.CSIGNAL&^abi.CLONE_NEWTIME) != 0 ||
-			s.ExitSignal > abi.NSIG ||
-			f&(abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND) == abi.CLONE_SIGHAND|abi.CLONE_CLEAR_SIGHAND ||
-			(f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && s.ExitSignal != 0)
-		if !bad && f&^abi.CloneModelled != 0 && !cloneFlagsFail(f, t) {
-			return unsupported, true, nil
-		}
-		if !bad && s.ExitSignal <= abi.NSIG && stopExit(f, int(s.ExitSignal)) && !cloneFlagsFail(f, t) {
-			return unsupported, true, nil
-		}
-	case abi.Exit:
-		if t.Tgid == 1 {
-			last, err := k.lastLiveThread(t)
-			if err != nil || last {
-				return unsupported, true, err
-			}
-		}
-	case abi.ExitGroup:
-		if t.Tgid == 1 {
-			return unsupported, true, nil // init never exits (WORLD-1)
-		}
-	case abi.Wait4:
-		// pid and options are C ints: the kernel sees their low 32 bits, and
-		// kernel_wait4 answers ESRCH for INT_MIN itself.
-		pid, opts := int32(s.Pid), uint32(s.Options)
-		if opts&^uint32(abi.Wait4Valid) == 0 && pid != -1<<31 && (pid == 0 || pid < -1) {
-			return unsupported, true, nil // process groups are not modelled
-		}
-	case abi.Prctl:
-		o := int32(s.Option)
-		if o != int32(abi.PR_SET_CHILD_SUBREAPER) && o != int32(abi.PR_GET_CHILD_SUBREAPER) {
-			return unsupported, true, nil
-		}
-	case abi.Mmap:
-		if start, n, unsup, check := mmapPreflight(s); unsup {
-			return unsupported, true, nil
-		} else if check {
-			// MAP_FIXED replaces reservation by itself; NOREPLACE and a
-			// hint need the reservation out of the way first.
-			unreserve := s.Flags&abi.MAP_FIXED == 0
-			return k.makeRoom(t, start, n, unreserve)
-		}
-	case abi.Munmap:
-		if e := s.Addr + pageUp(s.Len); s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) &&
-			e <= space.TaskSize && e > s.Addr {
-			return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
-		}
-	case abi.Mprotect:
-		if s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) {
-			return abi.Result{}, false, k.planHole(t, s.Addr, s.Len)
-		}
-	case abi.Madvise:
-		if s.Addr%abi.PageSize == 0 && s.Len != 0 {
-			if linuxOnlyAdvice(s.Advice) {
-				return unsupported, true, nil
-			}
-			if modelledAdvice(s.Advice) && !inArena(s.Addr, s.Len) && pageUp(s.Len) >= s.Len && s.Addr+pageUp(s.Len) > s.Addr {
-				return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
-			}
-		}
-	case abi.Load:
-		return k.accessPreflight(t, s.Addr, false)
-	case abi.Store:
-		return k.accessPreflight(t, s.Addr, true)
-	case abi.Open:
-		if s.Flags&^abi.O_CLOEXEC != 0 {
-			return unsupported, true, nil
-		}
-	case abi.Fcntl:
-		c := uint32(s.Cmd)
-		if k.fdOpen(t, s.Fd) && c != uint32(abi.F_GETFD) && c != uint32(abi.F_SETFD) {
-			return unsupported, true, nil
-		}
-	case abi.Write:
-		if s.N > 16<<20 {
-			return unsupported, true, nil // the agent writes from a scratch buffer this large at most
-		}
-	case abi.Sigaction:
-		valid := s.Sig >= 1 && s.Sig <= abi.NSIG && s.Sig != abi.SIGKILL && s.Sig != abi.SIGSTOP
-		allowed := abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
-		if valid && (s.Flags&^allowed != 0 || s.Handler < abi.SigDefault || s.Handler > abi.SigHandle) {
-			return unsupported, true, nil
-		}
-	case abi.Kill:
-		return k.killPreflight(s)
+	// The rules are written in trace addresses: in a kernel under test's
+	// smaller Space they are asked in trace addresses (reloc.go).
+	w := &procWorld{k: k, t: t, trace: space != HostSpace}
+	tsc := traceCall(sc)
+	why := abi.Refusal(k.cfg, w, tsc)
+	if why == "" {
+		why = machineRefusal(k.cfg, k.machine, w, tsc)
 	}
-	return abi.Result{}, false, nil
+	if w.err != nil {
+		return abi.Result{}, false, w.err
+	}
+	if why != "" {
+		return unsupported, true, nil
+	}
+	if s, ok := sc.(abi.Write); ok {
+		k.noteSparse(w, s)
+	}
+	return k.agentPreflight(t, sc)
+}
+
+// noteSparse remembers, for abi.FileState.Sparse, the files a write
+// extends past a gap (the model's rule: such a file may hold a hole). Only
+// writes that reach the file count: an open fd and a count that moves
+// bytes.
+func (k *Kernel) noteSparse(w *procWorld, s abi.Write) {
+	if s.N <= 0 || abi.WriteFaults(s.N) {
+		return
+	}
+	if f, ok := w.File(s.Fd); ok && f.Offset > f.Size {
+		k.sparse[w.path(s.Fd)] = true
+	}
+}
+
+// World returns abi.World for task tid from /proc (abi.Worlds); ok is
+// false when tid is not a running task or /proc could not be read (the
+// error is then the Kernel's, see Err).
+func (k *Kernel) World(tid int) (abi.World, bool) {
+	t, ok, err := k.findTask(tid)
+	if err != nil {
+		k.fail(err)
+		return nil, false
+	}
+	if !ok || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
+		return nil, false
+	}
+	return &procWorld{k: k, t: t, external: true, trace: space != HostSpace}, true
+}
+
+// procWorld answers abi.World for one task from /proc. Answers are read
+// when first asked and kept for the step; a failure to read is kept in err
+// (the step then fails as a driver error) and the answer is the empty one.
+type procWorld struct {
+	k   *Kernel
+	t   procTask
+	err error
+	// external: asked from outside a step (World); a failure to read is
+	// then also the Kernel's (Err).
+	external bool
+	// vmas caches Mappings; read is set once it has been filled.
+	vmas []abi.VMA
+	read bool
+	// trace: Mappings answers in the trace's layout (traceVMAs).
+	trace bool
+}
+
+func (w *procWorld) fail(err error) {
+	if w.err == nil && err != nil {
+		w.err = err
+		if w.external {
+			w.k.fail(err)
+		}
+	}
+}
+
+func (w *procWorld) InitGroup() bool { return w.t.Tgid == 1 }
+
+func (w *procWorld) LastThread() bool {
+	last, err := w.k.lastLiveThread(w.t)
+	w.fail(err)
+	return last
+}
+
+// fdPath is the fd's entry in /proc, the fd read as an unsigned int.
+func (w *procWorld) fdPath(fd int) string {
+	return filepath.Join(w.k.taskDir(w.t.Tgid, w.t.Tid), "fd", strconv.FormatUint(uint64(uint32(fd)), 10))
+}
+
+// path returns the fixed file fd refers to ("a", "b", "c"), or "".
+func (w *procWorld) path(fd int) string {
+	target, err := os.Readlink(w.fdPath(fd))
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(target)
+}
+
+func (w *procWorld) File(fd int) (abi.FileState, bool) {
+	if uint32(fd) >= abi.FdLimit {
+		return abi.FileState{}, false // the agent's own fds lie above the limit
+	}
+	p := w.path(fd)
+	if p == "" {
+		return abi.FileState{}, false
+	}
+	dir := w.k.taskDir(w.t.Tgid, w.t.Tid)
+	info, err := os.ReadFile(filepath.Join(dir, "fdinfo", strconv.FormatUint(uint64(uint32(fd)), 10)))
+	if err != nil {
+		w.fail(err)
+		return abi.FileState{}, false
+	}
+	var pos int64
+	for _, line := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(line, "pos:"); ok {
+			pos, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	fi, err := os.Stat(filepath.Join(w.k.dir, "files", p))
+	if err != nil {
+		w.fail(err)
+		return abi.FileState{}, false
+	}
+	return abi.FileState{Offset: pos, Size: fi.Size(), Sparse: w.k.sparse[p]}, true
+}
+
+// Mappings are the trace's mappings of the task: the agent's own are
+// unmapped address space for the trace. Accounted is smaps' "ac" flag;
+// ExecOnly a PROT_EXEC-only mapping with a nonzero protection key.
+func (w *procWorld) Mappings() []abi.VMA {
+	if w.read {
+		return w.vmas
+	}
+	w.read = true
+	ms, err := readSmaps(w.k.taskDir(w.t.Tgid, w.t.Tid) + "/smaps")
+	if err != nil {
+		w.fail(err)
+		return nil
+	}
+	for _, m := range ms {
+		if m.agentOwned() {
+			continue
+		}
+		w.vmas = append(w.vmas, abi.VMA{Start: m.Start, End: m.End, Prot: m.prot(), Shared: m.Perms[3] == 's',
+			DontFork: m.has("dc"), WipeOnFork: m.has("wf"), Accounted: m.has("ac"),
+			ExecOnly: m.prot() == abi.PROT_EXEC && m.Pkey != 0})
+	}
+	if w.trace {
+		w.vmas = traceVMAs(w.vmas)
+	}
+	return w.vmas
+}
+
+func (w *procWorld) Segv() (handler, blocked bool) {
+	bit := uint64(abi.SigBit(abi.SIGSEGV))
+	return w.t.SigCgt&bit != 0, w.t.SigBlk&bit != 0
+}
+
+func (w *procWorld) Target(pid int) (exists, dying bool) {
+	target, ok, err := w.k.findTask(pid)
+	if err != nil || !ok {
+		w.fail(err)
+		return false, false
+	}
+	dead, err := w.k.groupDead(target.Tgid)
+	w.fail(err)
+	return true, dead
 }
 
 // makeRoom lets mmap and munmap treat the reservation above the arena as
@@ -153,76 +224,35 @@ func (k *Kernel) makeRoom(t procTask, addr, n uint64, unreserve bool) (abi.Resul
 	return abi.Result{}, false, nil
 }
 
-// cloneFlagsFail reports whether Linux's flag validation (conventions step
-// 2, copy_process) rejects f with EINVAL before creating anything.
-func cloneFlagsFail(f uint64, t procTask) bool {
-	has := func(b uint64) bool { return f&b != 0 }
-	return (has(abi.CLONE_NEWNS) && has(abi.CLONE_FS)) ||
-		(has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS)) ||
-		(has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND)) ||
-		(has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM)) ||
-		(has(abi.CLONE_PARENT) && t.Tgid == 1) ||
-		(has(abi.CLONE_THREAD) && has(abi.CLONE_NEWUSER|abi.CLONE_NEWPID)) ||
-		(has(abi.CLONE_PIDFD) && has(abi.CLONE_DETACHED))
-}
-
 func pageUp(n uint64) uint64 { return (n + abi.PageSize - 1) &^ (abi.PageSize - 1) }
 
 // inArena reports whether [addr, addr+len) (len rounded up to pages) lies
-// inside the arena, the only part of the address space the oracle shows.
+// inside the arena, where the agent never maps anything.
 func inArena(addr, n uint64) bool {
 	end := addr + pageUp(n)
 	return addr >= space.ArenaStart && end <= space.ArenaEnd && end >= addr && pageUp(n) >= n
 }
 
-// mmapPreflight follows the mmap rules of docs/conventions.md: requests
-// Linux answers with an errno go to Linux; valid ones with flags outside the
-// model's or below MmapMinAddr are refused (unsup); a fixed range or a
-// usable hint must not meet the agent's own mappings (check: the range).
-func mmapPreflight(s abi.Mmap) (start, n uint64, unsup, check bool) {
-	named := abi.MAP_SHARED | abi.MAP_PRIVATE | abi.MAP_FIXED | abi.MAP_ANONYMOUS | abi.MAP_FIXED_NOREPLACE
-	typ := s.Flags & (abi.MAP_SHARED | abi.MAP_PRIVATE)
-	if s.Len == 0 || typ == 0 || typ == abi.MAP_SHARED|abi.MAP_PRIVATE ||
-		s.Flags&abi.MAP_ANONYMOUS == 0 || s.Prot&^7 != 0 || pageUp(s.Len) < s.Len || pageUp(s.Len) > space.TaskSize {
-		return 0, 0, false, false // Linux answers
-	}
-	if s.Flags&^named != 0 {
-		return 0, 0, true, false
+// mmapRange returns the range a mmap asks for by itself — MAP_FIXED's, or a
+// usable hint's — when it reaches the placement with one (check), so that
+// the agent's memory there can be made room for or refused. A hint-less
+// placement lands in the arena or below it, where the agent has nothing.
+func mmapRange(s abi.Mmap) (start, n uint64, check bool) {
+	n = abi.PageUp(s.Len)
+	if s.Flags&abi.MAP_ANONYMOUS == 0 || s.Len == 0 || n == 0 || n > space.TaskSize {
+		return 0, 0, false // Linux answers before any placement
 	}
 	if s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
-		if s.Addr%abi.PageSize != 0 || s.Addr+pageUp(s.Len) > space.TaskSize || s.Addr+pageUp(s.Len) < s.Addr {
-			return 0, 0, false, false
+		if s.Addr%abi.PageSize != 0 || s.Addr > space.TaskSize-n {
+			return 0, 0, false
 		}
-		if s.Addr < abi.MmapMinAddr {
-			return 0, 0, true, false
-		}
-		return s.Addr, s.Len, false, !inArena(s.Addr, s.Len)
+		return s.Addr, n, !inArena(s.Addr, n)
 	}
-	hint := s.Addr &^ (abi.PageSize - 1)
-	if hint < abi.MmapMinAddr || hint+pageUp(s.Len) > space.TaskSize || hint+pageUp(s.Len) < hint {
-		return 0, 0, false, false // no usable hint: placed top-down, into the arena
+	hint := abi.MmapHint(s.Addr)
+	if hint == 0 || hint > space.TaskSize-n {
+		return 0, 0, false // no usable hint: placed top-down below ArenaEnd
 	}
-	return hint, s.Len, false, !inArena(hint, s.Len)
-}
-
-// modelledAdvice is the advice the model implements (abi.Madvise).
-func modelledAdvice(a int64) bool {
-	switch a {
-	case abi.MADV_NORMAL, abi.MADV_DONTNEED, abi.MADV_DONTFORK, abi.MADV_DOFORK,
-		abi.MADV_WIPEONFORK, abi.MADV_KEEPONFORK:
-		return true
-	}
-	return false
-}
-
-// linuxOnlyAdvice is advice Linux accepts but forkspec does not model
-// (include/uapi/asm-generic/mman-common.h).
-func linuxOnlyAdvice(a int64) bool {
-	switch {
-	case a >= 1 && a <= 3, a == 8, a == 9, a >= 12 && a <= 17, a >= 20 && a <= 25, a >= 100 && a <= 103:
-		return true
-	}
-	return false
+	return hint, n, !inArena(hint, n)
 }
 
 // groupDead reports whether every task of group tgid is a zombie.
@@ -251,78 +281,4 @@ func (k *Kernel) lastLiveThread(t procTask) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// accessPreflight decides loads and stores before they reach Linux. The
-// agent's own mappings are unmapped memory for the trace: an access there
-// is redirected to the PROT_NONE reservation, so that Linux raises the
-// same SIGSEGV as for any unmapped address (MEM-3). A faulting access is
-// refused as conventions.md says in init's group (init never dies) and
-// with a SIGSEGV handler (the handler would return into the fault forever).
-func (k *Kernel) accessPreflight(t procTask, addr uint64, write bool) (abi.Result, bool, error) {
-	unsupported := abi.Refuse(abi.OutcomeUnsupported)
-	if inArena(addr&^(abi.PageSize-1), abi.PageSize) && t.Tgid != 1 && t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) == 0 {
-		return abi.Result{}, false, nil
-	}
-	maps, err := readSmaps(k.taskDir(t.Tgid, t.Tid) + "/smaps")
-	if err != nil {
-		return abi.Result{}, false, err
-	}
-	faults, agent := true, false
-	var fault uint64 // a reservation address: PROT_NONE, the agent's
-	for _, m := range maps {
-		if m.reservation() && fault == 0 {
-			fault = m.Start
-		}
-		if addr >= m.Start && addr < m.End {
-			p := m.prot()
-			faults = !((write && p&abi.PROT_WRITE != 0) || (!write && p != 0))
-			agent = m.agentOwned()
-		}
-	}
-	if agent {
-		faults = true
-	}
-	if faults && (t.Tgid == 1 || t.SigCgt&uint64(abi.SigBit(abi.SIGSEGV)) != 0) {
-		return unsupported, true, nil
-	}
-	if agent {
-		if fault == 0 {
-			return unsupported, true, nil
-		}
-		k.plan.redirect = fault
-	}
-	return abi.Result{}, false, nil
-}
-
-// killPreflight applies the kill rules of docs/conventions.md that Linux
-// would answer differently from the model: process groups, queued
-// real-time signals and stop signals are not modelled.
-func (k *Kernel) killPreflight(s abi.Kill) (abi.Result, bool, error) {
-	unsupported := abi.Refuse(abi.OutcomeUnsupported)
-	if s.Pid <= 0 {
-		return unsupported, true, nil
-	}
-	if s.Sig <= 0 || s.Sig > abi.NSIG {
-		return abi.Result{}, false, nil
-	}
-	target, ok, err := k.findTask(s.Pid)
-	if err != nil || !ok {
-		return abi.Result{}, false, err
-	}
-	if dead, err := k.groupDead(target.Tgid); err != nil || dead {
-		return abi.Result{}, false, err // a zombie process: 0, no effect (Linux answers)
-	}
-	switch {
-	case s.Sig >= abi.SIGRTMIN, abi.StopSignal(s.Sig):
-		return unsupported, true, nil
-	}
-	return abi.Result{}, false, nil
-}
-
-// stopExit reports a clone whose child would end by sending a stop signal to
-// its parent (refused, as conventions say): CLONE_THREAD and CLONE_PARENT
-// children take no signal of their own from the flags.
-func stopExit(flags uint64, sig int) bool {
-	return flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) == 0 && abi.StopSignal(sig)
 }

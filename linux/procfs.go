@@ -186,7 +186,11 @@ type mapping struct {
 	Inode      uint64
 	Dev        string
 	Path       string // "" for anonymous memory, "[stack]", a file, …
+	Rss        uint64 // resident kB (the zero page not counted)
 	VmFlags    []string
+	// Pkey is the ProtectionKey line (machines with PKU): the
+	// execute-only key for a PROT_EXEC-only mapping, else 0.
+	Pkey int
 }
 
 // readSmaps parses /proc/.../smaps of a task.
@@ -198,6 +202,18 @@ func readSmaps(path string) ([]mapping, error) {
 	var out []mapping
 	for _, line := range strings.Split(string(b), "\n") {
 		if line == "" {
+			continue
+		}
+		if v, ok := strings.CutPrefix(line, "ProtectionKey:"); ok {
+			if n := len(out); n > 0 {
+				out[n-1].Pkey, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); ok {
+			if n := len(out); n > 0 {
+				out[n-1].Rss, _ = strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			}
 			continue
 		}
 		if strings.HasPrefix(line, "VmFlags:") {

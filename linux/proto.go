@@ -30,8 +30,12 @@ const (
 	opPeek      = 2
 	opBench     = 3
 	opUnreserve = 4
+	opRead      = 5 // load the words at the addresses of the payload (pages.go)
+)
 
-	opFork = 10 + iota - 4
+// The syscall ops, from OP_FORK = 10 on.
+const (
+	opFork = 10 + iota
 	opVfork
 	opClone
 	opClone3

@@ -31,7 +31,11 @@ func TestRandomAgainstModel(t *testing.T) {
 	runs := 0
 	for i := 0; i < *randomRuns && time.Since(start) < *randomTime; i++ {
 		seed := *randomSeed + uint64(i)
-		cfg := abi.Config{MaxTasks: 8}
+		// The model makes this machine's assumptions (PKU, commit limit).
+		cfg, err := MachineConfig(abi.Config{MaxTasks: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
 		k := newWorld(t, cfg)
 		m := model.New(cfg)
 		g := gen.New(cfg)
@@ -57,19 +61,11 @@ func TestRandomAgainstModel(t *testing.T) {
 				t.Fatalf("seed %d: trace:\n%s\n%v", seed, strings.Join(trace, "\n"), d)
 			}
 		}
+		if k.intrusiveReads != 0 {
+			t.Errorf("seed %d: %d page values had to be read through /proc/PID/mem (pages.go)", seed, k.intrusiveReads)
+		}
 		k.Close()
 		runs++
 	}
 	t.Logf("%d runs of %d steps in %v", runs, *randomSteps, time.Since(start).Round(time.Millisecond))
-}
-
-// hasProt reports whether sc is an mmap or mprotect whose prot has any bit of mask.
-func hasProt(sc abi.Syscall, mask int64) bool {
-	switch s := sc.(type) {
-	case abi.Mmap:
-		return s.Prot&mask != 0
-	case abi.Mprotect:
-		return s.Prot&mask != 0
-	}
-	return false
 }

@@ -27,6 +27,9 @@ type Space struct {
 	ArenaStart, ArenaEnd uint64
 	// TaskSize is the end of user address space of the kernel.
 	TaskSize uint64
+	// AgentText is where the agent's code is linked (build.go ccFlags),
+	// between the arena and the agent zone.
+	AgentText uint64
 	// StackArea, ScratchArea and ZoneEnd bound the agent's zone: its
 	// stacks from StackArea, its write buffer at ScratchArea (16 MiB at
 	// most, abi.Write), up to ZoneEnd.
@@ -50,7 +53,7 @@ type Space struct {
 // HostSpace is the layout on this machine's kernel: abi's arena and
 // TaskSize, and the agent zone of agent/sys.h.
 var HostSpace = Space{
-	ArenaStart: abi.ArenaStart, ArenaEnd: abi.ArenaEnd, TaskSize: abi.TaskSize,
+	ArenaStart: abi.ArenaStart, ArenaEnd: abi.ArenaEnd, TaskSize: abi.TaskSize, AgentText: agentText,
 	StackArea: 0x300000000000, ScratchArea: 0x380000000000, ZoneEnd: 0x390000000000,
 }
 
@@ -86,18 +89,19 @@ func SpaceFor(taskSize uint64) (Space, error) {
 	}
 	s.ScratchArea = s.StackArea + down(taskSize/16)
 	s.ZoneEnd = s.ScratchArea + gib
+	s.AgentText = s.ArenaEnd + down((s.StackArea-s.ArenaEnd)/2)
 	return s, s.check()
 }
 
 // check verifies the invariant of Space.
 func (s Space) check() error {
 	const page = abi.PageSize - 1
-	for _, a := range []uint64{s.ArenaStart, s.ArenaEnd, s.TaskSize, s.StackArea, s.ScratchArea, s.ZoneEnd} {
+	for _, a := range []uint64{s.ArenaStart, s.ArenaEnd, s.TaskSize, s.AgentText, s.StackArea, s.ScratchArea, s.ZoneEnd} {
 		if a&page != 0 {
 			return fmt.Errorf("linux: space %+v: %#x is not page aligned", s, a)
 		}
 	}
-	if !(abi.MmapMinAddr <= s.ArenaStart && s.ArenaStart < s.ArenaEnd && s.ArenaEnd <= s.StackArea &&
+	if !(abi.MmapMinAddr <= s.ArenaStart && s.ArenaStart < s.ArenaEnd && s.ArenaEnd <= s.AgentText && s.AgentText < s.StackArea &&
 		s.StackArea < s.ScratchArea && s.ScratchArea+16<<20 <= s.ZoneEnd && s.ZoneEnd <= s.TaskSize) {
 		return fmt.Errorf("linux: space %+v: bounds out of order", s)
 	}
@@ -125,13 +129,14 @@ func UseSpace(s Space, agent string) error {
 // imageAddr relocates an image address of abi.Images into the arena.
 func imageAddr(a uint64) uint64 { return a - abi.ArenaStart + space.ArenaStart }
 
-// defines are the agent's compile-time layout (agent/sys.h) for s, as cc
-// -D flags; none for HostSpace, whose values sys.h holds.
+// defines are the agent's link address and compile-time layout
+// (agent/sys.h) for s, as cc flags; HostSpace's layout is sys.h's own.
 func (s Space) defines() []string {
+	text := fmt.Sprintf("-Wl,-Ttext-segment=%#x", s.AgentText)
 	if s == HostSpace {
-		return nil
+		return []string{text}
 	}
-	d := []string{
+	d := []string{text,
 		fmt.Sprintf("-DARENA_START=%#xUL", s.ArenaStart),
 		fmt.Sprintf("-DARENA_END=%#xUL", s.ArenaEnd),
 		fmt.Sprintf("-DSTACK_AREA=%#xUL", s.StackArea),

@@ -3,9 +3,7 @@ package linux
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/forkspec/forkspec/abi"
@@ -72,6 +70,11 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 			s.Addr = k.plan.redirect
 			sc = s
 		}
+	case abi.Write:
+		if k.plan.faultCount {
+			s.N = -1 // agentmem.go: the same EFAULT, no scratch buffer
+			sc = s
+		}
 	}
 	c, err := k.encode(sc)
 	if err != nil {
@@ -84,6 +87,9 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	}
 	r, err := k.await(t, sc, c.Seq)
 	if err != nil {
+		return r, err
+	}
+	if err := k.learnValues(t, sc, r); err != nil {
 		return r, err
 	}
 	if hole != 0 && r.Outcome == abi.OutcomeOK && r.Err == 0 {
@@ -334,13 +340,4 @@ func (k *Kernel) deathSignal(t procTask, sc abi.Syscall) (int, error) {
 		return abi.SIGSEGV, nil
 	}
 	return 0, fmt.Errorf("task %d died during %v and its signal is unknown", t.Tid, sc)
-}
-
-// fdOpen reports whether fd is open in task t (fds of the trace are < FdLimit).
-func (k *Kernel) fdOpen(t procTask, fd int) bool {
-	if fd < 0 || fd >= abi.FdLimit {
-		return false
-	}
-	_, err := os.Lstat(filepath.Join(k.taskDir(t.Tgid, t.Tid), "fd", strconv.Itoa(fd)))
-	return err == nil
 }

@@ -1,14 +1,12 @@
 package linux
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -108,15 +106,26 @@ func (k *Kernel) view() (abi.View, error) {
 		}
 		v.Procs = append(v.Procs, pv)
 	}
+	// Address spaces a task can load from first, so that a frame they share
+	// with one that has none (a frozen vfork parent's) is read by a load.
 	frames := map[string]int{}
-	for i, rep := range reps[kcmpVM] {
-		mv, err := k.mmView(rep, frames)
-		if err != nil {
-			return abi.View{}, err
+	seen := map[uint64]uint64{}
+	v.Mms = make([]abi.MmView, len(reps[kcmpVM]))
+	for _, loadable := range []bool{true, false} {
+		for i, rep := range reps[kcmpVM] {
+			reader := loader(live, ids[kcmpVM], i+1)
+			if (reader != 0) != loadable {
+				continue
+			}
+			mv, err := k.mmView(rep, reader, frames, seen)
+			if err != nil {
+				return abi.View{}, err
+			}
+			mv.ID = i + 1
+			v.Mms[i] = mv
 		}
-		mv.ID = i + 1
-		v.Mms = append(v.Mms, mv)
 	}
+	k.values = seen
 	if err := k.fdViews(reps[kcmpFiles], &v); err != nil {
 		return abi.View{}, err
 	}
@@ -135,6 +144,17 @@ func (k *Kernel) view() (abi.View, error) {
 		v.Inodes = append(v.Inodes, abi.InodeView{Path: f, Size: fi.Size()})
 	}
 	return abi.Canonicalize(v), nil
+}
+
+// loader returns a task of address space class mm that can run a command
+// (not a frozen vfork parent), or 0 when there is none.
+func loader(live []procTask, mms map[int]int, mm int) int {
+	for _, t := range live {
+		if mms[t.Tid] == mm && t.State != 'D' {
+			return t.Tid
+		}
+	}
+	return 0
 }
 
 func sortedGroups(m map[int][]procTask) []int {
@@ -271,168 +291,6 @@ func (k *Kernel) actions(rep procTask, live []procTask, ids map[int]int) []abi.A
 		}
 	}
 	return out
-}
-
-var (
-	zeroOnce sync.Once
-	zeroPFN  uint64
-	zeroErr  error
-)
-
-// zeroFrame returns the PFN of the kernel's shared zero page, found by
-// reading an untouched private page of our own and looking it up in
-// /proc/self/pagemap (COW-7: pages backed by it hold no data frame).
-func zeroFrame() (uint64, error) {
-	zeroOnce.Do(func() {
-		b, err := syscall.Mmap(-1, 0, abi.PageSize, syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_ANON)
-		if err != nil {
-			zeroErr = err
-			return
-		}
-		defer syscall.Munmap(b)
-		sink += b[0] // fault in the zero page
-		addr := uint64(uintptrOf(b))
-		e, err := pagemapEntries("/proc/self/pagemap", addr, 1)
-		if err != nil {
-			zeroErr = err
-			return
-		}
-		if e[0]>>63 == 0 {
-			zeroErr = errors.New("zero page not present after a load")
-			return
-		}
-		zeroPFN = e[0] & pfnMask
-	})
-	return zeroPFN, zeroErr
-}
-
-const pfnMask = 1<<55 - 1
-
-// sink keeps the compiler from dropping the load that faults in the zero page.
-var sink byte
-
-// pagemapEntries reads n pagemap entries starting at addr's page.
-func pagemapEntries(path string, addr uint64, n int) ([]uint64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, 8*n)
-	if _, err := f.ReadAt(buf, int64(addr/abi.PageSize*8)); err != nil {
-		return nil, fmt.Errorf("pagemap %s: %w", path, err)
-	}
-	out := make([]uint64, n)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
-	}
-	return out, nil
-}
-
-// mmView observes the address space of task rep: the trace's mappings (all
-// but the agent's own, see agentOwned; in practice the arena) with
-// the DONTFORK "dc" and WIPEONFORK "wf" VmFlags of smaps) and the pages
-// that hold a data frame.
-func (k *Kernel) mmView(rep procTask, frames map[string]int) (abi.MmView, error) {
-	var mv abi.MmView
-	dir := k.taskDir(rep.Tgid, rep.Tid)
-	maps, err := readSmaps(filepath.Join(dir, "smaps"))
-	if err != nil {
-		return mv, err
-	}
-	zero, err := zeroFrame()
-	if err != nil {
-		return mv, err
-	}
-	frame := func(key string) int {
-		if id, ok := frames[key]; ok {
-			return id
-		}
-		frames[key] = len(frames) + 1
-		return frames[key]
-	}
-	for _, m := range maps {
-		if m.agentOwned() {
-			continue
-		}
-		shared := m.Perms[3] == 's'
-		mv.Mappings = append(mv.Mappings, abi.MappingView{
-			Start: m.Start, End: m.End, Prot: m.prot(), Shared: shared,
-			DontFork: m.has("dc"), WipeOnFork: m.has("wf"),
-		})
-		if shared {
-			// map_files is only in /proc/PID (not in task/TID); /proc/TID of
-			// a thread is such a directory for the thread itself.
-			pages, err := k.sharedPages(filepath.Join(k.nsproc, strconv.Itoa(rep.Tid)), m, frame)
-			if err != nil {
-				return mv, err
-			}
-			mv.Pages = append(mv.Pages, pages...)
-			continue
-		}
-		n := int((m.End - m.Start) / abi.PageSize)
-		ents, err := pagemapEntries(filepath.Join(dir, "pagemap"), m.Start, n)
-		if err != nil {
-			return mv, err
-		}
-		var mem *os.File
-		for i, e := range ents {
-			pfn := e & pfnMask
-			if e>>63 == 0 || pfn == 0 || pfn == zero {
-				continue // absent or the zero page: no data frame (COW-7)
-			}
-			if mem == nil {
-				if mem, err = os.Open(filepath.Join(dir, "mem")); err != nil {
-					return mv, err
-				}
-				defer mem.Close()
-			}
-			addr := m.Start + uint64(i)*abi.PageSize
-			var b [8]byte
-			if _, err := mem.ReadAt(b[:], int64(addr)); err != nil {
-				return mv, fmt.Errorf("reading %#x of task %d: %w", addr, rep.Tid, err)
-			}
-			mv.Pages = append(mv.Pages, abi.PageView{Addr: addr, Value: binary.LittleEndian.Uint64(b[:]), Frame: frame("pfn:" + strconv.FormatUint(pfn, 10))})
-		}
-	}
-	return mv, nil
-}
-
-// sharedPages observes a MAP_SHARED mapping through its shmem object
-// (/proc/PID/map_files): a page holds a frame when the object has it in its
-// page cache (SEEK_DATA), whether or not this process has faulted it in —
-// fork does not copy shared page-table entries, yet the child maps the same
-// frames (MEM-2, COW-4). The frame's identity is (object, page offset).
-func (k *Kernel) sharedPages(dir string, m mapping, frame func(string) int) ([]abi.PageView, error) {
-	f, err := os.Open(filepath.Join(dir, "map_files", fmt.Sprintf("%x-%x", m.Start, m.End)))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fd := int(f.Fd())
-	var out []abi.PageView
-	end := int64(m.Offset + (m.End - m.Start))
-	for off := int64(m.Offset); off < end; {
-		data, err := syscall.Seek(fd, off, 3) // SEEK_DATA
-		if err != nil || data >= end {
-			break // ENXIO: no data past off
-		}
-		hole, err := syscall.Seek(fd, data, 4) // SEEK_HOLE
-		if err != nil {
-			return nil, err
-		}
-		hole = min(hole, end)
-		for p := data &^ (abi.PageSize - 1); p < hole; p += abi.PageSize {
-			var b [8]byte
-			if _, err := f.ReadAt(b[:], p); err != nil {
-				return nil, err
-			}
-			key := fmt.Sprintf("shm:%s:%d:%d", m.Dev, m.Inode, p/abi.PageSize)
-			out = append(out, abi.PageView{Addr: m.Start + uint64(p) - m.Offset, Value: binary.LittleEndian.Uint64(b[:]), Frame: frame(key)})
-		}
-		off = hole
-	}
-	return out, nil
 }
 
 // fdViews observes fd tables (one representative per table), their open

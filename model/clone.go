@@ -18,10 +18,11 @@ func (k *Kernel) sysLegacyClone(t *task, s abi.Clone) abi.Result {
 }
 
 // sysClone3 is clone3(2): clone3_args_valid and copy_clone_args_from_user
-// reject, all with EINVAL (CLONE-7): unknown flag bits; CLONE_DETACHED and
-// the CSIGNAL bits, which clone3 reserves; an exit_signal outside 0..NSIG;
-// CLONE_SIGHAND with CLONE_CLEAR_SIGHAND; CLONE_THREAD or CLONE_PARENT with
-// a nonzero exit_signal.
+// reject, all with EINVAL (CLONE-7): unknown flag bits (6.18 knows none
+// above CLONE_INTO_CGROUP); CLONE_DETACHED and the CSIGNAL bits, which
+// clone3 reserves; an exit_signal outside 0..NSIG (bits above the CSIGNAL
+// byte included); CLONE_SIGHAND with CLONE_CLEAR_SIGHAND; CLONE_THREAD or
+// CLONE_PARENT with a nonzero exit_signal.
 func (k *Kernel) sysClone3(t *task, s abi.Clone3) abi.Result {
 	switch {
 	case s.Flags&^abi.CloneKnown != 0,
@@ -34,36 +35,34 @@ func (k *Kernel) sysClone3(t *task, s abi.Clone3) abi.Result {
 	return k.sysClone(t, cloneArgs{flags: s.Flags, exitSignal: int(s.ExitSignal)})
 }
 
-// sysClone is copy_process for fork, vfork, clone and clone3.
+// sysClone is copy_process for fork, vfork, clone and clone3 (Linux 6.18).
 //
-// Validation, first failure wins (CLONE-7, copy_process): CLONE_NEWNS or
-// CLONE_NEWUSER with CLONE_FS; CLONE_THREAD without CLONE_SIGHAND;
-// CLONE_SIGHAND without CLONE_VM; CLONE_PARENT from init's group
-// (SIGNAL_UNKILLABLE); CLONE_THREAD with CLONE_NEWUSER or CLONE_NEWPID;
-// CLONE_PIDFD with CLONE_DETACHED or CLONE_THREAD — all EINVAL. Then flags
-// forkspec does not model are unsupported, then the task limit is EAGAIN
-// (FORK-7). Nothing is created on failure and no pid is used.
+// Validation, first failure wins (CLONE-7): kernel_clone rejects
+// CLONE_PIDFD with CLONE_PARENT_SETTID (the two would write through the same
+// pointer: the legacy clone passes parent_tid for both, and clone3's
+// pointers are NULL here); copy_process rejects CLONE_NEWNS or
+// CLONE_NEWUSER with CLONE_FS, CLONE_THREAD without CLONE_SIGHAND,
+// CLONE_SIGHAND without CLONE_VM, CLONE_PARENT from init's group
+// (SIGNAL_UNKILLABLE), CLONE_THREAD with CLONE_NEWUSER or CLONE_NEWPID, and
+// CLONE_PIDFD with CLONE_DETACHED — all EINVAL. CLONE_PIDFD with
+// CLONE_THREAD is valid since Linux 6.9 (CLONE-7d). Flags forkspec does
+// not model, a stop signal as termination signal and a fork whose commit
+// charge is uncertain were refused before the step (abi.Refusal). Then the
+// task limit is EAGAIN (FORK-7). Nothing is created on failure and no pid
+// is used. The flags of abi.CloneNoEffect change nothing.
 func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	f := a.flags
 	has := func(bits uint64) bool { return f&bits == bits }
 	switch {
-	case has(abi.CLONE_NEWNS | abi.CLONE_FS),
+	case has(abi.CLONE_PIDFD | abi.CLONE_PARENT_SETTID),
+		has(abi.CLONE_NEWNS | abi.CLONE_FS),
 		has(abi.CLONE_NEWUSER | abi.CLONE_FS),
 		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),
 		has(abi.CLONE_SIGHAND) && !has(abi.CLONE_VM),
 		has(abi.CLONE_PARENT) && t.group.isInit(),
 		has(abi.CLONE_THREAD) && f&(abi.CLONE_NEWUSER|abi.CLONE_NEWPID) != 0,
-		has(abi.CLONE_PIDFD) && f&(abi.CLONE_DETACHED|abi.CLONE_THREAD) != 0:
+		has(abi.CLONE_PIDFD | abi.CLONE_DETACHED):
 		return abi.Fail(abi.EINVAL)
-	}
-	if f&^abi.CloneModelled != 0 {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
-	if !has(abi.CLONE_THREAD) && !has(abi.CLONE_PARENT) && a.exitSignal <= abi.NSIG && defaultOf(a.exitSignal) == actStop {
-		// CLONE-6: a stop signal as termination signal would stop the
-		// parent at the child's end; stopping is not modelled
-		// (docs/conventions.md "Signals"; signal(7) default actions).
-		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	// copy_process: "Force any signals received before this point to be
 	// delivered before the fork happens": recalc_sigpending on the caller,

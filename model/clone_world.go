@@ -9,8 +9,11 @@ import "maps"
 // undo a step that turns out to be unsupported.
 func (k *Kernel) Clone() *Kernel {
 	c := &Kernel{
+		cfg:         k.cfg,
 		limit:       k.limit,
 		target:      k.target,
+		machine:     k.machine,
+		sparse:      maps.Clone(k.sparse),
 		tasks:       make(map[int]*task, len(k.tasks)),
 		nextTid:     k.nextTid,
 		nextID:      k.nextID,

@@ -42,9 +42,9 @@
 //
 // # Clauses and where they live
 //
-//	WORLD-1  New; Kernel.allocTid; sysExit/sysExitGroup/forceSegv (init never exits); sendSignal (SIGNAL_UNKILLABLE); sysClone (CLONE_PARENT from init); childReaper
+//	WORLD-1  New; Kernel.allocTid; abi.Refusal via Kernel.Step (init never exits, never faults); sendSignal (SIGNAL_UNKILLABLE); sysClone (CLONE_PARENT from init); childReaper
 //	WORLD-2  Kernel.imageMm; sysExecve (ENOENT)
-//	WORLD-3  Kernel.Step (no-task, zombie, task-frozen; snapshot restore)
+//	WORLD-3  Kernel.Step (no-task, zombie, task-frozen; abi.Refusal through refusalWorld; snapshot restore)
 //	FORK-1   sysClone (new group, copy of the calling thread only)
 //	FORK-2   Kernel.dupMm
 //	FORK-3   sysClone (blocked copied, pending empty, copySighand)
@@ -65,7 +65,7 @@
 //	CLONE-4  sysClone (CLONE_SIGHAND, CLONE_CLEAR_SIGHAND → sighand.flushHandlers)
 //	CLONE-5  sysClone (CLONE_PARENT: parent and exit signal)
 //	CLONE-6  sysLegacyClone, sysClone3 (exit signal); eligibleChild; notifyParent
-//	CLONE-7  sysClone3 (clone3_args_valid); sysClone (copy_process checks)
+//	CLONE-7  sysClone3 (clone3_args_valid, 6.18: no bits above CLONE_INTO_CGROUP); sysClone (kernel_clone and copy_process checks: CLONE_PIDFD with CLONE_THREAD valid since 6.9); abi.CloneNoEffect; abi.Refusal (unmodelled flags, uncertain fork charge)
 //	EXEC-1   sysExecve (imageMm; the old mm stays with CLONE_VM partners)
 //	EXEC-2   sysExecve (ENOENT before any change)
 //	EXEC-3   sysExecve (copySighand + flushHandlers; mask and pending kept)
@@ -85,8 +85,8 @@
 //	REAP-2   reparentChildren (exit signal → SIGCHLD; zombie notified at once)
 //	MEM-1    Kernel.dupMm (tokens shared); sysStore (copy on store)
 //	MEM-2    Kernel.dupMm (shmObj pointer kept); sysStore/sysLoad (touchShared)
-//	MEM-3    sysMmap (MAP_FIXED replaces, fresh reads zero); sysLoad/sysStore → forceSegv
-//	MEM-4    sysMunmap; sysMprotect (ENOMEM after changing pages before the hole); mm.splitAt
+//	MEM-3    sysMmap (MAP_FIXED replaces, fresh reads zero; range before alignment; EPERM below vm.mmap_min_addr; map type after placement; commit charge, a failed shared one leaves a gap); placement (hint, THP alignment, top-down below the arena); vma.accounted, vma.execOnly; sysLoad (execute-only with PKU)/sysStore → forceSegv
+//	MEM-4    sysMunmap; sysMprotect (GROWS bits; commit charge per run, sameUnaccountedRun; ENOMEM after changing pages before the hole); mm.splitAt
 //	MEM-5    sysMadvise
 //	MEM-6    sysClone (CLONE_VM shares the *mm as is: marks only matter in dupMm)
 //	COW-1    Kernel.dupMm
@@ -98,7 +98,7 @@
 //	COW-7    sysLoad (no token for private loads); touchShared; sysStore
 //	FD-1     sysOpen; fdTable.lowestFree
 //	FD-2     sysDup; sysFcntl
-//	FD-3     openFile (shared *openFile); sysWrite; sysLseek
+//	FD-3     openFile (shared *openFile); sysWrite (zero-length does nothing; EFAULT; MAX_RW_COUNT; Kernel.sparse); sysLseek (SEEK_DATA/SEEK_HOLE)
 //	FD-4     sysClose; fdTable.lookup (EBADF)
 //	SIG-1    sysSigaction
 //	SIG-2    sysKill; sendSignal; deliverAll/deliverGroup; taker
@@ -108,6 +108,11 @@
 //	THR-2    finishExit (threads released at once, one notification at the end)
 //	THR-3    sysClone (parent is the calling thread; isWaiter: any thread waits)
 //	THR-4    sighand shared by the group; deliverGroup; killGroup/endGroup
+//
+// The machine facts (abi.Machine: PKU, the commit limit) come from
+// New's Config; the rules that depend on an unknown fact, and every other
+// request forkspec does not model, are refused in Step by abi.Refusal, the
+// list the impl and the Linux oracle share.
 //
 // # Where the model follows Linux over docs/conventions.md
 //

@@ -8,13 +8,10 @@ import (
 )
 
 // sysExit is the raw exit(2) (EXIT-2): it ends only the calling thread. Init
-// never exits: ending task 1's group's last live thread is unsupported
-// (WORLD-1, docs/conventions.md).
+// never exits: ending task 1's group's last live thread was refused before
+// the step (WORLD-1, abi.Refusal).
 func (k *Kernel) sysExit(t *task, s abi.Exit) abi.Result {
 	g := t.group
-	if g.isInit() && k.lastAlive(t) {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
 	t.exiting = true
 	// synchronize_group_exit: the last thread to exit sets the group exit
 	// code unless an exit_group or fatal signal did (EXIT-2).
@@ -37,11 +34,9 @@ func (k *Kernel) lastAlive(t *task) bool {
 }
 
 // sysExitGroup is exit_group(2) (EXIT-1): every thread of the group ends and
-// the parent sees status & 0xff. Refused in init's group (WORLD-1).
+// the parent sees status & 0xff. Refused in init's group before the step
+// (WORLD-1, abi.Refusal).
 func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
-	if t.group.isInit() {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
 	k.endGroup(t.group, abi.WaitExited(s.Code), t)
 	return abi.Result{Outcome: abi.OutcomeExited}
 }

@@ -61,12 +61,9 @@ func (f *fdTable) lookup(fd int) (*fdSlot, bool) {
 }
 
 // sysOpen is open(2) of a fixed file (FD-1): the lowest free fd; O_CLOEXEC
-// sets close-on-exec. Unknown flags are refused before the path is looked up
-// (they could change what the lookup does, e.g. O_CREAT).
+// sets close-on-exec. Unknown flags were refused before the step, ahead of
+// the path lookup they could change (O_CREAT; abi.Refusal).
 func (k *Kernel) sysOpen(t *task, s abi.Open) abi.Result {
-	if s.Flags&^abi.O_CLOEXEC != 0 {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
 	if !slices.Contains(abi.Files, s.Path) {
 		return abi.Fail(abi.ENOENT)
 	}
@@ -120,49 +117,77 @@ func (k *Kernel) sysFcntl(t *task, s abi.Fcntl) abi.Result {
 		sl.cloexec = s.Arg&abi.FD_CLOEXEC != 0
 		return abi.Ok(0)
 	}
-	return abi.Refuse(abi.OutcomeUnsupported)
+	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
 }
 
-// sysWrite is write(2) of N bytes (FD-3): it advances the shared offset by N
-// and grows the file to the new offset. N < 0 is a huge size_t count that
-// fails access_ok: EFAULT. An offset that would overflow is EINVAL
-// (rw_verify_area).
+// sysWrite is write(2) of N bytes (FD-3, FD-3c, FD-3d), in ksys_write's order: the
+// fd (EBADF); a count larger than the address space (a negative one is a
+// huge size_t) fails access_ok whatever the buffer: EFAULT; an offset that would overflow is
+// EINVAL (rw_verify_area). A count of 0 returns 0 and changes nothing —
+// not the offset, and not the size even past the end of the file
+// (generic_write_checks returns before the file is touched). Otherwise at
+// most MAX_RW_COUNT bytes are written (vfs_write): the shared offset
+// advances and the file grows to it; a write that starts past the end
+// leaves a gap, so the file may hold a hole from then on. Counts above
+// abi.WriteMax and positions past abi.FileMax were refused before the step.
 func (k *Kernel) sysWrite(t *task, s abi.Write) abi.Result {
 	sl, ok := t.files.lookup(s.Fd)
 	if !ok {
 		return abi.Fail(abi.EBADF)
 	}
-	if s.N < 0 {
-		return abi.Fail(abi.EFAULT)
+	if s.N < 0 || uint64(s.N) > abi.TaskSize {
+		return abi.Fail(abi.EFAULT) // access_ok: no buffer holds that many bytes
 	}
 	f := sl.file
 	if s.N > math.MaxInt64-f.offset {
 		return abi.Fail(abi.EINVAL)
 	}
-	f.offset += s.N
+	if s.N == 0 {
+		return abi.Ok(0)
+	}
+	n := min(s.N, abi.MaxRWCount)
+	if f.offset > k.sizes[f.path] {
+		k.sparse[f.path] = true
+	}
+	f.offset += n
 	k.sizes[f.path] = max(k.sizes[f.path], f.offset)
-	return abi.Ok(uint64(s.N))
+	return abi.Ok(uint64(n))
 }
 
-// sysLseek is lseek(2) (FD-3): moves the shared offset. Whence is an
-// unsigned int; SEEK_DATA/SEEK_HOLE are valid in Linux but not modelled; any
-// other whence, a negative result or an overflow is EINVAL
-// (generic_file_llseek_size, vfs_setpos).
+// sysLseek is lseek(2) (FD-3, FD-3c, FD-3d): moves the shared offset. Whence is an
+// unsigned int. SEEK_SET, SEEK_CUR and SEEK_END: a negative result or an
+// overflow is EINVAL (generic_file_llseek_size, vfs_setpos); SEEK_CUR 0
+// returns the offset unchecked. SEEK_DATA and SEEK_HOLE: an offset that is
+// negative or at or past the end of the file is ENXIO; below the end, a
+// file without holes is data up to its end, so SEEK_DATA stays and
+// SEEK_HOLE goes to the end (a file that may hold a hole was refused
+// before the step, abi.Refusal). Any other whence is EINVAL.
 func (k *Kernel) sysLseek(t *task, s abi.Lseek) abi.Result {
 	sl, ok := t.files.lookup(s.Fd)
 	if !ok {
 		return abi.Fail(abi.EBADF)
 	}
 	f := sl.file
+	size := k.sizes[f.path]
 	var base int64
 	switch u32(s.Whence) {
 	case uint64(abi.SEEK_SET):
 	case uint64(abi.SEEK_CUR):
+		if s.Offset == 0 {
+			return abi.Ok(uint64(f.offset))
+		}
 		base = f.offset
 	case uint64(abi.SEEK_END):
-		base = k.sizes[f.path]
-	case 3, 4: // SEEK_DATA, SEEK_HOLE
-		return abi.Refuse(abi.OutcomeUnsupported)
+		base = size
+	case uint64(abi.SEEK_DATA), uint64(abi.SEEK_HOLE):
+		if s.Offset < 0 || s.Offset >= size {
+			return abi.Fail(abi.ENXIO)
+		}
+		f.offset = s.Offset
+		if u32(s.Whence) == uint64(abi.SEEK_HOLE) {
+			f.offset = size // the virtual hole at the end
+		}
+		return abi.Ok(uint64(f.offset))
 	default:
 		return abi.Fail(abi.EINVAL)
 	}

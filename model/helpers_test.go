@@ -92,13 +92,6 @@ func (w *world) mustTask(tid int) abi.TaskView {
 	return tv
 }
 
-func (w *world) gone(tid int) {
-	w.t.Helper()
-	if _, ok := w.task(tid); ok {
-		w.t.Fatalf("task %d still exists", tid)
-	}
-}
-
 func (w *world) state(tid int, want abi.TaskState) {
 	w.t.Helper()
 	if got := w.mustTask(tid).State; got != want {

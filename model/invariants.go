@@ -84,7 +84,7 @@ func (k *Kernel) CheckInvariants() error {
 	tokenValue := map[uint64]uint64{}
 	sharedTokens := map[uint64]bool{}
 	for _, m := range mms {
-		errs = append(errs, checkMm(m, k.nextToken, tokenValue, sharedTokens)...)
+		errs = append(errs, checkMm(m, k.lowestMappable(), k.nextToken, tokenValue, sharedTokens)...)
 	}
 	for _, tid := range k.sortedTids() {
 		t := k.tasks[tid]
@@ -204,7 +204,7 @@ func (k *Kernel) checkGroup(g *group) []error {
 // mappings inside user space; private pages only inside private mappings
 // (tokens only on mapped pages); tokens allocated and equal tokens holding
 // equal values; shared and private tokens never mixed.
-func checkMm(m *mm, nextToken uint64, tokenValue map[uint64]uint64, sharedTokens map[uint64]bool) []error {
+func checkMm(m *mm, lowest, nextToken uint64, tokenValue map[uint64]uint64, sharedTokens map[uint64]bool) []error {
 	var errs []error
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("mm %d: "+format, append([]any{m.id}, a...)...))
@@ -213,7 +213,7 @@ func checkMm(m *mm, nextToken uint64, tokenValue map[uint64]uint64, sharedTokens
 		if v.start&pageMask != 0 || v.end&pageMask != 0 || v.start >= v.end {
 			bad("mapping [%#x,%#x) not aligned or empty", v.start, v.end)
 		}
-		if v.start < abi.MmapMinAddr || v.end > abi.TaskSize {
+		if v.start < lowest || v.end > abi.TaskSize {
 			bad("mapping [%#x,%#x) outside user space", v.start, v.end)
 		}
 		if i > 0 && m.vmas[i-1].end > v.start {
@@ -227,6 +227,12 @@ func checkMm(m *mm, nextToken uint64, tokenValue map[uint64]uint64, sharedTokens
 		}
 		if v.obj == nil && v.off != 0 {
 			bad("private mapping at %#x has an object offset", v.start)
+		}
+		if (v.obj != nil && v.accounted) || (v.obj == nil && v.prot&abi.PROT_WRITE != 0 && !v.accounted) {
+			bad("mapping at %#x: accounted=%v with prot %#x (MEM-3l)", v.start, v.accounted, v.prot)
+		}
+		if v.execOnly && v.prot != abi.PROT_EXEC {
+			bad("mapping at %#x: execute-only with prot %#x (MEM-3i)", v.start, v.prot)
 		}
 		if v.obj != nil {
 			for off, p := range v.obj.pages {

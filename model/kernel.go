@@ -12,10 +12,13 @@ import (
 //
 // The zero value is not usable; call New.
 type Kernel struct {
-	// limit is the task limit (FORK-7). Invariant: len(tasks) <= limit.
-	limit int
+	// cfg is the world's configuration; limit is cfg.Limit() (FORK-7) and
+	// machine cfg.Machine. Invariant: len(tasks) <= limit.
+	cfg     abi.Config
+	limit   int
+	machine abi.Machine
 	// target is the kernel whose rules apply where kernels differ
-	// (target.go).
+	// (target.go): cfg.Target.
 	target abi.Target
 	// tasks holds every task in existence (running, frozen or zombie), by tid.
 	// Invariant: tasks[tid].tid == tid; a task is in its group's threads.
@@ -40,6 +43,10 @@ type Kernel struct {
 	recalc bool
 	// sizes holds the size of each fixed file (abi.Files).
 	sizes map[string]int64
+	// sparse holds the files a write has extended past a gap (FD-3c): they
+	// may hold a hole, so SEEK_DATA/SEEK_HOLE inside them are refused
+	// (abi.FileState.Sparse).
+	sparse map[string]bool
 	// unsupported is raised by a rule deep inside a step that finds it must
 	// do something forkspec does not model (a stop signal's default action);
 	// Step then restores the state from before the step and refuses it.
@@ -51,7 +58,10 @@ type Kernel struct {
 // docs/conventions.md "The world").
 func New(cfg abi.Config) *Kernel {
 	k := &Kernel{
+		cfg:       cfg,
 		limit:     cfg.Limit(),
+		machine:   cfg.Machine,
+		sparse:    map[string]bool{},
 		target:    cfg.Target,
 		tasks:     map[int]*task{},
 		nextTid:   1,
@@ -95,7 +105,9 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == abi.VforkFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
-	if sc == nil || abi.TargetRefusal(k.target, sc, t.mm.protAt) != "" {
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.target, sc, t.mm.protAt) != "" {
+		// The one refusal list, shared with the impl and the Linux oracle;
+		// then the target's (abi.TargetRefusal).
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	snap := k.Clone()
@@ -245,3 +257,53 @@ func i32(v int64) int64 { return int64(int32(v)) }
 
 // u32 is an unsigned int argument as Linux sees it: the low 32 bits.
 func u32(v int64) uint64 { return uint64(uint32(v)) }
+
+// World returns what the refusal rules ask about the world from task tid's
+// point of view (abi.Worlds); ok is false when tid is not a running task.
+func (k *Kernel) World(tid int) (abi.World, bool) {
+	t, ok := k.tasks[tid]
+	if !ok || t.state != abi.Running {
+		return nil, false
+	}
+	return refusalWorld{k, t}, true
+}
+
+// refusalWorld answers abi.World for task t (abi.Refusal).
+type refusalWorld struct {
+	k *Kernel
+	t *task
+}
+
+func (w refusalWorld) InitGroup() bool  { return w.t.group.isInit() }
+func (w refusalWorld) LastThread() bool { return w.k.lastAlive(w.t) }
+
+func (w refusalWorld) File(fd int) (abi.FileState, bool) {
+	sl, ok := w.t.files.lookup(fd)
+	if !ok {
+		return abi.FileState{}, false
+	}
+	p := sl.file.path
+	return abi.FileState{Offset: sl.file.offset, Size: w.k.sizes[p], Sparse: w.k.sparse[p]}, true
+}
+
+func (w refusalWorld) Mappings() []abi.VMA {
+	vs := make([]abi.VMA, 0, len(w.t.mm.vmas))
+	for _, v := range w.t.mm.vmas {
+		vs = append(vs, abi.VMA{Start: v.start, End: v.end, Prot: v.prot, Shared: v.obj != nil,
+			DontFork: v.dontFork, WipeOnFork: v.wipeOnFork, Accounted: v.accounted, ExecOnly: v.execOnly})
+	}
+	return vs
+}
+
+func (w refusalWorld) Segv() (handler, blocked bool) {
+	return w.t.sighand.actions[abi.SIGSEGV].handler == abi.SigHandle, w.t.blocked.Has(abi.SIGSEGV)
+}
+
+func (w refusalWorld) Target(pid int) (exists, dying bool) {
+	target, ok := w.k.tasks[pid]
+	if !ok {
+		return false, false
+	}
+	g := target.group
+	return true, g.groupExit || g.dead || g.fatal != 0
+}

@@ -89,7 +89,7 @@ func TestMEM4_MunmapMprotectEdges(t *testing.T) {
 		2 mprotect 0x100000200001 0x1000 PROT_READ -> EINVAL
 		2 mprotect 0x100000200000 0 9 -> 0
 		2 mprotect 0x100000200000 0x1000 0x11 -> EINVAL
-		2 mprotect 0x100000200000 0x1000 0x1000000 -> unsupported
+		2 mprotect 0x100000200000 0x1000 PROT_GROWSDOWN -> EINVAL
 		2 mprotect 0x100000200000 0x1000 PROT_READ|PROT_WRITE|8 -> 0
 		# a hole: ENOMEM, the pages before it already changed
 		2 mprotect 0x100000201000 0x2000 PROT_READ -> ENOMEM

@@ -13,7 +13,7 @@ type mm struct {
 	id int
 	// vmas are the mappings in address order.
 	// Invariant: page-aligned, start < end, non-overlapping, sorted, inside
-	// [abi.MmapMinAddr, abi.TaskSize]; shared ⇔ obj != nil; a shared vma is
+	// [Kernel.lowestMappable(), abi.TaskSize]; shared ⇔ obj != nil; a shared vma is
 	// never wipeOnFork (MEM-5).
 	vmas []vma
 	// pages holds the private pages that have been stored to (or laid out
@@ -35,6 +35,16 @@ type vma struct {
 	off uint64
 	// dontFork and wipeOnFork are the MADV_DONTFORK / MADV_WIPEONFORK marks.
 	dontFork, wipeOnFork bool
+	// accounted is VM_ACCOUNT: the pages are charged to the commit limit.
+	// Set when a private mapping is created writable or made writable,
+	// kept when it becomes read-only again (accountable_mapping,
+	// mprotect_fixup). Invariant: a writable private vma is accounted; a
+	// shared one never is (shmem charges its object instead).
+	accounted bool
+	// execOnly: the protection was last set to exactly PROT_EXEC, which
+	// gives the mapping the execute-only protection key on a CPU with PKU
+	// (execute_only_pkey). Invariant: execOnly implies prot == PROT_EXEC.
+	execOnly bool
 }
 
 // page is the content of one page that holds a data frame.
@@ -73,6 +83,17 @@ func (k *Kernel) newMm() *mm { return &mm{id: k.newID(), pages: map[uint64]page{
 func (m *mm) find(addr uint64) int {
 	for i := range m.vmas {
 		if m.vmas[i].start <= addr && addr < m.vmas[i].end {
+			return i
+		}
+	}
+	return -1
+}
+
+// firstIn returns the index of the lowest vma meeting [start, end), or -1
+// (vma_find).
+func (m *mm) firstIn(start, end uint64) int {
+	for i, v := range m.vmas {
+		if v.start < end && start < v.end {
 			return i
 		}
 	}
@@ -161,8 +182,20 @@ func (m *mm) firstHole(start, end uint64) (uint64, bool) {
 	return a, a < end
 }
 
+// accountedPages returns how many pages of [start, end) accounted vmas
+// hold (mmap_region's nr_accounted for a MAP_FIXED mapping).
+func (m *mm) accountedPages(start, end uint64) uint64 {
+	var n uint64
+	for _, v := range m.vmas {
+		if v.accounted && v.start < end && start < v.end {
+			n += (min(v.end, end) - max(v.start, start)) / abi.PageSize
+		}
+	}
+	return n
+}
+
 // freeTopDown returns the highest start s with [s, s+n) free and inside
-// [lo, hi], or false (the default top-down layout, inside the arena).
+// [lo, hi], or false (vm_unmapped_area's top-down search).
 func (m *mm) freeTopDown(n, lo, hi uint64) (uint64, bool) {
 	if n == 0 || hi < lo || n > hi-lo {
 		return 0, false
@@ -219,9 +252,14 @@ func (k *Kernel) dupMm(m *mm) *mm {
 func (k *Kernel) imageMm(img abi.Image) *mm {
 	m := k.newMm()
 	for _, im := range img.Mappings {
-		v := vma{start: im.Addr, end: im.Addr + im.Pages*abi.PageSize, prot: im.Prot}
+		// The loader maps every image mapping writable, stores the initial
+		// values, then applies the protection: private ones are accounted,
+		// and exactly PROT_EXEC is execute-only.
+		v := vma{start: im.Addr, end: im.Addr + im.Pages*abi.PageSize, prot: im.Prot, execOnly: im.Prot == abi.PROT_EXEC}
 		if im.Flags&abi.MAP_SHARED != 0 {
 			v.obj = &shmObj{id: k.newID(), pages: map[uint64]page{}}
+		} else {
+			v.accounted = true
 		}
 		m.insert(v)
 		for i, val := range im.Values {
@@ -254,4 +292,15 @@ func cloneMm(m *mm, objs map[*shmObj]*shmObj) *mm {
 		}
 	}
 	return c
+}
+
+// lowestMappable is the lowest address a mapping can start at: the
+// machine's vm.mmap_min_addr when the world knows it (a MAP_FIXED below it
+// fails EPERM, MEM-3o), else abi.MmapMinAddr (lower MAP_FIXED requests are
+// refused).
+func (k *Kernel) lowestMappable() uint64 {
+	if k.machine.DacMmapMinAddr != 0 {
+		return k.machine.DacMmapMinAddr
+	}
+	return abi.MmapMinAddr
 }

@@ -20,5 +20,5 @@ func (k *Kernel) sysPrctl(t *task, s abi.Prctl) abi.Result {
 		}
 		return abi.Ok(0)
 	}
-	return abi.Refuse(abi.OutcomeUnsupported)
+	return abi.Refuse(abi.OutcomeUnsupported) // refused before the step (abi.Refusal)
 }

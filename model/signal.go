@@ -17,9 +17,6 @@ type action struct {
 	flags   uint64
 }
 
-// saFlagsModelled are the sa_flags forkspec accepts (docs/conventions.md).
-const saFlagsModelled = abi.SA_NOCLDSTOP | abi.SA_NOCLDWAIT | abi.SA_SIGINFO | abi.SA_RESTART
-
 // defaultAction is what SIG_DFL does (signal(7)).
 type defaultAction int
 
@@ -88,9 +85,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 	if !validSig(sig) || sig == abi.SIGKILL || sig == abi.SIGSTOP {
 		return abi.Fail(abi.EINVAL)
 	}
-	if s.Flags&^saFlagsModelled != 0 || s.Handler < abi.SigDefault || s.Handler > abi.SigHandle {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// Unmodelled flags and handlers were refused before the step (abi.Refusal).
 	a := action{handler: s.Handler, flags: s.Flags}
 	t.sighand.actions[sig] = a
 	if ignores(a, int(sig)) {
@@ -139,9 +134,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	if pid == -1<<31 {
 		return abi.Fail(abi.ESRCH) // kill_something_info: -INT_MIN is undefined
 	}
-	if pid <= 0 {
-		return abi.Refuse(abi.OutcomeUnsupported) // process groups, kill -1
-	}
+	// pid <= 0 (process groups, kill -1) was refused before the step (abi.Refusal).
 	target, ok := k.tasks[int(pid)]
 	if !ok {
 		return abi.Fail(abi.ESRCH)
@@ -156,15 +149,9 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 	if g.groupExit || g.dead || g.fatal != 0 {
 		return abi.Ok(0) // prepare_signal: a dying or dead group takes nothing
 	}
-	if sig >= abi.SIGRTMIN {
-		return abi.Refuse(abi.OutcomeUnsupported) // queued signals
-	}
-	if defaultOf(int(sig)) == actStop {
-		// SIG-2: stop/continue is not modelled (signal(7) "Stop"). Even
-		// under a handler a stop signal could stay pending and meet SIG_DFL
-		// later, so every one is refused (docs/conventions.md "Signals").
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// Queued real-time signals and (SIG-2) the stop signals were refused
+	// before the step (abi.Refusal): stop/continue is not modelled, and even
+	// under a handler a stop signal could stay pending and meet SIG_DFL.
 	k.sendSignal(target, int(sig), false)
 	return abi.Ok(0)
 }
@@ -361,9 +348,8 @@ func (k *Kernel) forceSegv(t *task) abi.Result {
 	g := t.group
 	a := &t.sighand.actions[abi.SIGSEGV]
 	blocked := t.blocked.Has(abi.SIGSEGV)
-	if g.isInit() || (a.handler == abi.SigHandle && !blocked) {
-		return abi.Refuse(abi.OutcomeUnsupported)
-	}
+	// A fault in init's group or with an unblocked handler was refused
+	// before the step (abi.Refusal).
 	if blocked || a.handler == abi.SigIgnore {
 		a.handler = abi.SigDefault // visible to a CLONE_SIGHAND partner
 		t.blocked &^= abi.SigBit(abi.SIGSEGV)

@@ -5,16 +5,17 @@ import "github.com/forkspec/forkspec/abi"
 // Rules that depend on the kernel a world targets (abi.Target); the kernel
 // change behind each is in docs/kernel-under-test.md.
 
-// place finds room for a mapping of n bytes without a usable hint, in the
-// arena (MEM-3, docs/conventions.md "Memory"): top-down from its end
-// (arch_get_unmapped_area_topdown), or bottom-up from its start in the
-// legacy layout (arch_get_unmapped_area, vm_unmapped_area's low-to-high
-// search from mmap_base).
-func (k *Kernel) place(m *mm, n uint64) (uint64, bool) {
-	if k.target.Layout == abi.LayoutBottomUp {
+// search finds a free range of n bytes for a mapping without a usable
+// hint (MEM-3, MEM-3k), by the target's layout: top-down, the highest free
+// range below the arena's end (arch_get_unmapped_area_topdown), or in the
+// legacy layout bottom-up, the lowest free range of the arena
+// (arch_get_unmapped_area, vm_unmapped_area's low-to-high search from
+// mmap_base; the oracle reserves everything below the arena).
+func (m *mm) search(t abi.Target, n uint64) (uint64, bool) {
+	if t.Layout == abi.LayoutBottomUp {
 		return m.freeBottomUp(n, abi.ArenaStart, abi.ArenaEnd)
 	}
-	return m.freeTopDown(n, abi.ArenaStart, abi.ArenaEnd)
+	return m.freeTopDown(n, abi.MmapMinAddr, abi.ArenaEnd)
 }
 
 // protAt is the protection of the mapping that holds addr, for

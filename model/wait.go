@@ -25,9 +25,7 @@ func (k *Kernel) sysWait4(t *task, s abi.Wait4) abi.Result {
 	if pid == -1<<31 {
 		return abi.Fail(abi.ESRCH) // kernel_wait4: -INT_MIN is undefined
 	}
-	if pid == 0 || pid < -1 {
-		return abi.Refuse(abi.OutcomeUnsupported) // process groups
-	}
+	// pid 0 or < -1 (process groups) was refused before the step (abi.Refusal).
 	var eligible []*group
 	for _, w := range k.waiters(t, opts) {
 		for _, c := range k.childrenOf(w) {

@@ -16,6 +16,8 @@ type stepCtx struct {
 	res           abi.Result
 	// limit is the task limit (FORK-7).
 	limit int
+	// machine is the world's machine facts (MEM-3l: commit limit).
+	machine abi.Machine
 }
 
 func (c *stepCtx) unchanged() bool { return reflect.DeepEqual(c.before, c.after) }
@@ -53,7 +55,8 @@ func (m *Machine) properties(c *stepCtx, i int) error {
 // checkRefusals: refusals change nothing (WORLD-3), and so does a failed
 // call whose man page promises no partial effect. mprotect and madvise are
 // left out: Linux applies them up to the first hole before ENOMEM (MEM-4,
-// MEM-5).
+// MEM-5); so is a MAP_SHARED|MAP_FIXED mmap that fails its commit charge
+// (MEM-3l).
 func checkRefusals(c *stepCtx) error {
 	if c.res.Outcome.Refused() && !c.unchanged() {
 		return fmt.Errorf("refused (%v) but the View changed", c.res)
@@ -61,9 +64,15 @@ func checkRefusals(c *stepCtx) error {
 	if c.res.Err == 0 {
 		return nil
 	}
-	switch c.sc.(type) {
+	switch s := c.sc.(type) {
 	case abi.Mprotect, abi.Madvise:
 		return nil
+	case abi.Mmap:
+		if c.res.Err == abi.ENOMEM && s.Flags&abi.MAP_TYPE == abi.MAP_SHARED && s.Flags&abi.MAP_FIXED != 0 {
+			// MEM-3l: shmem's commit charge fails after the old page
+			// tables were cleared: the range is left unmapped.
+			return nil
+		}
 	case abi.Fork, abi.Vfork, abi.Clone, abi.Clone3:
 		if c.res.Err == abi.EAGAIN {
 			// copy_process calls recalc_sigpending before the task-limit

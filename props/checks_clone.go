@@ -92,7 +92,8 @@ func checkClone(c *stepCtx) error {
 	}
 	// Conversely a valid call whose flags are all modelled fails only at
 	// the task limit (FORK-7; conventions "Order of checks").
-	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() {
+	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() &&
+		!forkChargeMayRefuse(c, a, caller) {
 		full := len(c.before.Tasks) >= c.limit
 		switch {
 		case full && c.res.Err != abi.EAGAIN:
@@ -157,6 +158,28 @@ func checkClone(c *stepCtx) error {
 		return fmt.Errorf("%v by %d: %v", c.sc, c.tid, errs)
 	}
 	return nil
+}
+
+// forkChargeMayRefuse reports whether a copy of the caller's address space
+// might be refused for an uncertain commit charge (MEM-3l, abi.ForkCharge).
+// The View does not show which mappings are accounted, so every private
+// one is taken as accounted: an upper bound on the charges.
+func forkChargeMayRefuse(c *stepCtx, a cloneArgs, caller abi.TaskView) bool {
+	if a.flags&abi.CLONE_VM != 0 {
+		return false
+	}
+	var vmas []abi.VMA
+	for _, mm := range c.before.Mms {
+		if mm.ID != caller.Mm {
+			continue
+		}
+		for _, mp := range mm.Mappings {
+			vmas = append(vmas, abi.VMA{Start: mp.Start, End: mp.End, Prot: mp.Prot, Shared: mp.Shared,
+				DontFork: mp.DontFork, WipeOnFork: mp.WipeOnFork, Accounted: !mp.Shared})
+		}
+	}
+	_, certain := abi.ForkCharge(c.machine, vmas)
+	return !certain
 }
 
 func flagName(f uint64) string { return abi.Clone{Flags: f}.String()[len("clone "):] }

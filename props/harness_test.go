@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/gen"
 	"github.com/forkspec/forkspec/traces"
 	"pgregory.net/rapid"
@@ -13,7 +14,11 @@ import (
 
 // opts is the world every suite runs in: a small task limit, so that
 // FORK-7 is reached and Views stay small.
-var opts = traces.Options{MaxTasks: 12}
+var opts = traces.Options{MaxTasks: 12, PKU: abi.FeaturePresent, CommitPages: propsCommitPages}
+
+// propsCommitPages is the suites' commit limit (MEM-3l): 4 GiB, so that the
+// generator's lengths above 1 GiB meet both answers.
+const propsCommitPages = 1 << 20
 
 // suite describes one property run.
 type suite struct {
@@ -97,5 +102,9 @@ func (s suite) run(t *testing.T) {
 		text, _ := os.ReadFile(strings.TrimPrefix(path, "props/"))
 		t.Logf("reduced to %d steps (from %d):\n%s\n%v\ntrace: %s\nreplay: %s", len(steps), len(s.last.steps), text, f, path, replay)
 	})
-	rapid.Check(t, s.prop)
+	prop := s.prop
+	if *progressFlag {
+		prop = withProgress(t.Logf, rapidChecks(), prop)
+	}
+	rapid.Check(t, prop)
 }

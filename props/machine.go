@@ -136,7 +136,7 @@ func (m *Machine) Step(tid int, sc abi.Syscall) (abi.Result, error) {
 		return results[0], err
 	}
 	for i := range m.kernels {
-		c := stepCtx{before: before[i], after: m.views[i], tid: tid, sc: sc, res: results[i], limit: m.opts.Config().Limit()}
+		c := stepCtx{before: before[i], after: m.views[i], tid: tid, sc: sc, res: results[i], limit: m.opts.Config().Limit(), machine: m.opts.Config().Machine}
 		if err := m.properties(&c, i); err != nil {
 			f := m.fail(index, s, "property", i, err.Error(), results)
 			f.Diff, f.DiffLabel = viewDiff(before[i], m.views[i]), "-before +after"

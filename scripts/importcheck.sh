@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# importcheck: the package import rules of shared/design.md, checked with go list.
+# importcheck: the package import rules (listed here, and in README.md under make verify),
+# checked with go list.
 #   - abi imports only the standard library;
 #   - model and impl import only abi and the standard library, never each other
 #     (transitively: the oracle must not agree by construction);

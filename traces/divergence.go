@@ -22,11 +22,18 @@ const (
 	// KindExpectation: backend B's Result is not the trace's expectation
 	// (A is "want").
 	KindExpectation
+	// KindAssertion: an `# expect:` assertion (Assert) does not hold on
+	// backend B (Err says what holds instead).
+	KindAssertion
+	// KindBackend: backend B failed by itself (Err): it could not start,
+	// or its driver broke; its results say nothing about the trace.
+	KindBackend
 )
 
 var kindNames = [...]string{
 	KindPanic: "panic", KindInvariant: "invariant violated", KindResult: "results differ",
-	KindView: "views differ", KindExpectation: "unexpected result",
+	KindView: "views differ", KindExpectation: "unexpected result", KindAssertion: "assertion failed",
+	KindBackend: "backend failed",
 }
 
 // String names the kind.
@@ -60,11 +67,16 @@ type Divergence struct {
 	// two backends, "-before +after" (what the step changed) for an unmet
 	// expectation. Empty when there is nothing to show.
 	Diff, DiffLabel string
-	// Err is the panic or the invariant violations.
+	// Err is the panic, the invariant violations, the backend's failure or
+	// what an assertion found instead.
 	Err error
+	// Assert is the assertion that failed (KindAssertion), else nil.
+	Assert *Assertion
 	// History lists the steps before this one in trace syntax, with the
-	// reference backend's results.
+	// reference backend's results: at most the last historyShown of them;
+	// Earlier counts those left out before History[0].
 	History []string
+	Earlier int
 }
 
 // historyShown bounds the history lines Error prints.
@@ -75,21 +87,38 @@ const historyShown = 40
 func (d *Divergence) Error() string {
 	var b strings.Builder
 	where := d.Trace
-	if d.Step.Line > 0 {
+	switch {
+	case d.Assert != nil && d.Assert.Line > 0:
+		where = fmt.Sprintf("%s:%d", d.Trace, d.Assert.Line)
+	case d.Step.Line > 0:
 		where = fmt.Sprintf("%s:%d", d.Trace, d.Step.Line)
 	}
-	if d.Index < 0 {
-		fmt.Fprintf(&b, "%s: initial state: %s (%s vs %s)\n", where, d.Kind, d.A, d.B)
-	} else {
-		call := fmt.Sprintf("%d %v", d.Step.Tid, d.Step.Call)
-		fmt.Fprintf(&b, "%s: step %d `%s`: %s\n", where, d.Index+1, call, d.Kind)
+	at := "step 0 (the initial state)"
+	if d.Index >= 0 {
+		at = fmt.Sprintf("step %d `%d %v`", d.Index+1, d.Step.Tid, d.Step.Call)
 	}
 	switch d.Kind {
-	case KindPanic, KindInvariant:
+	case KindAssertion:
+		when := "after " + at
+		if d.Index < 0 {
+			when = "in the initial state"
+		}
+		fmt.Fprintf(&b, "%s: expect %s: %s on %s %s\n  %s: %v\n", where, d.Assert.Text, d.Kind, d.B, when, d.B, d.Err)
+	case KindPanic, KindInvariant, KindBackend:
+		fmt.Fprintf(&b, "%s: %s: %s (%s)\n", where, at, d.Kind, d.B)
 		fmt.Fprintf(&b, "  %s: %v\n", d.B, indent(fmt.Sprint(d.Err), "    "))
 		if d.Kind == KindInvariant && d.Index >= 0 {
 			fmt.Fprintf(&b, "  result: %s\n", d.ResultB)
 		}
+	case KindView, KindResult, KindExpectation:
+		if d.Index < 0 {
+			fmt.Fprintf(&b, "%s: %s: %s (%s vs %s)\n", where, at, d.Kind, d.A, d.B)
+		} else {
+			fmt.Fprintf(&b, "%s: %s: %s\n", where, at, d.Kind)
+		}
+	}
+	switch d.Kind {
+	case KindPanic, KindInvariant, KindBackend, KindAssertion:
 	default:
 		if d.Index >= 0 {
 			w := max(len(d.A), len(d.B)) + 1
@@ -103,8 +132,10 @@ func (d *Divergence) Error() string {
 		h := d.History
 		b.WriteString("  history:\n")
 		if len(h) > historyShown {
-			fmt.Fprintf(&b, "    … %d earlier steps\n", len(h)-historyShown)
 			h = h[len(h)-historyShown:]
+		}
+		if earlier := d.Earlier + len(d.History) - len(h); earlier > 0 {
+			fmt.Fprintf(&b, "    … %d earlier steps\n", earlier)
 		}
 		for _, l := range h {
 			b.WriteString("    " + l + "\n")

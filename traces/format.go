@@ -15,9 +15,11 @@ const (
 )
 
 // Format prints the trace in canonical text that Parse reads back to an
-// equal trace (Step.Line aside): the header comments and options, a blank
-// line, then the steps with their comments, the "->" and '#' columns
-// aligned. Multi-line comments become several comment lines.
+// equal trace (Step.Line and Assertion.Line aside): the header comments and
+// options, the assertions on the initial state, a blank line, then the
+// steps with their comments, the "->" and '#' columns aligned, each
+// followed by the assertions written after it. Multi-line comments become
+// several comment lines.
 func (t *Trace) Format() string {
 	var b strings.Builder
 	comment := func(text string) {
@@ -37,6 +39,19 @@ func (t *Trace) Format() string {
 		b.WriteString("# " + optionPrefix + t.Options.format() + "\n")
 	}
 	headerEmpty := b.Len() == 0
+	// Assertions go right below the step they follow (After), those on
+	// the initial state right after the header.
+	asserts := map[int][]Assertion{}
+	for _, a := range t.Asserts {
+		asserts[a.After] = append(asserts[a.After], a)
+	}
+	expect := func(after int) {
+		for _, a := range asserts[after] {
+			b.WriteString("# " + expectPrefix + " " + a.Text + "\n")
+		}
+	}
+	expect(0)
+	headerEmpty = headerEmpty && len(asserts[0]) == 0
 
 	lefts := make([]string, len(t.Steps))
 	mids := make([]string, len(t.Steps))
@@ -70,6 +85,7 @@ func (t *Trace) Format() string {
 			line = pad(line, commentCol) + "  # " + strings.ReplaceAll(s.Comment, "\n", " ")
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
+		expect(i + 1)
 	}
 	if len(t.Tail) > 0 {
 		b.WriteString("\n")
@@ -85,6 +101,19 @@ func (o Options) format() string {
 	var s string
 	if o.MaxTasks != 0 {
 		s += fmt.Sprintf(" max-tasks=%d", o.MaxTasks)
+	}
+	if o.PKU != abi.FeatureUnknown {
+		s += " pku=" + o.PKU.String()
+	}
+	switch o.CommitPages {
+	case 0:
+	case abi.CommitUnlimited:
+		s += " commit-pages=unlimited"
+	default:
+		s += fmt.Sprintf(" commit-pages=%d", o.CommitPages)
+	}
+	if o.DacMmapMinAddr != 0 {
+		s += fmt.Sprintf(" dac-mmap-min-addr=%d", o.DacMmapMinAddr)
 	}
 	if o.Target.Release != "" {
 		s += " kernel=" + string(o.Target.Release)

@@ -1,104 +1,177 @@
 package traces
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/forkspec/forkspec/abi"
 )
 
 // SyntaxError is a problem in a trace's text, at a 1-based line and byte
-// column. It prints as file:line:col: message, the form editors jump to.
+// column. It prints as file:line:col: message, the form editors jump to. A
+// problem of the whole file (it has no steps) has Line 0 and prints as
+// file: message.
 type SyntaxError struct {
 	File      string
 	Line, Col int
 	Msg       string
 }
 
-// Error prints name:line:col: message.
+// Error prints name:line:col: message (name: message for Line 0).
 func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }
 
 // optionPrefix starts an option line's comment text.
 const optionPrefix = "option:"
 
-// ParseFile reads and parses the trace at path; the trace is named by path.
+// Limits on a trace's text. Parse, ParseReader and ParseFile refuse more
+// with a *SyntaxError rather than read without bound (`forkspec replay
+// /dev/zero`).
+const (
+	// MaxTraceBytes bounds a whole trace (a 100,000-step trace is ~2 MB;
+	// parsed, a step line takes ~10 times its text in memory).
+	MaxTraceBytes = 16 << 20
+	// MaxLineBytes bounds one line.
+	MaxLineBytes = 64 << 10
+)
+
+// ParseFile reads and parses the trace at path with ParseInput; the trace is
+// named by path.
 func ParseFile(path string) (*Trace, error) {
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src)
+	defer f.Close()
+	return ParseInput(path, f)
+}
+
+// ParseInput is ParseReader for a trace given to run (a file, standard
+// input): besides ParseReader's errors, a trace without a single step is an
+// error ("no steps"): there is nothing to replay.
+func ParseInput(name string, r io.Reader) (*Trace, error) {
+	t, err := ParseReader(name, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Steps) == 0 {
+		return nil, &SyntaxError{File: name, Msg: "no steps (a trace needs at least one line TID SYSCALL ARGS [-> RESULT])"}
+	}
+	return t, nil
 }
 
 // Parse reads a trace (format: README.md). name labels the trace and its
 // errors. The first error is returned as a *SyntaxError; Parse never panics.
 //
 // Layout: the header is the comment lines before the first blank line or
-// step, and holds the option lines. Comment lines after it attach to the
-// next step (Step.Before), or to the trace's Tail after the last step. A
-// '#' outside a quoted word starts a comment on a step line.
+// step, and holds the option lines. A comment line `# expect: …` is an
+// assertion on the View after the steps above it (Trace.Asserts), not a
+// comment. Other comment lines after the header attach to the next step
+// (Step.Before), or to the trace's Tail after the last step. A '#' outside
+// a quoted word starts a comment on a step line.
 func Parse(name string, src []byte) (*Trace, error) {
-	t := &Trace{Name: name}
-	inHeader := true
-	var pending []string
-	seen := map[string]bool{}
-	for i, raw := range strings.Split(string(src), "\n") {
-		lineNo := i + 1
-		line := strings.TrimRight(raw, " \t\r")
-		body := strings.TrimLeft(line, " \t")
-		indent := len(line) - len(body)
-		errAt := func(col int, format string, args ...any) error {
-			return &SyntaxError{File: name, Line: lineNo, Col: col, Msg: fmt.Sprintf(format, args...)}
+	return ParseReader(name, bytes.NewReader(src))
+}
+
+// ParseReader is Parse reading from r, a line at a time: at most
+// MaxTraceBytes in all and MaxLineBytes per line are read.
+func ParseReader(name string, r io.Reader) (*Trace, error) {
+	p := &parser{t: &Trace{Name: name}, inHeader: true, seen: map[string]bool{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), MaxLineBytes)
+	total, lineNo := 0, 0
+	for sc.Scan() {
+		lineNo++
+		total += len(sc.Bytes()) + 1
+		if total > MaxTraceBytes {
+			return nil, &SyntaxError{File: name, Line: lineNo, Col: 1, Msg: fmt.Sprintf("trace longer than %d bytes", MaxTraceBytes)}
 		}
-		switch {
-		case body == "":
-			inHeader = false
-			continue
-		case body[0] == '#':
-			text := commentText(body)
-			if opts, ok := strings.CutPrefix(text, optionPrefix); ok {
-				if !inHeader {
-					return nil, errAt(indent+1, "option lines belong in the header, before the first blank line or step")
-				}
-				col := indent + 1 + len(body) - len(text) + len(optionPrefix)
-				if err := parseOptions(&t.Options, opts, col, seen, errAt); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if inHeader {
-				t.Comments = append(t.Comments, text)
-			} else {
-				pending = append(pending, text)
-			}
-			continue
-		}
-		inHeader = false
-		s, err := parseStep(line, errAt)
-		if err != nil {
+		if err := p.line(lineNo, sc.Text()); err != nil {
 			return nil, err
 		}
-		s.Line = lineNo
-		s.Before = pending
-		pending = nil
-		t.Steps = append(t.Steps, s)
 	}
-	t.Tail = pending
-	return t, nil
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &SyntaxError{File: name, Line: lineNo + 1, Col: MaxLineBytes + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p.t.Tail = p.pending
+	return p.t, nil
+}
+
+// parser is Parse's state between lines.
+type parser struct {
+	t        *Trace
+	inHeader bool
+	pending  []string        // comment lines for the next step
+	seen     map[string]bool // option keys given so far
+}
+
+// line reads line lineNo of the trace.
+func (p *parser) line(lineNo int, raw string) error {
+	t := p.t
+	line := strings.TrimRight(raw, " \t\r")
+	body := strings.TrimLeft(line, " \t")
+	indent := len(line) - len(body)
+	errAt := func(col int, format string, args ...any) error {
+		return &SyntaxError{File: t.Name, Line: lineNo, Col: col, Msg: clipQuoted(fmt.Sprintf(format, args...))}
+	}
+	switch {
+	case body == "":
+		p.inHeader = false
+		return nil
+	case body[0] == '#':
+		text := commentText(body)
+		col := indent + 1 + len(body) - len(text) // of text
+		if opts, ok := strings.CutPrefix(text, optionPrefix); ok {
+			if !p.inHeader {
+				return errAt(indent+1, "option lines belong in the header, before the first blank line or step")
+			}
+			return parseOptions(&t.Options, opts, col+len(optionPrefix), p.seen, errAt)
+		}
+		if rest, ok := strings.CutPrefix(text, expectPrefix); ok {
+			a, err := ParseAssertion(rest)
+			if err != nil {
+				return errAt(col+len(expectPrefix)+len(rest)-len(strings.TrimLeft(rest, " \t")), "bad assertion: %v", err)
+			}
+			a.Line, a.After = lineNo, len(t.Steps)
+			t.Asserts = append(t.Asserts, a)
+			return nil
+		}
+		if p.inHeader {
+			t.Comments = append(t.Comments, text)
+		} else {
+			p.pending = append(p.pending, text)
+		}
+		return nil
+	}
+	p.inHeader = false
+	s, err := parseStep(line, errAt)
+	if err != nil {
+		return err
+	}
+	s.Line = lineNo
+	s.Before = p.pending
+	p.pending = nil
+	t.Steps = append(t.Steps, s)
+	return nil
 }
 
 // commentText is a comment without its '#' and one following space.
 func commentText(c string) string {
-	text := c[1:]
-	if strings.HasPrefix(text, " ") {
-		text = text[1:]
-	}
-	return text
+	return strings.TrimPrefix(c[1:], " ")
 }
 
 // parseOptions reads `key=value ...` at column col into o.
@@ -132,6 +205,31 @@ func parseOptions(o *Options, text string, col int, seen map[string]bool,
 				return errAt(fcol+len(key)+1, "option max-tasks: want a positive decimal number, got %q", val)
 			}
 			o.MaxTasks = n
+		case "pku":
+			switch val {
+			case "yes":
+				o.PKU = abi.FeaturePresent
+			case "no":
+				o.PKU = abi.FeatureAbsent
+			default:
+				return errAt(fcol+len(key)+1, "option pku: want yes or no, got %q", val)
+			}
+		case "commit-pages":
+			if val == "unlimited" {
+				o.CommitPages = abi.CommitUnlimited
+				break
+			}
+			n, err := strconv.ParseUint(val, 10, 64)
+			if err != nil || n < 1 || n == abi.CommitUnlimited {
+				return errAt(fcol+len(key)+1, "option commit-pages: want a positive decimal number of pages or unlimited, got %q", val)
+			}
+			o.CommitPages = n
+		case "dac-mmap-min-addr":
+			n, err := strconv.ParseUint(val, 0, 64)
+			if err != nil || n < abi.PageSize || n > abi.MmapMinAddr {
+				return errAt(fcol+len(key)+1, "option dac-mmap-min-addr: want vm.mmap_min_addr, a number from %d to %d, got %q", abi.PageSize, abi.MmapMinAddr, val)
+			}
+			o.DacMmapMinAddr = n
 		case "kernel":
 			r, err := abi.ParseRelease(val)
 			if err != nil {
@@ -151,7 +249,7 @@ func parseOptions(o *Options, text string, col int, seen map[string]bool,
 			}
 			o.Target.Arch = a
 		default:
-			return errAt(fcol, "unknown option %q (known: max-tasks, kernel, mmap, arch)", key)
+			return errAt(fcol, "unknown option %q (known: max-tasks, pku, commit-pages, dac-mmap-min-addr, kernel, mmap, arch)", key)
 		}
 	}
 	if fields == 0 {
@@ -225,6 +323,9 @@ func parseStep(line string, errAt func(int, string, ...any) error) (Step, error)
 	if err != nil {
 		return s, errAt(start+1, "expected a task id (a decimal number), got %q", line[start:tidEnd])
 	}
+	if tid < 0 {
+		return s, errAt(start+1, "task id %d is negative (tasks are 1, 2, 3, …; 0 names no task)", tid)
+	}
 	s.Tid = tid
 
 	callText := line[tidEnd:callEnd]
@@ -258,4 +359,42 @@ func shift(err error, off int, errAt func(int, string, ...any) error) error {
 		return errAt(off+se.Col, "%s", se.Msg)
 	}
 	return errAt(off+1, "%v", err)
+}
+
+// quoteShown bounds how much of a quoted word an error shows.
+const quoteShown = 80
+
+// clipQuoted shortens every Go-quoted word in msg longer than quoteShown
+// bytes to its start, an ellipsis and its length, so that a bad token of a
+// megabyte makes a one-line error.
+func clipQuoted(msg string) string {
+	if len(msg) <= 2*quoteShown {
+		return msg
+	}
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				if len(q) > quoteShown {
+					word, _ := strconv.Unquote(q)
+					cut := 0 // the longest start of word whose quoted form fits
+					for cut < len(word) {
+						_, w := utf8.DecodeRuneInString(word[cut:])
+						if len(strconv.Quote(word[:cut+w])) > quoteShown-20 {
+							break
+						}
+						cut += w
+					}
+					fmt.Fprintf(&b, "%s… (%d bytes)", strconv.Quote(word[:cut]), len(word))
+				} else {
+					b.WriteString(q)
+				}
+				i += len(q)
+				continue
+			}
+		}
+		b.WriteByte(msg[i])
+		i++
+	}
+	return b.String()
 }

@@ -2,6 +2,9 @@ package traces
 
 import (
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -75,6 +78,9 @@ func TestParseErrors(t *testing.T) {
 		{"# option: verbose\n", 1, 11, "want key=value"},
 		{"# option:\n", 1, 10, "empty option line"},
 		{"1 kill 2 SIGTERM extra -> 0\n", 1, 18, `unexpected argument "extra"`},
+		{"-1 fork\n", 1, 1, "task id -1 is negative"},
+		{"1 fork\n  # expect: state 2 asleep\n", 2, 13, `bad assertion: unknown state "asleep"`},
+		{"1 fork\n#expect:\n", 2, 9, "bad assertion: empty assertion"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("f.trace", []byte(tt.src))
@@ -118,5 +124,80 @@ func TestFormatCanonical(t *testing.T) {
 func TestParseFileMissing(t *testing.T) {
 	if _, err := ParseFile("testdata/no-such-file.trace"); err == nil {
 		t.Error("ParseFile of a missing file succeeded")
+	}
+}
+
+// endless is an io.Reader of s repeated forever.
+type endless struct {
+	s   string
+	off int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = e.s[e.off%len(e.s)]
+		e.off++
+	}
+	return len(p), nil
+}
+
+// TestParseBoundsItsInput: endless input, an endless line and /dev/zero are
+// refused at the limits with a positioned error, not read until memory runs
+// out; a bad token of a megabyte is quoted in at most ~80 characters.
+func TestParseBoundsItsInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+		line int
+		msg  string
+	}{
+		{"endless blank lines", &endless{s: strings.Repeat(" ", 1023) + "\n"}, MaxTraceBytes/1024 + 1, "trace longer than"},
+		{"an endless line", &endless{s: "1 getpid "}, 1, "line longer than"},
+	} {
+		_, err := ParseReader("f.trace", tc.r)
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Line != tc.line || !strings.Contains(se.Msg, tc.msg) {
+			t.Errorf("%s: got %v, want f.trace:%d: …%s…", tc.name, err, tc.line, tc.msg)
+		}
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err := ParseFile("/dev/zero")
+		if err == nil || !strings.Contains(err.Error(), "/dev/zero:1:") || !strings.Contains(err.Error(), "line longer than") {
+			t.Errorf("ParseFile(/dev/zero) = %v", err)
+		}
+	}
+	big := strings.Repeat("x", 1<<20)
+	for _, src := range []string{"1 " + big + "\n", "1 " + strings.Repeat("\x01", MaxLineBytes/2) + "\n", "1 kill 2 " + big[:MaxLineBytes-20] + "\n"} {
+		_, err := Parse("f.trace", []byte(src))
+		if err == nil {
+			t.Fatalf("a bad token of %d bytes parsed", len(src))
+		}
+		if len(err.Error()) > 200 {
+			t.Errorf("error for a bad token of %d bytes is %d bytes long: %.300s", len(src), len(err.Error()), err)
+		}
+	}
+	if got := clipQuoted(`unknown syscall "` + big + `" here, and "short"`); !strings.HasSuffix(got, `… (1048576 bytes) here, and "short"`) || len(got) > 120 {
+		t.Errorf("clipQuoted: %.200s", got)
+	}
+}
+
+// TestParseFileNeedsSteps: a file with no step (empty, or comments only)
+// is an error that says so; Parse itself accepts it (a docs block is
+// checked by its page).
+func TestParseFileNeedsSteps(t *testing.T) {
+	dir := t.TempDir()
+	for _, src := range []string{"", "# only a comment\n\n# expect: frames 3\n"} {
+		p := filepath.Join(dir, "empty.trace")
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ParseFile(p)
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, "no steps") || se.File != p {
+			t.Errorf("ParseFile(%q) = %v, want a no-steps error", src, err)
+		}
+		if _, err := Parse(p, []byte(src)); err != nil {
+			t.Errorf("Parse(%q) = %v", src, err)
+		}
 	}
 }

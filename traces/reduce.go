@@ -37,14 +37,10 @@ func Reduce(t *Trace, budget int, bs ...Backend) (reduced *Trace, ok bool) {
 	var kind Kind
 	try := func(steps []Step) (bool, int, []abi.Result) {
 		budget--
-		hs, err := Replay(&Trace{Name: t.Name, Options: t.Options, Steps: steps}, bs...)
+		rs, err := referenceResults(&Trace{Name: t.Name, Options: t.Options, Steps: steps}, bs)
 		var d *Divergence
 		if !errors.As(err, &d) || d.Kind != kind {
 			return false, 0, nil
-		}
-		var rs []abi.Result
-		if len(hs) > 0 {
-			rs = hs[0].Results
 		}
 		return true, d.Index, rs
 	}
@@ -53,13 +49,13 @@ func Reduce(t *Trace, budget int, bs ...Backend) (reduced *Trace, ok bool) {
 		s.Want, s.Line = nil, 0
 		steps[i] = s
 	}
-	hs, err := Replay(&Trace{Name: t.Name, Options: t.Options, Steps: steps}, bs...)
+	results, err := referenceResults(&Trace{Name: t.Name, Options: t.Options, Steps: steps}, bs)
 	var d0 *Divergence
-	if !errors.As(err, &d0) || d0.Index < 0 || len(hs) == 0 {
+	if !errors.As(err, &d0) || d0.Index < 0 {
 		return t, false
 	}
 	kind = d0.Kind
-	steps, results := steps[:d0.Index+1], hs[0].Results
+	steps = steps[:d0.Index+1]
 
 	for progress := true; progress && budget > 0; {
 		progress = false
@@ -165,4 +161,16 @@ func dropTask(steps []Step, results []abi.Result, i int) ([]Step, bool) {
 		out = append(out, s)
 	}
 	return out, true
+}
+
+// referenceResults streams t on bs and returns the first backend's Results
+// of the steps performed, and the divergence.
+func referenceResults(t *Trace, bs []Backend) ([]abi.Result, error) {
+	var rs []abi.Result
+	_, err := Stream(t, func(r StepReport) {
+		if r.Index >= 0 {
+			rs = append(rs, r.Results[0])
+		}
+	}, bs...)
+	return rs, err
 }

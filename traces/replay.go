@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"slices"
 
 	"github.com/forkspec/forkspec/abi"
 	"github.com/google/go-cmp/cmp"
 )
 
-// History is what a replay saw on one backend.
+// History is what a replay saw on one backend: a View per step, which
+// for a long trace is a lot of memory (a View of a 1,000-task world is tens
+// of kilobytes). Stream keeps none; Replay, Run and this type remain for
+// callers that want the whole record of a short trace.
 type History struct {
 	Backend string
 	// Start is the View before the first step.
@@ -23,10 +27,10 @@ type History struct {
 	Views   []abi.View
 }
 
-// Run replays t on b, checking every expectation and, when the backend is an
-// abi.Checker, its invariants after every step. It returns what it saw up
-// to and including the first failing step, and that failure as a
-// *Divergence (nil when the whole trace ran as expected).
+// Run replays t on b, checking every expectation, every assertion and,
+// when the backend is an abi.Checker, its invariants after every step. It
+// returns what it saw up to and including the first failing step, and that
+// failure as a *Divergence (nil when the whole trace ran as expected).
 func Run(t *Trace, b Backend) (*History, error) {
 	hs, err := Replay(t, b)
 	if len(hs) == 0 {
@@ -36,37 +40,129 @@ func Run(t *Trace, b Backend) (*History, error) {
 }
 
 // Lockstep replays t on a and b side by side and returns the first
-// divergence (different Results or Views, an unmet expectation, a broken
-// invariant, a panic) as a *Divergence, or nil.
+// divergence (different Results or Views, an unmet expectation or
+// assertion, a broken invariant or backend, a panic) as a *Divergence, or
+// nil. It keeps nothing per step (Stream).
 func Lockstep(t *Trace, a, b Backend) error {
-	_, err := Replay(t, a, b)
+	_, err := Stream(t, nil, a, b)
 	return err
 }
 
-// Replay runs t on every backend in lockstep, comparing each backend with
-// the first after every step, and stops at the first divergence. It returns
-// one History per backend.
+// Replay runs t on every backend in lockstep, as Stream does, and returns
+// one History per backend: every Result and View (see History on memory).
 func Replay(t *Trace, bs ...Backend) ([]*History, error) {
-	l, err := NewLock(t.Name, t.Options, bs...)
-	if err != nil {
-		return nil, err
+	var hs []*History
+	_, err := Stream(t, func(r StepReport) {
+		if r.Index < 0 {
+			for i, b := range bs {
+				hs = append(hs, &History{Backend: b.Name, Start: r.Views[i]})
+			}
+			return
+		}
+		for i := range hs {
+			hs[i].Results = append(hs[i].Results, r.Results[i])
+			hs[i].Views = append(hs[i].Views, r.Views[i])
+		}
+	}, bs...)
+	return hs, err
+}
+
+// StepReport is what a replay shows at one point of a trace: the initial
+// state (Index -1) or the moment after step Index.
+type StepReport struct {
+	// Index is the step's index in the trace; -1 for the initial state.
+	Index int
+	// Step is the step performed; the zero Step for the initial state.
+	Step Step
+	// Results are the backends' Results of the step, in backend order; nil
+	// for the initial state.
+	Results []abi.Result
+	// Views are the backends' Views after the step, in backend order. The
+	// callback may keep them; Stream does not.
+	Views []abi.View
+}
+
+// Summary is what a replay reports besides its first divergence.
+type Summary struct {
+	// Steps counts the steps performed, a diverging one included.
+	Steps int
+	// Unchecked lists the assertions a backend could not check (`kept` on
+	// a backend that cannot name frames), as "BACKEND: line N: TEXT (why)".
+	// They are neither passed nor failed.
+	Unchecked []string
+}
+
+// Stream replays t on every backend in lockstep and stops at the first
+// divergence, which it returns as a *Divergence. After every step it
+// checks, in this order: no backend panicked or broke (an Err() error
+// method reporting a failure of the backend itself); every abi.Checker's
+// invariants hold; every backend's Result and View equal the first's; the
+// Result meets the step's expectation; every `# expect:` assertion written
+// after the step holds on every backend. The initial state is checked the
+// same way before the first step.
+//
+// Stream keeps nothing per step: each, when not nil, is called with the
+// initial state and then after every step performed (a diverging one
+// included), so that memory does not grow with the trace beyond the trace
+// itself.
+func Stream(t *Trace, each func(StepReport), bs ...Backend) (sum Summary, err error) {
+	l, err := newLock(t.Name, t.Options, false, bs...)
+	if l == nil {
+		return sum, err
 	}
 	defer l.Close()
-	hs := make([]*History, len(bs))
+	ass := make([]*Asserter, len(bs))
 	for i, b := range bs {
-		hs[i] = &History{Backend: b.Name, Start: l.views[i]}
+		ass[i] = NewAsserter(b.Name, l.kernels[i], t.Asserts)
 	}
-	for _, s := range t.Steps {
+	defer func() {
+		for _, a := range ass {
+			for _, u := range a.Unchecked() {
+				sum.Unchecked = append(sum.Unchecked, a.backend+": "+u)
+			}
+		}
+	}()
+	if each != nil {
+		each(StepReport{Index: -1, Views: slices.Clone(l.views)})
+	}
+	if err != nil {
+		return sum, err
+	}
+	if err := l.checkAsserts(ass, -1, Step{}); err != nil {
+		return sum, err
+	}
+	for i, s := range t.Steps {
+		for _, a := range ass {
+			a.BeforeStep(i)
+		}
 		_, err := l.Step(s)
-		for i := range hs {
-			hs[i].Results = append(hs[i].Results, l.results[i])
-			hs[i].Views = append(hs[i].Views, l.views[i])
+		sum.Steps++
+		if each != nil {
+			each(StepReport{Index: i, Step: s, Results: slices.Clone(l.results), Views: slices.Clone(l.views)})
 		}
 		if err != nil {
-			return hs, err
+			return sum, err
+		}
+		if err := l.checkAsserts(ass, i, s); err != nil {
+			return sum, err
 		}
 	}
-	return hs, nil
+	return sum, nil
+}
+
+// checkAsserts checks the assertions after step index (-1: the initial
+// state) on every backend and returns the first that fails as a
+// *Divergence.
+func (l *Lock) checkAsserts(ass []*Asserter, index int, s Step) error {
+	for i, a := range ass {
+		if fails := a.AfterStep(index, l.views[i]); len(fails) > 0 {
+			d := l.divergence(index, s, KindAssertion, i, fails[0].Err)
+			d.A, d.ResultA = l.backends[i].Name, l.results[i]
+			d.Assert = &fails[0].Assertion
+			return d
+		}
+	}
+	return nil
 }
 
 // Lock drives one or more backends in lockstep one step at a time, for
@@ -82,18 +178,38 @@ type Lock struct {
 	// Invariant: len(results) == len(views) == len(kernels).
 	results []abi.Result
 	views   []abi.View
+	// record: keep steps for Trace. Stream does not, to stay bounded.
+	record bool
 	// steps are the steps performed so far, with the reference's results
-	// as Want.
+	// as Want (only when record).
 	steps []Step
+	// done counts the steps performed; recent holds the last historyShown
+	// of them in trace syntax (recent[i%historyShown] is step i), for a
+	// divergence's history.
+	done   int
+	recent [historyShown]string
 }
 
 // NewLock builds a fresh kernel of every backend with opts' configuration.
-// It fails when there is no backend or one panics while starting.
+// It fails when there is no backend or one panics while starting, and
+// returns a *Divergence at the initial state when a backend breaks as it
+// starts or the backends' initial Views differ.
 func NewLock(name string, opts Options, bs ...Backend) (*Lock, error) {
+	l, err := newLock(name, opts, true, bs...)
+	if err != nil && l != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, err
+}
+
+// newLock is NewLock. On a divergence at the initial state it returns the
+// Lock too (the caller closes it), so that the initial Views can be shown.
+func newLock(name string, opts Options, record bool, bs ...Backend) (*Lock, error) {
 	if len(bs) == 0 {
 		return nil, errors.New("traces: no backend to run on")
 	}
-	l := &Lock{name: name, opts: opts, backends: bs}
+	l := &Lock{name: name, opts: opts, backends: bs, record: record}
 	for _, b := range bs {
 		k, err := protect(b.Name, "starting", func() abi.Kernel { return b.New(opts.Config()) })
 		if err != nil {
@@ -109,11 +225,32 @@ func NewLock(name string, opts Options, bs ...Backend) (*Lock, error) {
 		l.views = append(l.views, v)
 		l.results = append(l.results, abi.Result{})
 	}
+	if err := l.broken(-1, Step{}); err != nil {
+		return l, err
+	}
 	if err := l.compare(-1, Step{}, nil); err != nil {
-		l.Close()
-		return nil, err
+		return l, err
 	}
 	return l, nil
+}
+
+// broken returns a KindBackend divergence when a backend reports a failure
+// of its own (an Err() error method, as the Linux oracle has: it could not
+// start, or its driver timed out), whose results are then void.
+func (l *Lock) broken(index int, s Step) error {
+	for i, k := range l.kernels {
+		e, ok := k.(interface{ Err() error })
+		if !ok {
+			continue
+		}
+		if err, perr := protect(l.backends[i].Name, "Err", e.Err); perr != nil || err != nil {
+			if perr != nil {
+				err = perr
+			}
+			return l.divergence(index, s, KindBackend, i, err)
+		}
+	}
+	return nil
 }
 
 // Close releases the kernels that hold outside resources (the Linux
@@ -138,7 +275,7 @@ func (l *Lock) Close() error {
 // View equal the first's; the Result meets s.Want when set. It returns the
 // first backend's Result and the first failure as a *Divergence.
 func (l *Lock) Step(s Step) (abi.Result, error) {
-	index := len(l.steps)
+	index := l.done
 	before := l.views[0]
 	rec := s
 	rec.Want = nil
@@ -158,11 +295,24 @@ func (l *Lock) Step(s Step) (abi.Result, error) {
 			rec.Want = &w
 		}
 	}
-	l.steps = append(l.steps, rec)
+	defer l.remember(rec)
 	if failed != nil {
 		return l.results[0], l.divergence(index, s, KindPanic, failedAt, failed)
 	}
+	if err := l.broken(index, s); err != nil {
+		return l.results[0], err
+	}
 	return l.results[0], l.compare(index, s, &before)
+}
+
+// remember counts a performed step, keeps it for the history of a later
+// divergence and, when recording, for Trace.
+func (l *Lock) remember(rec Step) {
+	if l.record {
+		l.steps = append(l.steps, rec)
+	}
+	l.recent[l.done%historyShown] = rec.String()
+	l.done++
 }
 
 // compare checks invariants, agreement and the expectation after step index
@@ -212,11 +362,15 @@ func (l *Lock) divergence(index int, s Step, kind Kind, i int, err error) *Diver
 		DiffLabel: "-" + l.backends[0].Name + " +" + l.backends[i].Name,
 		Err:       err,
 	}
-	if kind == KindPanic || kind == KindInvariant {
+	if kind == KindPanic || kind == KindInvariant || kind == KindBackend {
 		d.A, d.ResultA = l.backends[i].Name, l.results[i]
 	}
-	for _, p := range l.steps[:min(index, len(l.steps))] {
-		d.History = append(d.History, p.String())
+	// The steps before this one: the last historyShown of them.
+	last := min(index, l.done) // index is -1 for the initial state
+	first := max(0, last-historyShown)
+	d.Earlier = first
+	for j := first; j < last; j++ {
+		d.History = append(d.History, l.recent[j%historyShown])
 	}
 	return d
 }
@@ -229,7 +383,8 @@ func (l *Lock) View() abi.View { return l.views[0] }
 
 // Trace returns the steps performed so far as a trace whose expectations
 // are the reference backend's results: replaying it on the reference
-// reproduces them, and on the others shows the divergence.
+// reproduces them, and on the others shows the divergence. (Only a Lock
+// from NewLock records its steps.)
 func (l *Lock) Trace() *Trace {
 	steps := make([]Step, len(l.steps))
 	copy(steps, l.steps)

@@ -2,6 +2,7 @@ package traces
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ var traceGen = rapid.Custom(func(t *rapid.T) *Trace {
 	n := rapid.IntRange(0, 6).Draw(t, "steps")
 	for range n {
 		tr.Steps = append(tr.Steps, Step{
-			Tid:     rapid.IntRange(-1, 12).Draw(t, "tid"),
+			Tid:     rapid.IntRange(0, 12).Draw(t, "tid"),
 			Call:    callGen.Draw(t, "call"),
 			Want:    resultGen.Draw(t, "want"),
 			Comment: commentGen.Draw(t, "step-comment"),
@@ -74,12 +75,28 @@ var traceGen = rapid.Custom(func(t *rapid.T) *Trace {
 		})
 	}
 	tr.Tail = commentsGen.Draw(t, "tail")
+	for range rapid.IntRange(0, 3).Draw(t, "asserts") {
+		a, err := ParseAssertion(assertGen.Draw(t, "assert"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.After = rapid.IntRange(0, n).Draw(t, "after")
+		tr.Asserts = append(tr.Asserts, a)
+	}
+	// Parse lists assertions in text order, which is After order.
+	slices.SortStableFunc(tr.Asserts, func(a, b Assertion) int { return a.After - b.After })
 	return tr
+})
+
+var assertGen = rapid.SampledFrom([]string{
+	"state 2 zombie", "group 2: 2 3", "frame 2:0x100000200000 kept", "frames 3",
+	"action 1 SIGCHLD SIG_DFL SA_NOCLDWAIT", "pending 1 SIGUSR1|SIGTERM",
 })
 
 // sameTrace compares traces, ignoring source lines.
 func sameTrace(a, b *Trace) string {
-	return cmp.Diff(a, b, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(Step{}, "Line"))
+	return cmp.Diff(a, b, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(Step{}, "Line"),
+		cmp.Comparer(func(x, y Assertion) bool { return x.After == y.After && x.Text == y.Text }))
 }
 
 // TestFormatRoundTrip: Parse(Format(t)) equals t, and formatting is stable.
@@ -106,6 +123,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("# h\n# option: max-tasks=8\n\n# why\n1 fork -> 2  # c\n2 exit 0 -> exited\n"))
 	f.Add([]byte("1 execve \"a b\" -> ENOENT\n1 wait4 -1 WNOHANG|__WALL -> 2 status=exit(1)\n"))
 	f.Add([]byte("1 vfork -> 2 frozen\n2 kill 1 SIGKILL ->0\n# tail\n"))
+	f.Add([]byte("# expect: frames 3\n1 fork\n# expect: frame 2:0x100000200000 == 1:0x100000200000\n# why\n2 exit 0\n# expect: state 2 zombie\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		tr, err := Parse("fuzz", src)
 		if err != nil {

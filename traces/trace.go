@@ -55,6 +55,9 @@ type Trace struct {
 	Options Options
 	// Steps in order.
 	Steps []Step
+	// Asserts are the trace's `# expect:` lines in order: checks on the
+	// View after the steps above each (Assertion.After), on every backend.
+	Asserts []Assertion
 	// Tail holds the comment lines after the last step.
 	Tail []string
 }
@@ -65,13 +68,30 @@ type Options struct {
 	// MaxTasks is the task limit (abi.Config.MaxTasks, FORK-7); 0 means
 	// abi.DefaultMaxTasks. Written max-tasks=N.
 	MaxTasks int
+	// PKU is abi.Machine.PKU; unknown when absent. Written pku=yes|no.
+	PKU abi.Feature
+	// CommitPages is abi.Machine.CommitPages; unknown when 0. Written
+	// commit-pages=N or commit-pages=unlimited.
+	CommitPages uint64
+	// DacMmapMinAddr is abi.Machine.DacMmapMinAddr (vm.mmap_min_addr);
+	// unknown when 0. Written dac-mmap-min-addr=N.
+	DacMmapMinAddr uint64
 	// Target is the kernel the world's rules follow (abi.Target), written
 	// kernel=6.1, mmap=bottom-up and arch=um; zero is this machine's.
 	Target abi.Target
 }
 
 // Config is the backend configuration the options ask for.
-func (o Options) Config() abi.Config { return abi.Config{MaxTasks: o.MaxTasks, Target: o.Target} }
+func (o Options) Config() abi.Config {
+	return abi.Config{MaxTasks: o.MaxTasks, Machine: abi.Machine{PKU: o.PKU, CommitPages: o.CommitPages, DacMmapMinAddr: o.DacMmapMinAddr},
+		Target: o.Target}
+}
+
+// OptionsOf returns the options that ask for cfg (the inverse of Config).
+func OptionsOf(cfg abi.Config) Options {
+	return Options{MaxTasks: cfg.MaxTasks, PKU: cfg.PKU, CommitPages: cfg.CommitPages, DacMmapMinAddr: cfg.DacMmapMinAddr,
+		Target: cfg.Target}
+}
 
 // Backend is a named way to build a fresh kernel.
 type Backend struct {

@@ -65,6 +65,11 @@ func serveGuest(dir string) error {
 	if err := syscall.Mount("proc", "/proc", "proc", 0, ""); err != nil && err != syscall.EBUSY {
 		return fmt.Errorf("mounting /proc: %w", err)
 	}
+	// The guest's own sysfs: hostfs shows the host's /sys otherwise, and
+	// the oracle reads machine facts there (THP, SELinux).
+	if err := syscall.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil && err != syscall.EBUSY {
+		return fmt.Errorf("mounting /sys: %w", err)
+	}
 	// The guest's worlds live in its own tmpfs: never in the host's /tmp,
 	// which hostfs shows (the oracle sweeps stale world directories there
 	// by pid, and the guest's pids are not the host's).
@@ -92,9 +97,6 @@ func serveGuest(dir string) error {
 
 	_, namer := any((*linux.Kernel)(nil)).(abi.FrameNamer)
 	h := hello{Release: release(), TaskSize: probeTaskSize(), BottomUp: probeBottomUp(), Kcmp: probeKcmp(), FrameNamer: namer}
-	if ok, why := linux.Available(); !ok {
-		h.Why = why
-	}
 	if err := writeFrame(w, response{Hello: &h}); err != nil {
 		return err
 	}
@@ -140,7 +142,18 @@ func (g *guest) serve(req request) (resp response) {
 	case opSetup:
 		if err := linux.UseSpace(req.Space, req.Agent); err != nil {
 			resp.Err = err.Error()
+			break
 		}
+		if ok, why := linux.Available(); !ok {
+			resp.Err = why
+			break
+		}
+		m, err := linux.Machine()
+		if err != nil {
+			resp.Err = err.Error()
+			break
+		}
+		resp.Machine = &m
 	case opNew:
 		k, err := linux.New(req.Cfg)
 		if err != nil {

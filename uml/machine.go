@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/linux"
 )
 
@@ -52,6 +53,8 @@ type Machine struct {
 	BootTime time.Duration
 
 	hello hello
+	// facts are the guest's machine facts (linux.Machine inside it).
+	facts abi.Machine
 	space linux.Space
 	rel   reloc
 	dir   string // the boot directory (removed by Close)
@@ -213,13 +216,6 @@ func (m *Machine) boot(self string) error {
 	}
 	m.BootTime = time.Since(start)
 	m.hello, m.Release = *resp.Hello, resp.Hello.Release
-	if m.hello.Why != "" {
-		hint := ""
-		if strings.Contains(m.hello.Why, "pid namespaces") {
-			hint = " (build the kernel with CONFIG_PID_NS=y: docs/kernel-under-test.md)"
-		}
-		return fmt.Errorf("uml: the oracle cannot run in %s (Linux %s): %s%s", m.KernelPath, m.Release, m.hello.Why, hint)
-	}
 	if m.space, err = linux.SpaceFor(m.hello.TaskSize); err != nil {
 		return fmt.Errorf("uml: Linux %s: %w", m.Release, err)
 	}
@@ -229,8 +225,22 @@ func (m *Machine) boot(self string) error {
 	if err != nil {
 		return err
 	}
-	_, err = m.call(request{Op: opSetup, Space: m.space, Agent: agent}, CallTimeout)
-	return err
+	resp, err = m.call(request{Op: opSetup, Space: m.space, Agent: agent}, CallTimeout)
+	if err != nil {
+		if m.broken != nil {
+			return err
+		}
+		hint := ""
+		if strings.Contains(err.Error(), "pid namespaces") {
+			hint = " (build the kernel with CONFIG_PID_NS=y: docs/kernel-under-test.md)"
+		}
+		return fmt.Errorf("uml: the oracle cannot run in %s (Linux %s): %v%s", m.KernelPath, m.Release, err, hint)
+	}
+	if resp.Machine == nil {
+		return m.breakWith(errors.New("uml: the guest sent no machine facts"))
+	}
+	m.facts = *resp.Machine
+	return nil
 }
 
 // call sends one request and waits at most timeout for its response. A

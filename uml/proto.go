@@ -65,6 +65,8 @@ type response struct {
 	Frame   uint64     `json:",omitempty"`
 	FrameOK bool       `json:",omitempty"`
 	Hello   *hello     `json:",omitempty"`
+	// Machine is the guest's machine facts (setup: linux.Machine).
+	Machine *abi.Machine `json:",omitempty"`
 	// Took is how long the guest spent on the request, in nanoseconds
 	// (the rest of a round trip is the channel's).
 	Took int64 `json:",omitempty"`
@@ -86,8 +88,6 @@ type hello struct {
 	Kcmp bool
 	// FrameNamer says the guest's oracle implements abi.FrameNamer.
 	FrameNamer bool
-	// Why is set when the guest cannot run the oracle (linux.Available).
-	Why string `json:",omitempty"`
 }
 
 func writeFrame(w *bufio.Writer, v any) error {

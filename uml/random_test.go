@@ -40,7 +40,10 @@ func sharedOrSkip(t *testing.T) *Machine {
 func TestRandomAgainstModel(t *testing.T) {
 	m := sharedOrSkip(t)
 	tg := m.Target()
-	opts := traces.Options{MaxTasks: 8, Target: tg}
+	// The model makes the guest's assumptions (PKU, commit limit, as the
+	// Linux oracle's random test makes this machine's).
+	f := m.Facts()
+	opts := traces.Options{MaxTasks: 8, Target: tg, PKU: f.PKU, CommitPages: f.CommitPages, DacMmapMinAddr: f.DacMmapMinAddr}
 	bs := []traces.Backend{
 		{Name: "model", New: func(c abi.Config) abi.Kernel { return model.New(c) }},
 		{Name: "uml", New: Backend(*testKernel)},

@@ -8,80 +8,27 @@ import (
 	"github.com/forkspec/forkspec/linux"
 )
 
-// Traces are relocatable. Their addresses are written in abi's layout —
-// this machine's: user space up to abi.TaskSize (128 TiB), the arena at
-// abi.ArenaStart (16 TiB) — and a kernel with a smaller address space runs
-// them through a relocation that maps four regions by fixed offsets:
-//
-//	trace addresses                      guest addresses
-//	[0, 1 GiB)                           the same (mmap_min_addr, the null page)
-//	[ArenaStart, ArenaStart+size)        [guest ArenaStart, guest ArenaEnd)
-//	[TaskSize-8 KiB, 2^63)               [guest TaskSize-8 KiB, ...): the end of user space
-//	[2^63, 2^64)                         the same (never user space)
-//
-// The arena's offset is a multiple of 1 GiB, so every 2 MiB and 1 GiB
-// page-table boundary of the trace's arena is one in the guest too. The
-// 512 GiB boundaries cannot be kept: User-Mode Linux on x86-64 has 3-level
-// page tables and 511 GiB of user space, so none exists. The end of user
-// space maps to the guest's end of user space, so that a range past it
-// fails there as it does here. Lengths are not relocated.
-//
-// An address outside the four regions (or a range that leaves its region)
-// has no place in the guest: a step that names one is not representable
-// (Fits) and the backend refuses it with OutcomeUnsupported.
-
-// lowEnd and topSize bound the low and the top region.
-const (
-	lowEnd uint64 = 1 << 30
-	// topSize: User-Mode Linux's stack ends at most at TASK_SIZE - 2
-	// pages (STACK_TOP, processor-generic.h), whatever the randomization.
-	topSize uint64 = 2 * abi.PageSize
-)
-
-// region maps the trace addresses [first, last] to [guest, guest+last-first].
-type region struct{ first, last, guest uint64 }
+// Traces are relocatable (linux/reloc.go): the backend relocates every
+// address a step names into the guest's Space and every address of a
+// result or View back. An address outside the relocated regions (or a
+// mapping range that leaves its region) has no place in the guest: a step
+// that names one is not representable (Fits) and the backend refuses it
+// with OutcomeUnsupported.
 
 // reloc relocates trace addresses into a guest's Space and back.
 // Zero value: not usable; build one with newReloc.
 type reloc struct {
 	g       linux.Space
-	regions []region // disjoint, ascending in both spaces
+	regions []linux.Region // disjoint, ascending in both spaces
 }
 
-func newReloc(g linux.Space) reloc {
-	r := reloc{g: g}
-	if g == linux.HostSpace {
-		r.regions = []region{{0, ^uint64(0), 0}}
-		return r
-	}
-	r.regions = []region{
-		{0, lowEnd - 1, 0},
-		{abi.ArenaStart, abi.ArenaStart + (g.ArenaEnd - g.ArenaStart) - 1, g.ArenaStart},
-		{abi.TaskSize - topSize, 1<<63 - 1, g.TaskSize - topSize},
-		{1 << 63, ^uint64(0), 1 << 63},
-	}
-	return r
-}
+func newReloc(g linux.Space) reloc { return reloc{g: g, regions: g.Regions()} }
 
 // in relocates a trace address into the guest.
-func (r reloc) in(a uint64) (uint64, bool) {
-	for _, g := range r.regions {
-		if a >= g.first && a <= g.last {
-			return a - g.first + g.guest, true
-		}
-	}
-	return 0, false
-}
+func (r reloc) in(a uint64) (uint64, bool) { return r.g.ToGuest(a) }
 
 // out relocates a guest address back into the trace's layout.
-func (r reloc) out(a uint64) (uint64, bool) {
-	for _, g := range r.regions {
-		if a >= g.guest && a-g.guest <= g.last-g.first {
-			return a - g.guest + g.first, true
-		}
-	}
-	return 0, false
-}
+func (r reloc) out(a uint64) (uint64, bool) { return r.g.ToTrace(a) }
 
 // inRange relocates the start of the range [a, a+n) (n rounded up to
 // pages), which must not leave a's region; a range Linux rejects for its
@@ -116,8 +63,8 @@ func (r reloc) clip(a, n uint64) (ga, gn uint64, clipped, ok bool) {
 		return ga, n, false, true
 	}
 	for _, g := range r.regions {
-		if a >= g.first && a <= g.last && end-1 > g.last {
-			return ga, g.last - a + 1, true, true
+		if a >= g.First && a <= g.Last && end-1 > g.Last {
+			return ga, g.Last - a + 1, true, true
 		}
 	}
 	return ga, n, false, true

@@ -23,6 +23,9 @@ func (m *Machine) Fits(sc abi.Syscall) (ok bool, why string) {
 // (Fits), or the kernel's target refuses a step (abi.TargetRefusal), as
 // the model, following that target, shows when it replays the trace.
 func (m *Machine) TraceFits(t *traces.Trace) string {
+	if why := m.factsDiffer(t.Options.Config().Machine); why != "" {
+		return why
+	}
 	for _, s := range t.Steps {
 		if ok, why := m.Fits(s.Call); !ok {
 			return fmt.Sprintf("line %d: %s", s.Line, why)
@@ -39,6 +42,25 @@ func (m *Machine) TraceFits(t *traces.Trace) string {
 			continue
 		}
 		w.Step(s.Tid, s.Call)
+	}
+	return ""
+}
+
+// Facts are the guest's machine facts (linux.Machine inside it), which a
+// world run next to the kernel under test names to be compared with it.
+func (m *Machine) Facts() abi.Machine { return m.facts }
+
+// factsDiffer says which machine fact a world names that the guest does
+// not have, or "": the oracle there cannot answer what depends on it.
+func (m *Machine) factsDiffer(w abi.Machine) string {
+	g := m.facts
+	switch {
+	case w.PKU != abi.FeatureUnknown && w.PKU != g.PKU:
+		return fmt.Sprintf("the trace names pku=%s; the kernel under test has pku=%s", w.PKU, g.PKU)
+	case w.CommitPages != 0 && w.CommitPages != g.CommitPages:
+		return fmt.Sprintf("the trace names commit-pages=%d; the kernel under test commits %d", w.CommitPages, g.CommitPages)
+	case w.DacMmapMinAddr != 0 && w.DacMmapMinAddr != g.DacMmapMinAddr:
+		return fmt.Sprintf("the trace names dac-mmap-min-addr=%d; the kernel under test has %d", w.DacMmapMinAddr, g.DacMmapMinAddr)
 	}
 	return ""
 }

@@ -21,13 +21,16 @@ var backends = map[string]traces.Backend{
 }
 
 // pickBackends resolves a -backend value: one name, "both" (model and
-// impl), or a comma-separated list. linux is refused where it cannot run.
+// impl), or a comma-separated list naming each backend at most once (two
+// copies of one backend compare nothing and share a column name). linux is
+// refused where it cannot run.
 func pickBackends(spec string) ([]traces.Backend, error) {
 	names := strings.Split(spec, ",")
 	if spec == "both" {
 		names = []string{"model", "impl"}
 	}
 	var out []traces.Backend
+	seen := map[string]bool{}
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		if n == "uml" {
@@ -42,6 +45,10 @@ func pickBackends(spec string) ([]traces.Backend, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown backend %q (want model, impl, linux, uml, both, or a comma-separated list)", n)
 		}
+		if seen[n] {
+			return nil, fmt.Errorf("backend %q named twice in %q (name each backend once)", n, spec)
+		}
+		seen[n] = true
 		if n == "linux" {
 			if ok, why := linux.Available(); !ok {
 				return nil, fmt.Errorf("backend linux cannot run here: %s", why)

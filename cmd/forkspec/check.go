@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/forkspec/forkspec/gen"
@@ -26,7 +30,10 @@ type checkConfig struct {
 	backends         []traces.Backend
 	keepGoing        bool
 	reduce           int  // replay budget for reducing a failure; 0: none
-	progress         bool // draw a progress bar (stdout is a terminal)
+	progress         bool // redraw the progress bar in place (stderr is a terminal)
+	// stopped reports whether the run was asked to stop (SIGINT, SIGTERM):
+	// check then ends after the current step. nil: never.
+	stopped func() bool
 }
 
 // checkStats is what a check run counts.
@@ -37,6 +44,9 @@ type checkStats struct {
 	coverage         gen.Coverage
 	elapsed          time.Duration // the whole run
 	reducing         time.Duration // the part spent shrinking failures
+	// interruptedAt is, when the run was stopped, the steps the last
+	// sequence had run; -1 when the run was not stopped.
+	interruptedAt int
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
@@ -45,13 +55,16 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			"step from the reference backend's View with the gen package's generator, and\n"+
 			"compares Results, Views and invariants after every step. Sequence i uses seed X+i,\n"+
 			"so any sequence can be rerun alone. A divergence is reduced to a short trace,\n"+
-			"saved in DIR with the command to replay it, and the run exits 1.", stderr)
+			"saved in DIR with the command to replay it, and the run exits 1.\n\n"+
+			"Standard output gets the command that reruns this run (with its seed) first, each\n"+
+			"divergence, and the summary last; progress goes to standard error. SIGINT (^C) or\n"+
+			"SIGTERM stops the run after the current step with the summary of what ran (exit 130).", stderr)
 	n := fs.Int("n", 100, "number of sequences")
 	steps := fs.Int("steps", 200, "steps per sequence")
 	seed := fs.Uint64("seed", 0, "seed of the first sequence (0: from the clock; the seed used is printed)")
 	out := fs.String("out", "forkspec-failures", "directory for failing traces")
 	maxTasks := fs.Int("max-tasks", 12, "task limit of every world (FORK-7)")
-	backend := fs.String("backend", "model,impl", "backends to compare, the reference first")
+	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
 	umlFlag(fs)
@@ -66,6 +79,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "forkspec check: -n, -steps and -max-tasks must be at least 1")
 		return exitBadArgs
 	}
+	if *reduce < 0 {
+		fmt.Fprintf(stderr, "forkspec check: -reduce %d: want a number of replays, 0 or more (0: save failures unreduced)\n", *reduce)
+		return exitBadArgs
+	}
+	if *seed > math.MaxUint64-uint64(*n-1) {
+		fmt.Fprintf(stderr, "forkspec check: -seed %d -n %d: the seeds %d.. would wrap past 2^64-1; want -seed at most %d\n",
+			*seed, *n, *seed, uint64(math.MaxUint64)-uint64(*n-1))
+		return exitBadArgs
+	}
+	if err := checkOutDir(*out); err != nil {
+		fmt.Fprintf(stderr, "forkspec check: -out: %v\n", err)
+		return exitBadArgs
+	}
 	bs, err := pickBackends(*backend)
 	if err != nil {
 		fmt.Fprintf(stderr, "forkspec check: %v\n", err)
@@ -77,28 +103,76 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
-		opts: withTarget(traces.Options{MaxTasks: *maxTasks}, bs), keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stdout),
+		opts: withTarget(traces.Options{MaxTasks: *maxTasks}, bs), keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
 	}
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
 	}
-	st := check(cfg, stdout)
+	stopped, release := interrupts()
+	defer release()
+	cfg.stopped = stopped
+	fmt.Fprintf(stdout, "check: seed %d; this run again: %s\n", cfg.seed, rerun(cfg, cfg.seed, cfg.sequences))
+	st := check(cfg, stdout, stderr)
 	printSummary(cfg, st, stdout)
-	if len(st.failures) > 0 {
+	switch {
+	case len(st.failures) > 0:
 		umlReport(bs, stdout)
 		return exitFailed
+	case st.interruptedAt >= 0:
+		return exitInterrupted
 	}
 	return exitOK
 }
 
-// check runs the sequences and reports failures as it goes.
-func check(cfg checkConfig, w io.Writer) checkStats {
-	var st checkStats
+// interrupts catches SIGINT and SIGTERM until release is called: stopped
+// reports whether one came. After the first, the signals have their
+// default action again, so a second ^C ends the process at once.
+func interrupts() (stopped func() bool, release func()) {
+	var got atomic.Bool
+	ch := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			got.Store(true)
+			signal.Stop(ch)
+		case <-done:
+		}
+	}()
+	return got.Load, func() { signal.Stop(ch); close(done) }
+}
+
+// rerun is the command line that runs n sequences from seed with cfg's
+// other settings.
+func rerun(cfg checkConfig, seed uint64, n int) string {
+	return fmt.Sprintf("forkspec check -seed %d -n %d -steps %d -max-tasks %d -backend %s",
+		seed, n, cfg.steps, cfg.opts.MaxTasks, backendList(cfg.backends))
+}
+
+// checkOutDir refuses an -out that can never hold a failure: empty, or an
+// existing file that is not a directory. A missing directory is made when
+// the first failure is saved.
+func checkOutDir(dir string) error {
+	if dir == "" {
+		return errors.New("want a directory for failing traces, got the empty string")
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	}
+	return nil
+}
+
+// check runs the sequences and reports failures to w as it goes, progress
+// to errw.
+func check(cfg checkConfig, w, errw io.Writer) checkStats {
+	st := checkStats{interruptedAt: -1}
 	start := time.Now()
-	bar := progress{w: w, tty: cfg.progress, total: cfg.sequences}
+	bar := progress{w: errw, tty: cfg.progress, sequences: cfg.sequences, total: float64(cfg.sequences) * float64(cfg.steps)}
+	tick := func(done int) { bar.update(done, st.steps, time.Since(start)-st.reducing) }
 	for i := 0; i < cfg.sequences; i++ {
 		seed := cfg.seed + uint64(i)
-		fail, err := sequence(cfg, seed, &st)
+		fail, err := sequence(cfg, seed, &st, func() { tick(i) })
 		st.sequences++
 		if err != nil { // the backends could not even start
 			bar.clear()
@@ -124,8 +198,10 @@ func check(cfg checkConfig, w io.Writer) checkStats {
 				break
 			}
 		}
-		st.elapsed = time.Since(start)
-		bar.update(i+1, st.steps, st.elapsed-st.reducing)
+		if st.interruptedAt >= 0 {
+			break
+		}
+		tick(i + 1)
 	}
 	st.elapsed = time.Since(start)
 	bar.clear()
@@ -149,8 +225,10 @@ func (f *failure) class() string {
 	return fmt.Sprintf("%s in %s", d.Kind, d.Step.Call.Name())
 }
 
-// sequence runs one seeded sequence; it returns the failure, if any.
-func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
+// sequence runs one seeded sequence, calling tick after every step; it
+// returns the failure, if any. When cfg.stopped says so it ends early and
+// records in st how far it got.
+func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failure, error) {
 	name := fmt.Sprintf("check-seed%d", seed)
 	l, err := traces.NewLock(name, cfg.opts, cfg.backends...)
 	if err != nil {
@@ -162,6 +240,10 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
 	var cls gen.Classifier
 	before := l.View()
 	for s := 0; s < cfg.steps; s++ {
+		if cfg.stopped != nil && cfg.stopped() {
+			st.interruptedAt = s
+			return nil, nil
+		}
 		tid, sc := umlNext(g, src, before, cfg.backends) // g.Next, but what the kernel under test can represent
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
@@ -173,8 +255,7 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
 			}
 			t := l.Trace()
 			t.Comments = []string{
-				fmt.Sprintf("Found by: forkspec check -seed %d -n 1 -steps %d -max-tasks %d -backend %s",
-					seed, cfg.steps, cfg.opts.MaxTasks, backendList(cfg.backends)),
+				"Found by: " + rerun(cfg, seed, 1),
 				fmt.Sprintf("%s at step %d of the sequence; expectations are %s's results.", d.Kind, s+1, cfg.backends[0].Name),
 			}
 			reduced := t
@@ -194,6 +275,9 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats) (*failure, error) {
 		}
 		st.coverage.Add(cls.Events(before, after, tid, sc, r))
 		before = after
+		if s+1 < cfg.steps { // check ticks once the sequence is done
+			tick()
+		}
 	}
 	return nil, nil
 }
@@ -223,6 +307,11 @@ func printSummary(cfg checkConfig, st checkStats, w io.Writer) {
 	}
 	fmt.Fprintf(w, "); seeds %d..%d; %s in lockstep, task limit %d\n",
 		cfg.seed, cfg.seed+uint64(max(st.sequences, 1)-1), backendList(cfg.backends), cfg.opts.MaxTasks)
+	if st.interruptedAt >= 0 {
+		last := cfg.seed + uint64(st.sequences-1)
+		fmt.Fprintf(w, "INTERRUPTED: sequence %d of %d (seed %d) stopped after %d of its %d steps; the rest: %s\n",
+			st.sequences, cfg.sequences, last, st.interruptedAt, cfg.steps, rerun(cfg, last, cfg.sequences-st.sequences+1))
+	}
 	missing := st.coverage.Missing()
 	covered := 0
 	for _, c := range st.coverage {
@@ -241,9 +330,12 @@ func printSummary(cfg checkConfig, st checkStats, w io.Writer) {
 		}
 		fmt.Fprintf(w, "weak run: never hit %s\n", strings.Join(names, ", "))
 	}
-	if len(st.failures) == 0 {
+	switch {
+	case len(st.failures) == 0 && st.interruptedAt >= 0:
+		fmt.Fprintln(w, "no divergence in what ran")
+	case len(st.failures) == 0:
 		fmt.Fprintln(w, "PASS: no divergence")
-	} else {
+	default:
 		fmt.Fprintf(w, "FAIL: %d divergent sequence(s)\n", len(st.failures))
 		classes := make([]string, 0, len(st.classes))
 		for c := range st.classes {
@@ -271,39 +363,56 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// progress draws a bar that redraws in place on a terminal, and otherwise
-// prints a plain line at every tenth of the run.
+// progress draws a bar that redraws in place on a terminal (at most every
+// redrawEvery), and otherwise prints a plain line at every tenth of the
+// run's steps, so that long sequences show progress too.
 type progress struct {
-	w      io.Writer
-	tty    bool
-	total  int
-	drawn  bool
-	lastPc int
+	w         io.Writer
+	tty       bool
+	sequences int     // in the run
+	total     float64 // steps in the run if none diverges: sequences × steps
+	drawn     bool
+	drawnLen  int           // the longest bar drawn, in bytes: clear blanks that many
+	lastDraw  time.Duration // elapsed at the last redraw
+	lastTenth int
 }
 
+// redrawEvery bounds how often the terminal bar is redrawn.
+const redrawEvery = 100 * time.Millisecond
+
+// update reports done sequences finished and steps run, after elapsed
+// searching.
 func (p *progress) update(done, steps int, elapsed time.Duration) {
-	rate := 0.0
-	if s := elapsed.Seconds(); s > 0 {
+	frac := min(float64(steps)/p.total, 1)
+	tenth := int(frac * 10)
+	switch {
+	case p.tty && p.drawn && elapsed-p.lastDraw < redrawEvery && done < p.sequences:
+		return // redrawn a moment ago
+	case !p.tty && tenth <= p.lastTenth:
+		return // this tenth is printed already
+	}
+	rate, left := 0.0, ""
+	if s := elapsed.Seconds(); s > 0 && steps > 0 {
 		rate = float64(steps) / s
+		left = fmt.Sprintf(", about %v left", time.Duration(max(p.total-float64(steps), 0)/rate*float64(time.Second)).Round(time.Second))
 	}
 	if p.tty {
 		const width = 30
-		fill := done * width / p.total
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d sequences  %d steps  %.0f steps/s ",
-			strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, p.total, steps, rate)
-		p.drawn = true
+		fill := int(frac * width)
+		bar := fmt.Sprintf("[%s%s] %d/%d sequences  %d steps  %.0f steps/s%s ",
+			strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, p.sequences, steps, rate, left)
+		fmt.Fprintf(p.w, "\r%-*s", p.drawnLen, bar)
+		p.drawn, p.lastDraw, p.drawnLen = true, elapsed, max(p.drawnLen, len(bar))
 		return
 	}
-	if pc := done * 10 / p.total; pc > p.lastPc || done == p.total {
-		p.lastPc = pc
-		fmt.Fprintf(p.w, "progress: %d/%d sequences, %d steps, %.0f steps/s\n", done, p.total, steps, rate)
-	}
+	p.lastTenth = tenth
+	fmt.Fprintf(p.w, "progress: %d/%d sequences, %d steps (%d%%), %.0f steps/s%s\n", done, p.sequences, steps, tenth*10, rate, left)
 }
 
 // clear erases a drawn bar so that other output starts on a clean line.
 func (p *progress) clear() {
 	if p.tty && p.drawn {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 90))
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.drawnLen))
 		p.drawn = false
 	}
 }

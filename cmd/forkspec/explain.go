@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/forkspec/forkspec/traces"
@@ -14,12 +12,6 @@ import (
 func init() {
 	register(&command{name: "explain", summary: "draw the task tree, mappings and frames after each step of a trace (text, dot, html)", run: runExplain})
 }
-
-// explainStdin is what explain reads for the file name "-".
-var explainStdin io.Reader = os.Stdin
-
-// maxTraceBytes bounds the trace explain reads from standard input.
-const maxTraceBytes = 64 << 20
 
 const explainHelp = `Replays the trace and, before the first step and after each one, draws the world: the
 task tree (pid, tid, state: running, frozen (a vfork parent) or zombie; the mm, fd table,
@@ -78,13 +70,6 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return bad("%v", err)
 	}
-	seen := map[string]bool{}
-	for _, b := range bs {
-		if seen[b.Name] {
-			return bad("-backend names %s twice", b.Name)
-		}
-		seen[b.Name] = true
-	}
 	if len(bs) != 1 && *format != "html" {
 		return bad("-format %s must name one backend (model, impl or linux); -format html shows several side by side", *format)
 	}
@@ -114,21 +99,6 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-// readTrace parses the trace at path, or standard input for "-".
-func readTrace(path string) (*traces.Trace, error) {
-	if path != "-" {
-		return traces.ParseFile(path)
-	}
-	src, err := io.ReadAll(io.LimitReader(bufio.NewReader(explainStdin), maxTraceBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("standard input: %v", err)
-	}
-	if len(src) > maxTraceBytes {
-		return nil, fmt.Errorf("standard input: longer than %d MiB", maxTraceBytes>>20)
-	}
-	return traces.Parse("stdin", src)
 }
 
 // stepTitle is the heading of shot sh of trace t on the named backend.

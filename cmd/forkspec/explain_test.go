@@ -67,7 +67,7 @@ func TestExplainBadArgs(t *testing.T) {
 		{[]string{"-format", "", "testdata/explain.trace"}, `unknown format ""`},
 		{[]string{"-backend", "qemu", "testdata/explain.trace"}, `unknown backend "qemu"`},
 		{[]string{"-backend", "", "testdata/explain.trace"}, `unknown backend ""`},
-		{[]string{"-backend", "model,model", "-format", "html", "testdata/explain.trace"}, "-backend names model twice"},
+		{[]string{"-backend", "model,model", "-format", "html", "testdata/explain.trace"}, "backend \"model\" named twice"},
 		{[]string{"-backend", "both", "testdata/explain.trace"}, "-format text must name one backend"},
 		{[]string{"-backend", "model,impl", "-format", "dot", "testdata/explain.trace"}, "-format dot must name one backend"},
 		{[]string{empty}, empty + ": no steps"},
@@ -84,17 +84,17 @@ func TestExplainBadArgs(t *testing.T) {
 
 // TestExplainStdin: "-" reads the trace from standard input, named stdin.
 func TestExplainStdin(t *testing.T) {
-	defer func(r io.Reader) { explainStdin = r }(explainStdin)
+	defer func(r io.Reader) { stdin = r }(stdin)
 	src, err := os.ReadFile("testdata/explain.trace")
 	if err != nil {
 		t.Fatal(err)
 	}
-	explainStdin = bytes.NewReader(src)
+	stdin = bytes.NewReader(src)
 	st, out, errs := forkspec("explain", "-step", "1", "-")
 	if st != 0 || !strings.Contains(out, "== step 1 (line 3): 1 fork -> 2") {
 		t.Errorf("explain - : status %d\n%s%s", st, out, errs)
 	}
-	explainStdin = strings.NewReader("1 fork\n1 stor 0x1 2\n")
+	stdin = strings.NewReader("1 fork\n1 stor 0x1 2\n")
 	if st, _, errs := forkspec("explain", "-"); st != exitBadArgs || !strings.Contains(errs, "stdin:2:3: unknown syscall") {
 		t.Errorf("explain - with a bad trace: status %d, stderr %q", st, errs)
 	}

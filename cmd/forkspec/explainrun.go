@@ -148,7 +148,7 @@ func record(t *traces.Trace, bs []traces.Backend, each func(*shot)) error {
 func protectedView(k abi.Kernel) (v abi.View, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("View panicked: %v", r)
+			err = fmt.Errorf("view panicked: %v", r)
 		}
 	}()
 	return k.View(), nil

@@ -4,7 +4,11 @@
 //
 // Exit status: 0 when everything agreed, 1 when a check or replay found a
 // divergence or an unmet expectation, 2 for bad usage or bad input (a
-// missing file, bad syntax, an unknown flag or syscall).
+// missing file, bad syntax, an unknown flag or syscall, a bad flag value),
+// 130 when check was interrupted (after its summary of what ran).
+//
+// Help (-h, or `forkspec help [COMMAND]`) goes to standard error for every
+// command, as the flag package prints it, and exits 0.
 package main
 
 import (
@@ -13,15 +17,18 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
+	"github.com/forkspec/forkspec/traces"
 	"github.com/forkspec/forkspec/uml"
 )
 
 // Exit statuses.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // a divergence or unmet expectation
-	exitBadArgs = 2 // bad usage or input
+	exitOK          = 0
+	exitFailed      = 1   // a divergence or unmet expectation
+	exitBadArgs     = 2   // bad usage or input
+	exitInterrupted = 130 // check stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it)
 )
 
 // command is one subcommand. Other files add theirs with register in an
@@ -61,11 +68,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				return c.run([]string{"-h"}, stdout, stderr)
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(stderr, "forkspec help: unknown command %q\n", args[1])
+				usage(stderr)
+				return exitBadArgs
 			}
+			return c.run([]string{"-h"}, stdout, stderr)
 		}
-		usage(stdout)
+		usage(stderr)
 		return exitOK
 	}
 	c, ok := commands[args[0]]
@@ -115,4 +126,21 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 		return exitBadArgs, false
 	}
 	return 0, true
+}
+
+// stdin is what a trace file named "-" reads (tests replace it).
+var stdin io.Reader = os.Stdin
+
+// readTrace parses the trace file at path, or standard input for "-"
+// (named stdin in errors and in the output), with the parser's bounds on
+// size and line length and its "no steps" check. A missing file whose name
+// starts with '-' is a flag given after the files, and is called one.
+func readTrace(path string) (*traces.Trace, error) {
+	if path != "-" {
+		if _, err := os.Stat(path); err != nil && strings.HasPrefix(path, "-") {
+			return nil, fmt.Errorf("%s: not a file; flags go before the trace files", path)
+		}
+		return traces.ParseFile(path)
+	}
+	return traces.ParseInput("stdin", stdin)
 }

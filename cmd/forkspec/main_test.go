@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,16 +35,20 @@ func TestExitStatuses(t *testing.T) {
 	}{
 		{nil, 2, "usage: forkspec COMMAND", ""},
 		{[]string{"bogus"}, 2, `unknown command "bogus"`, ""},
-		{[]string{"-h"}, 0, "", "replay"},
-		{[]string{"help", "explain"}, 0, "usage: forkspec explain", ""},
-		{[]string{"replay", "-h"}, 0, "usage: forkspec replay", ""},
+		{[]string{"help", "bogus"}, 2, `unknown command "bogus"`, ""},
+		{[]string{"replay", "-h"}, 0, "usage: forkspec replay [-backend model|impl|linux|both|B,B...]", ""},
 		{[]string{"explain", "-h"}, 0, "usage: forkspec explain", ""},
 		{[]string{"check", "-h"}, 0, "usage: forkspec check", ""},
+		{[]string{"check", "-h"}, 0, "a comma-separated list of model, impl, linux", ""},
+		{[]string{"specs", "-dir", "testdata/nowhere"}, 2, "no directory testdata/nowhere here: run it from the repository's root, or give -dir", ""},
 		{[]string{"replay"}, 2, "no trace file given", ""},
 		{[]string{"replay", "-nosuchflag", "x.trace"}, 2, "flag provided but not defined: -nosuchflag", ""},
 		{[]string{"replay", "testdata/missing.trace"}, 2, "testdata/missing.trace: no such file", ""},
+		{[]string{"replay", "testdata/explain.trace", "-backend", "model"}, 2, "-backend: not a file; flags go before the trace files", ""},
 		{[]string{"replay", "testdata/bad-syntax.trace"}, 2, `testdata/bad-syntax.trace:3:3: unknown syscall "stor"`, ""},
 		{[]string{"replay", "-backend", "qemu", "testdata/explain.trace"}, 2, `unknown backend "qemu"`, ""},
+		{[]string{"replay", "-backend", "model,impl,model", "testdata/explain.trace"}, 2, `backend "model" named twice`, ""},
+		{[]string{"replay", "-backend", "model,", "testdata/explain.trace"}, 2, `unknown backend ""`, ""},
 		{[]string{"replay", "-backend", "model", "testdata/wrong.trace"}, 1, "", "testdata/wrong.trace:2: step 1 `1 fork`: unexpected result"},
 		{[]string{"replay", "-backend", "model", "testdata/explain.trace"}, 0, "", "ok   7 steps, every result as expected"},
 		{[]string{"explain"}, 2, "want exactly one trace file", ""},
@@ -53,8 +58,16 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"explain", "testdata/bad-syntax.trace"}, 2, "bad-syntax.trace:3:3", ""},
 		{[]string{"explain", "testdata/wrong.trace"}, 1, "unexpected result", ""},
 		{[]string{"check", "-n", "0"}, 2, "at least 1", ""},
+		{[]string{"check", "-steps", "-3"}, 2, "at least 1", ""},
 		{[]string{"check", "-backend", "model"}, 2, "at least two backends", ""},
+		{[]string{"check", "-backend", "model,model"}, 2, `backend "model" named twice in "model,model"`, ""},
 		{[]string{"check", "extra"}, 2, `unexpected argument "extra"`, ""},
+		{[]string{"check", "-reduce", "-1"}, 2, "-reduce -1: want a number of replays, 0 or more", ""},
+		{[]string{"check", "-seed", "-1"}, 2, `invalid value "-1" for flag -seed`, ""},
+		{[]string{"check", "-seed", "18446744073709551615", "-n", "2"}, 2, "would wrap past 2^64-1; want -seed at most 18446744073709551614", ""},
+		{[]string{"check", "-seed", "18446744073709551516", "-n", "101"}, 2, "want -seed at most 18446744073709551515", ""},
+		{[]string{"check", "-out", ""}, 2, "-out: want a directory", ""},
+		{[]string{"check", "-out", "main.go"}, 2, "-out: main.go exists and is not a directory", ""},
 	}
 	for _, tt := range tests {
 		st, out, errs := forkspec(tt.args...)
@@ -63,6 +76,68 @@ func TestExitStatuses(t *testing.T) {
 				tt.args, st, tt.status, out, errs, tt.stderr, tt.stdout)
 		}
 	}
+}
+
+// TestHelpStream: help, however asked for, goes to stderr with status 0
+// and leaves stdout empty, for the command list and every command.
+func TestHelpStream(t *testing.T) {
+	asks := [][]string{{"-h"}, {"help"}, {"--help"}}
+	for name := range commands {
+		asks = append(asks, []string{name, "-h"}, []string{"help", name}, []string{name, "-help"})
+	}
+	for _, args := range asks {
+		st, out, errs := forkspec(args...)
+		if st != 0 || out != "" || !strings.HasPrefix(errs, "usage: forkspec ") {
+			t.Errorf("forkspec %q: status %d, stdout %q, stderr starts %q; want 0, empty, usage", args, st, out, errs[:min(len(errs), 40)])
+		}
+	}
+}
+
+// TestStdin: replay and explain read a trace named "-" from standard
+// input, name it stdin, and refuse one without steps or larger than
+// traces.MaxTraceBytes.
+func TestStdin(t *testing.T) {
+	src, err := os.ReadFile("testdata/explain.trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(r io.Reader) { stdin = r }(stdin)
+	stdin = bytes.NewReader(src)
+	if st, out, errs := forkspec("replay", "-backend", "model", "-"); st != 0 || !strings.Contains(out, "== stdin on model") ||
+		!strings.Contains(out, "ok   7 steps, every result as expected") {
+		t.Errorf("replay -: status %d\n%s%s", st, out, errs)
+	}
+	stdin = bytes.NewReader(src)
+	_, want, _ := forkspec("explain", "-step", "2", "testdata/explain.trace")
+	if st, out, errs := forkspec("explain", "-step", "2", "-"); st != 0 || out != want {
+		t.Errorf("explain -step 2 -: status %d, output differs from the file's:\n%s%s", st, out, errs)
+	}
+	stdin = strings.NewReader("1 fork -> 2\n1 stor 0x1 2\n")
+	if st, _, errs := forkspec("replay", "-"); st != 2 || !strings.Contains(errs, `stdin:2:3: unknown syscall "stor"`) {
+		t.Errorf("replay - with a bad step: status %d, stderr %q", st, errs)
+	}
+	stdin = strings.NewReader("# only a comment\n")
+	if st, _, errs := forkspec("replay", "-"); st != 2 || !strings.Contains(errs, "stdin: no steps") {
+		t.Errorf("replay - with no steps: status %d, stderr %q", st, errs)
+	}
+	stdin = neverEnding('#')
+	if st, _, errs := forkspec("explain", "-"); st != 2 || !strings.Contains(errs, "stdin:1:65537: line longer than") {
+		t.Errorf("explain - with endless input: status %d, stderr %q", st, errs)
+	}
+	stdin = neverEnding('\n')
+	if st, _, errs := forkspec("explain", "-"); st != 2 || !strings.Contains(errs, "trace longer than") {
+		t.Errorf("explain - with endless empty lines: status %d, stderr %q", st, errs)
+	}
+}
+
+// neverEnding reads as an endless run of one byte.
+type neverEnding byte
+
+func (b neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
 }
 
 // TestExplainGolden compares explain's text and dot pictures with the golden
@@ -140,14 +215,22 @@ func init() {
 // caught, its failure saved as a trace that replays to the same divergence.
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
-	st, out, errs := forkspec("check", "-n", "3", "-steps", "50", "-seed", "7", "-backend", "model,model", "-out", dir)
+	st, out, errs := forkspec("check", "-n", "3", "-steps", "50", "-seed", "7", "-out", dir)
 	if st != 0 {
-		t.Fatalf("model against itself: status %d\n%s%s", st, out, errs)
+		t.Fatalf("model against impl: status %d\n%s%s", st, out, errs)
+	}
+	if first := "check: seed 7; this run again: forkspec check -seed 7 -n 3 -steps 50 -max-tasks 12 -backend model,impl\n"; !strings.HasPrefix(out, first) {
+		t.Errorf("stdout does not start with %q:\n%s", first, out)
 	}
 	for _, want := range []string{"checked 3 sequences, 150 steps", "seeds 7..9", "events covered:", "PASS"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+	// Progress is on stderr only: ten lines, one per tenth of the steps.
+	if strings.Contains(out, "progress:") || strings.Count(errs, "progress: ") != 10 ||
+		!strings.Contains(errs, "progress: 3/3 sequences, 150 steps (100%)") {
+		t.Errorf("progress belongs on stderr, ten lines\nstdout:\n%s\nstderr:\n%s", out, errs)
 	}
 
 	st, out, errs = forkspec("check", "-n", "5", "-steps", "200", "-seed", "1", "-backend", "model,lying", "-out", dir)

@@ -39,6 +39,10 @@ func runSpecs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkspec specs: unexpected arguments %q\n", fs.Args())
 		return exitBadArgs
 	}
+	if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+		fmt.Fprintf(stderr, "forkspec specs: no directory %s here: run it from the repository's root, or give -dir PATH/TO/forkspec/docs\n", *dir)
+		return exitBadArgs
+	}
 	specs, err := docs.LoadDir(*dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "forkspec specs: %v\n", err)

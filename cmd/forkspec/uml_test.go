@@ -9,14 +9,6 @@ import (
 	"github.com/forkspec/forkspec/uml"
 )
 
-// TestMain powers off a kernel under test the uml tests booted (this
-// binary is that kernel's init too: uml.go's init).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	uml.CloseShared()
-	os.Exit(code)
-}
-
 // TestUMLBackend: -backend uml is refused with the reason where there is no
 // User-Mode Linux kernel, and runs the corpus in lockstep with the model,
 // on the kernel's rules, where there is one.

@@ -59,6 +59,30 @@ static void on_signal(int sig)
 	report(REP_HANDLED, sys0(SYS_getpid), 0, 0, &w, 1);
 }
 
+/*
+ * reset_caller_state gives task 1 the state of a fresh world whatever the
+ * driver's own caller passed on through fork and exec: ignored dispositions
+ * and the signal mask survive execve (GNU make runs its recipes with signals
+ * 32 and 33 ignored), and so does the umask. Every signal is blocked, set to
+ * SIG_IGN (which discards a pending instance, do_sigaction), set to SIG_DFL,
+ * and unblocked; the umask becomes 022 (WORLD-1). Only task 1 is reset: an
+ * image the trace execs keeps what execve keeps (EXEC-3).
+ */
+static void reset_caller_state(void)
+{
+	u64 all = ~0UL, none = 0;
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+	for (int s = 1; s <= 64; s++) {
+		struct kernel_sigaction ign = {1, 0, 0, 0}, dfl = {0, 0, 0, 0};
+		if (s == 9 || s == 19)
+			continue; /* SIGKILL and SIGSTOP cannot be changed */
+		sys4(SYS_rt_sigaction, s, &ign, 0, 8);
+		sys4(SYS_rt_sigaction, s, &dfl, 0, 8);
+	}
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+	sys1(SYS_umask, 022);
+}
+
 static void set_nofile(u64 cur)
 {
 	struct rlimit r = {cur, 4096};
@@ -306,6 +330,18 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		n = 3;
 		break;
 	}
+	case OP_READ:
+		/* The driver observing the trace's pages (linux/pages.go): a plain
+		 * load takes no page reference, as a read through /proc/PID/mem
+		 * would. The driver asks only for present, readable pages. */
+		n = a[0] <= MAXWORDS && a[0] * 8 <= c->len ? a[0] : 0;
+		for (u64 i = 0; i < n; i++) {
+			u64 addr = 0;
+			for (int b = 7; b >= 0; b--)
+				addr = addr << 8 | (u64)(unsigned char)payload[8 * i + (u64)b];
+			w[i] = *(volatile u64 *)addr;
+		}
+		break;
 	case OP_BENCH:
 		bench(a[0], a[1], a[2], w);
 		n = 2;
@@ -566,6 +602,7 @@ void start_c(u64 *sp)
 	if (init) {
 		if (argc < 9)
 			sys1(SYS_exit_group, 123);
+		reset_caller_state();
 		g_self = argv[7];
 		u64 uid = parse_dec(argv[5]);
 		u64 cpu = parse_dec(argv[6]);

@@ -1,4 +1,4 @@
-package docs
+package traces
 
 import (
 	"strings"
@@ -82,12 +82,12 @@ func TestAssertionsHoldOrSayWhy(t *testing.T) {
 		{"frames 2", ""},
 		{"frames 3", "the world holds 2 frames"},
 	} {
-		a, err := parseAssertion(tc.text)
+		a, err := ParseAssertion(tc.text)
 		if err != nil {
 			t.Errorf("%q: parse: %v", tc.text, err)
 			continue
 		}
-		err = a.check(v, 0, 0, false, false)
+		err = a.Check(v, FrameRef{}, FrameRef{})
 		switch {
 		case tc.fail == "" && err != nil:
 			t.Errorf("%q: want it to hold, got %v", tc.text, err)
@@ -99,17 +99,17 @@ func TestAssertionsHoldOrSayWhy(t *testing.T) {
 
 func TestFrameKeptComparesAcrossTheStep(t *testing.T) {
 	v := sampleView()
-	a, err := parseAssertion("frame 2:0x2000 kept")
+	a, err := ParseAssertion("frame 2:0x2000 kept")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.check(v, 7, 7, true, true); err != nil {
+	if err := a.Check(v, FrameRef{7, true}, FrameRef{7, true}); err != nil {
 		t.Errorf("same identity: %v", err)
 	}
-	if err := a.check(v, 7, 8, true, true); err == nil || !strings.Contains(err.Error(), "changed frame") {
+	if err := a.Check(v, FrameRef{7, true}, FrameRef{8, true}); err == nil || !strings.Contains(err.Error(), "changed frame") {
 		t.Errorf("new identity: got %v, want a changed-frame failure", err)
 	}
-	if err := a.check(v, 0, 8, false, true); err == nil {
+	if err := a.Check(v, FrameRef{}, FrameRef{8, true}); err == nil {
 		t.Error("no frame before the step: want a failure")
 	}
 }
@@ -120,7 +120,7 @@ func TestBadAssertionsAreRejected(t *testing.T) {
 		"pending 2 SIGUSR1|", "handled 2 SIGUSR1 -1", "action 2 SIGUSR1 sometimes", "same pid 2 3",
 		"frame 2:0x1000", "frame 2 none", "frame 2:zz none", "frame 2:0x1000 <= 3:0x1000", "frames x", "colour 2 red",
 	} {
-		if _, err := parseAssertion(text); err == nil {
+		if _, err := ParseAssertion(text); err == nil {
 			t.Errorf("%q: parsed, want an error", text)
 		}
 	}

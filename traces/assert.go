@@ -1,4 +1,4 @@
-package docs
+package traces
 
 import (
 	"fmt"
@@ -9,8 +9,9 @@ import (
 	"github.com/forkspec/forkspec/abi"
 )
 
-// Assertion is one `# expect: …` line of a trace block: a check on the
-// View after the steps above it. The forms (README.md, "Assertions"):
+// Assertion is one `# expect: …` line of a trace: a check on the View after
+// the steps above it, on every backend the trace runs on (README.md,
+// "Assertions"). The forms:
 //
 //	state T running|vfork-frozen|zombie|gone
 //	group G: T1 T2 …          the tasks whose tgid is G are exactly these
@@ -28,10 +29,17 @@ import (
 //	frame T:ADDR alone        it holds one that no other mm's page holds
 //	frame T:ADDR kept         its frame is the one it had before the last step
 //	frames N                  N distinct data frames in the whole world
+//
+// `kept` compares frame identities across a step, which a canonical View
+// cannot show; it needs a backend that is an abi.FrameNamer (see Asserter).
 type Assertion struct {
-	// Line is the page line of the assertion.
+	// Line is the assertion's 1-based line in its source; 0 when built in code.
 	Line int
-	// Text is the assertion as written after "# expect:".
+	// After is the number of steps above the assertion: it holds on the
+	// View after step After (1-based), or on the initial state when 0.
+	// Invariant: 0 <= After <= len(Trace.Steps).
+	After int
+	// Text is the assertion as written after "# expect:", trimmed.
 	Text string
 
 	kind        string // the first word
@@ -47,8 +55,20 @@ type Assertion struct {
 	flags       uint64
 }
 
-// parseAssertion reads the text after "# expect:".
-func parseAssertion(text string) (Assertion, error) {
+// expectPrefix starts an assertion's comment text.
+const expectPrefix = "expect:"
+
+// FrameRef is a frame identity from an abi.FrameNamer: OK is false when
+// the page holds no data frame.
+type FrameRef struct {
+	ID uint64
+	OK bool
+}
+
+// ParseAssertion reads the text after "# expect:". The error says what is
+// wrong without a position (Parse adds it).
+func ParseAssertion(text string) (Assertion, error) {
+	text = strings.TrimSpace(text)
 	a := Assertion{Text: text}
 	f := strings.Fields(text)
 	if len(f) == 0 {
@@ -180,14 +200,18 @@ func parseAssertion(text string) (Assertion, error) {
 	return a, err
 }
 
-// needsFrameIDs reports whether checking a needs the page's frame identity
-// from before the last step (FrameNamer).
-func (a Assertion) needsFrameIDs() bool { return a.kind == "frame" && a.op == "kept" }
+// NeedsFrameIDs reports whether checking a needs its page's frame identity
+// before and after the last step (abi.FrameNamer): true for `kept`.
+func (a Assertion) NeedsFrameIDs() bool { return a.kind == "frame" && a.op == "kept" }
 
-// check verifies a on v. before is the frame identity of a's page before
-// the last step, for `kept` (haveBefore false when there is none).
-// now/haveNow is the identity now. It returns a readable mismatch or nil.
-func (a Assertion) check(v abi.View, before, now uint64, haveBefore, haveNow bool) error {
+// Page is the page whose frame identity a `kept` assertion compares.
+func (a Assertion) Page() (tid int, addr uint64) { return a.tid, a.addr }
+
+// Check verifies a on v. before and now are the frame identities of a's
+// page before and after the last step, for `kept` (ignored otherwise). It
+// returns a readable mismatch, or nil when a holds.
+func (a Assertion) Check(v abi.View, before, now FrameRef) error {
+	haveBefore, haveNow := before.OK, now.OK
 	task := func(tid int) (abi.TaskView, bool) {
 		i, ok := slices.BinarySearchFunc(v.Tasks, tid, func(t abi.TaskView, tid int) int { return t.Tid - tid })
 		if !ok {
@@ -334,8 +358,8 @@ func (a Assertion) check(v abi.View, before, now uint64, haveBefore, haveNow boo
 				return fmt.Errorf("%d:%#x held no frame before the last step", a.tid, a.addr)
 			case !haveNow:
 				return fmt.Errorf("%d:%#x: the backend names no frame for it", a.tid, a.addr)
-			case before != now:
-				return fmt.Errorf("%d:%#x changed frame (%#x before the last step, %#x now)", a.tid, a.addr, before, now)
+			case before.ID != now.ID:
+				return fmt.Errorf("%d:%#x changed frame (%#x before the last step, %#x now)", a.tid, a.addr, before.ID, now.ID)
 			}
 		case "==", "!=":
 			g, ok2, err := frameOf(v, a.tid2, a.addr2)
