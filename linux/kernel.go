@@ -97,6 +97,9 @@ func New(cfg abi.Config) (*Kernel, error) {
 	if ok, why := Available(); !ok {
 		return nil, errors.New(why)
 	}
+	if err := targetMismatch(cfg.Target); err != nil {
+		return nil, err
+	}
 	bin, err := agentBinary()
 	if err != nil {
 		return nil, err

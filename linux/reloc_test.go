@@ -34,3 +34,17 @@ func TestTraceCall(t *testing.T) {
 		t.Errorf("HostSpace is not the identity: %v", got)
 	}
 }
+
+// TestTargetMismatch: this machine's oracle refuses a world that targets
+// another kernel, and accepts its own.
+func TestTargetMismatch(t *testing.T) {
+	if err := targetMismatch(abi.Target{}); err != nil {
+		t.Error(err)
+	}
+	if err := targetMismatch(abi.Target{Release: "6.1", Arch: abi.ArchUM, Layout: abi.LayoutBottomUp}); err == nil {
+		t.Error("a User-Mode Linux 6.1 world was accepted on this machine")
+	}
+	if err := targetMismatch(abi.Target{Layout: abi.LayoutBottomUp}); err == nil {
+		t.Error("a bottom-up world was accepted on this machine")
+	}
+}

@@ -3,6 +3,7 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -123,6 +124,30 @@ func UseSpace(s Space, agent string) error {
 		return errors.New("linux: UseSpace needs the agent built for the space")
 	}
 	space, agentOverride = s, agent
+	return nil
+}
+
+// targetMismatch says why this machine's kernel cannot follow the rules
+// of a world that targets t (abi.Target), or nil. Inside a kernel under
+// test the host's backend has checked the target already.
+func targetMismatch(t abi.Target) error {
+	if t == (abi.Target{}) || space != HostSpace {
+		return nil
+	}
+	var u syscall.Utsname
+	syscall.Uname(&u)
+	var rel []byte
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	here, _ := abi.ParseRelease(string(rel))
+	if t.Arch != "" || t.Layout != abi.LayoutTopDown || (t.Release != "" && t.Release != here) {
+		return fmt.Errorf("linux: the world targets Linux %s (arch %q, %s mmap), not this machine's %s (x86-64, top-down): run it on a kernel under test (-backend uml, docs/kernel-under-test.md)",
+			t.Kernel(), t.Arch, t.Layout, rel)
+	}
 	return nil
 }
 
