@@ -45,6 +45,11 @@ type Space struct {
 	// page below TASK_SIZE (um_vdso_addr), where traces test the end of
 	// the address space.
 	DropVdso bool
+	// WriteOnlyFaults: a load from a present page of a PROT_WRITE-only
+	// mapping may fault (User-Mode Linux: its fault handler wants VM_READ
+	// or VM_EXEC, arch/um/kernel/trap.c), so the driver never reads such a
+	// page with the agent's own load (pages.go loadable).
+	WriteOnlyFaults bool
 	// MarkIDs: the kernel has no kcmp(2) (CONFIG_KCMP off); the agent
 	// marks its mm, fd table and fs, and the driver observes identities
 	// through the markers and probes (identity.go).

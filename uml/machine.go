@@ -220,6 +220,7 @@ func (m *Machine) boot(self string) error {
 		return fmt.Errorf("uml: Linux %s: %w", m.Release, err)
 	}
 	m.space.MarkIDs = !m.hello.Kcmp
+	m.space.WriteOnlyFaults = true // User-Mode Linux (abi.TargetRefusal)
 	m.rel = newReloc(m.space)
 	agent, err := linux.BuildAgent(m.space)
 	if err != nil {
