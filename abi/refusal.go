@@ -331,7 +331,7 @@ func mmapPath(cfg Config, w World, s Mmap) (why string, charge uint64, reached b
 	if s.Flags&mmapUnmodelled != 0 {
 		return "mmap flag not modelled", 0, false
 	}
-	return "", MmapCharge(s.Addr, n, s.Prot, s.Flags, fixed, vmas), true
+	return "", MmapChargeFor(cfg.Target, s.Addr, n, s.Prot, s.Flags, fixed, vmas), true
 }
 
 // Charges returns the commit charges sc makes, in pages, in the order

@@ -229,6 +229,28 @@ func BottomUp(vmas []VMA, n uint64) (uint64, bool) {
 	return 0, false
 }
 
+// UnmapsBeforeCharge says whether mmap clears the range of a MAP_FIXED
+// mapping before it charges a writable private one to the commit limit
+// (MEM-3l): before 6.12 mmap_region unmapped what was there first
+// (do_mas_munmap) and then charged the whole length, so a charge that
+// fails leaves the range a gap. Since 6.12 the charge comes first, less
+// the accounted pages it replaces, and a failure keeps the old mappings
+// ("mm/mmap: use vms accounted pages in mmap_region()", 13d77e013390, and
+// "mm: change failure of MAP_FIXED to restoring the gap on failure",
+// 4f87153e82c4). Measured on 6.1.176: a 5 GiB MAP_FIXED over part of a
+// mapping failed ENOMEM and took that part away.
+func (t Target) UnmapsBeforeCharge() bool { return t.Before("6.12") }
+
+// MmapChargeFor is MmapCharge as the target counts it: a writable private
+// MAP_FIXED mapping of a target that unmaps before charging
+// (UnmapsBeforeCharge) charges its whole length.
+func MmapChargeFor(t Target, addr, n uint64, prot, flags int64, fixed bool, vmas []VMA) uint64 {
+	if t.UnmapsBeforeCharge() && flags&MAP_TYPE != MAP_SHARED && prot&PROT_WRITE != 0 {
+		return n / PageSize
+	}
+	return MmapCharge(addr, n, prot, flags, fixed, vmas)
+}
+
 // ParseLayout reads "top-down" or "bottom-up".
 func ParseLayout(s string) (Layout, error) {
 	switch s {

@@ -150,9 +150,14 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	shared := typ == abi.MAP_SHARED
 	// MEM-3l: shmem charges a shared object's whole size; a writable
 	// private mapping charges its pages less the accounted ones it replaces.
+	// Before 6.12 every range was cleared first and a private mapping
+	// charged its whole length (abi.Target.UnmapsBeforeCharge).
 	var charge uint64
+	early := k.cfg.Target.UnmapsBeforeCharge()
 	switch {
 	case shared:
+		charge = length >> pageShift
+	case a.Prot&abi.PROT_WRITE != 0 && early:
 		charge = length >> pageShift
 	case a.Prot&abi.PROT_WRITE != 0:
 		charge = length>>pageShift - m.vmas.accountedPages(addr, addr+length)
@@ -161,7 +166,7 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		// A private charge fails before anything is unmapped; shmem's
 		// fails after the range was cleared, which stays a gap
 		// (__mmap_new_vma, vms_abort_munmap_vmas).
-		if shared && fixed && k.unshareEdges(m, addr, addr+length) {
+		if (shared || early) && fixed && k.unshareEdges(m, addr, addr+length) {
 			k.unmapRange(m, addr, addr+length)
 		}
 		return abi.Fail(abi.ENOMEM)

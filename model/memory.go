@@ -68,17 +68,21 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 	// mapping's shmem object charges its whole size later, after the old
 	// mappings' page tables were cleared (__mmap_new_vma →
 	// shmem_zero_setup): on failure what was in the range is gone
-	// (vms_abort_munmap_vmas leaves a gap; measured on 6.18).
-	// [__vm_enough_memory]
+	// (vms_abort_munmap_vmas leaves a gap; measured on 6.18). Before 6.12
+	// every mapping's range was cleared first and the whole length charged
+	// (abi.Target.UnmapsBeforeCharge). [__vm_enough_memory]
 	var charge uint64
+	early := k.target.UnmapsBeforeCharge()
 	switch {
 	case shared:
+		charge = n / abi.PageSize
+	case s.Prot&abi.PROT_WRITE != 0 && early:
 		charge = n / abi.PageSize
 	case s.Prot&abi.PROT_WRITE != 0:
 		charge = n/abi.PageSize - m.accountedPages(start, start+n)
 	}
 	if fits, _ := k.machine.Commit(charge); !fits {
-		if shared {
+		if shared || early {
 			m.unmap(start, start+n)
 		}
 		return abi.Fail(abi.ENOMEM)
