@@ -226,7 +226,36 @@ func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
 		}
 		break
 	}
-	return z.ExitCode, nil
+	return k.groupExitCode(z)
+}
+
+// groupExitCode is the exit code /proc/TGID/stat gives for the zombie
+// leader z's whole process: do_task_stat reports the group's exit code
+// there once SIGNAL_GROUP_EXIT is set (by exit_group, a fatal signal, or
+// the plain exit of the last thread, synchronize_group_exit), which is what
+// wait_task_zombie reports; the task's own stat gives the leader's own
+// exit code (found on User-Mode Linux 6.1, seed 5110: a leader's exit 3,
+// its last thread's exit 4, wait reports 4). It falls back to the task's
+// own code when the process file is gone.
+func (k *Kernel) groupExitCode(z procTask) (int, error) {
+	b, err := os.ReadFile(filepath.Join(k.nsproc, strconv.Itoa(z.Tgid), "stat"))
+	if err != nil {
+		return z.ExitCode, nil
+	}
+	s := string(b)
+	close := strings.LastIndexByte(s, ')')
+	if close < 0 {
+		return 0, fmt.Errorf("process %d: bad stat %q", z.Tgid, s)
+	}
+	f := strings.Fields(s[close+1:])
+	if len(f) < 50 {
+		return 0, fmt.Errorf("process %d: short stat %q", z.Tgid, s)
+	}
+	code, err := strconv.Atoi(f[49])
+	if err != nil {
+		return 0, fmt.Errorf("process %d: stat exit code %q: %v", z.Tgid, f[49], err)
+	}
+	return code, nil
 }
 
 // request sends a command to a running task and waits for its result.
