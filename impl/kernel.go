@@ -176,8 +176,8 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
 	}
-	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" {
-		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi)
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" {
+		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi), then the target's
 	}
 	k.caller = t
 	r := k.dispatch(t, sc)

@@ -76,6 +76,15 @@
 // top-down placement lands in the arena, as the conventions require; the
 // trace may map over it, and the agent refills what is left free.
 //
+// # On a kernel under test
+//
+// Inside another kernel (package uml boots one as User-Mode Linux) the
+// oracle runs in the Space chosen for that kernel's address space
+// (space.go: UseSpace, with an agent BuildAgent built for it), and on a
+// kernel without kcmp(2) it tells shared objects apart by markers and
+// probes instead (identity.go). On this machine nothing changes: HostSpace
+// is abi's layout, and kcmp is used.
+//
 // # Cleanup
 //
 // Close kills task 1, which kills every agent in the namespace

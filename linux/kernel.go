@@ -78,6 +78,8 @@ type Kernel struct {
 	// prioritized says New raised the process's priority for this world
 	// (patience.go), which Close lowers again.
 	prioritized bool
+	// ids observes identities where kcmp is missing (identity.go).
+	ids identities
 }
 
 // agentTask is the driver's handle on one task's agent.
@@ -100,6 +102,9 @@ var uidCounter atomic.Uint32
 func New(cfg abi.Config) (*Kernel, error) {
 	if ok, why := Available(); !ok {
 		return nil, errors.New(why)
+	}
+	if err := targetMismatch(cfg.Target); err != nil {
+		return nil, err
 	}
 	bin, err := agentBinary()
 	if err != nil {
@@ -271,7 +276,7 @@ func layout(name string) string {
 	}
 	var b strings.Builder
 	for _, m := range img.Mappings {
-		fmt.Fprintf(&b, "%x:%x:%x:%x", m.Addr, m.Pages, m.Prot, m.Flags)
+		fmt.Fprintf(&b, "%x:%x:%x:%x", imageAddr(m.Addr), m.Pages, m.Prot, m.Flags)
 		for i, v := range m.Values {
 			if i == 0 {
 				b.WriteByte(':')

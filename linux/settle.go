@@ -99,6 +99,12 @@ func (k *Kernel) sharePongs(tasks []procTask) error {
 			live = append(live, t)
 		}
 	}
+	// Without kcmp the classes come from markers and probes
+	// (identity.go), which must see these tasks' states, not the last
+	// View's: a task frozen since then cannot run a probe.
+	if err := k.beginIdentities(live); err != nil {
+		return err
+	}
 	ids, _, err := k.classes(live, kcmpSighand)
 	if err != nil {
 		return err

@@ -56,7 +56,16 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	hole := k.plan.holeAt
 	switch s := sc.(type) {
 	case abi.Mprotect:
-		if hole != 0 {
+		switch {
+		case hole == s.Addr && s.Addr+pageUp(s.Len) > s.Addr:
+			// The range starts in the agent, a hole for the trace: Linux
+			// checks prot (arch_validate_prot) before it finds the hole,
+			// so ask it of a page that is a hole in every world — the
+			// null page, below vm.mmap_min_addr — not of a zero length,
+			// which succeeds before prot is looked at.
+			s.Addr, s.Len = 0, abi.PageSize
+			sc = s
+		case hole != 0:
 			s.Len = hole - s.Addr
 			sc = s
 		}

@@ -73,9 +73,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
-	jobs := fs.Int("j", 1, "run sequences on N workers in parallel; the output is the same whatever N (the times aside)")
+	jobs := fs.Int("j", 1, "run sequences on N workers in parallel (model and impl only); the output is the same whatever N (the times aside)")
 	fullEvery := fs.Int("full-every", defaultFullEvery, "run the full checks (whole Views, every invariant) after every N-th step, at the end of each sequence\n"+
 		"and before any divergence is reported; in between compare what each step touched (1: check everything after every step)")
+	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -109,9 +110,17 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "forkspec check: -backend needs at least two backends to compare")
 		return exitBadArgs
 	}
+	if *jobs > 1 {
+		for _, b := range bs {
+			if b.Name == "linux" || b.Name == "uml" {
+				fmt.Fprintf(stderr, "forkspec check: -j %d: backend %s drives a real kernel, one sequence at a time; -j runs model and impl only\n", *jobs, b.Name)
+				return exitBadArgs
+			}
+		}
+	}
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
-		opts: traces.Options{MaxTasks: *maxTasks}, keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
+		opts: withTarget(traces.Options{MaxTasks: *maxTasks}, bs), keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
 		fullEvery: *fullEvery, jobs: *jobs,
 	}
 	if cfg.seed == 0 {
@@ -125,6 +134,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	printSummary(cfg, st, stdout)
 	switch {
 	case len(st.failures) > 0:
+		umlReport(bs, stdout)
 		return exitFailed
 	case st.interruptedAt >= 0:
 		return exitInterrupted
@@ -304,7 +314,7 @@ func sequence(cfg checkConfig, seed uint64, quit func() bool, tick func(last boo
 			}
 			return st
 		}
-		tid, sc := g.Next(src, before)
+		tid, sc := umlNext(g, src, before, cfg.backends) // g.Next, but what the kernel under test can represent
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
 		if err != nil {

@@ -70,3 +70,12 @@ func savedTraces(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// TestCheckParallelRealKernels: -j above 1 with a backend that drives a
+// real kernel is refused with a clear message.
+func TestCheckParallelRealKernels(t *testing.T) {
+	st, _, errs := forkspec("check", "-j", "2", "-backend", "model,linux", "-n", "1", "-out", t.TempDir())
+	if st != exitBadArgs || !strings.Contains(errs, "-j 2: backend linux drives a real kernel") {
+		t.Fatalf("status %d, stderr %q", st, errs)
+	}
+}
