@@ -32,9 +32,11 @@ type pool struct {
 	ready       map[int]*seqResult
 	// quit tells the workers to start nothing more and end what they run.
 	quit bool
-	// steps counts the steps every worker ran, for the progress bar;
-	// reducing the time they spent shrinking failures.
+	// steps counts the steps every worker ran and finished the sequences
+	// they ended, for the progress bar; reducing the time they spent
+	// shrinking failures.
 	steps    int
+	finished int
 	reducing time.Duration
 	workers  sync.WaitGroup
 	// bar shows progress since start (guarded by mu).
@@ -64,13 +66,19 @@ func (p *pool) work() {
 		defer p.mu.Unlock()
 		return p.quit
 	}
+	// ticked counts the steps of the current sequence already added to
+	// p.steps: its last one is added with the sequence's end, so that the
+	// bar never shows a sequence's last step before the sequence ends.
+	ticked := 0
 	tick := func(last bool) {
+		if last {
+			return
+		}
 		p.mu.Lock()
 		p.steps++
-		if !last {
-			p.draw()
-		}
+		p.draw()
 		p.mu.Unlock()
+		ticked++
 	}
 	for {
 		p.mu.Lock()
@@ -84,9 +92,12 @@ func (p *pool) work() {
 		i := p.next
 		p.next++
 		p.mu.Unlock()
+		ticked = 0
 		r := sequence(p.cfg, p.cfg.seed+uint64(i), quit, tick)
 		p.mu.Lock()
 		p.ready[i] = &r
+		p.steps += r.steps - ticked
+		p.finished++
 		p.reducing += r.reducing
 		p.cond.Broadcast()
 		p.mu.Unlock()
@@ -107,11 +118,11 @@ func (p *pool) result(i int) *seqResult {
 	return r
 }
 
-// draw redraws the bar with the sequences taken and the steps every worker
-// ran, over the time not spent reducing (as if shared among the workers).
-// The caller holds p.mu.
+// draw redraws the bar with the sequences the workers finished and the
+// steps they ran, over the time not spent reducing (as if shared among the
+// workers). The caller holds p.mu.
 func (p *pool) draw() {
-	p.bar.update(p.taken, p.steps, time.Since(p.start)-p.reducing/time.Duration(max(p.cfg.jobs, 1)))
+	p.bar.update(p.finished, p.steps, time.Since(p.start)-p.reducing/time.Duration(max(p.cfg.jobs, 1)))
 }
 
 // clearBar erases the bar before check prints.
