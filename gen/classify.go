@@ -22,6 +22,9 @@ type Classifier struct {
 	creator map[int]int
 	// started is set once the first step's before-View has been remembered.
 	started bool
+	// tids are the tasks of the View remembered last, in tid order: while
+	// none of them is gone, no memory keyed by a tid needs forgetting.
+	tids []int
 }
 
 type pageKey struct {
@@ -39,7 +42,7 @@ type viewIndex struct {
 }
 
 func index(v abi.View) viewIndex {
-	x := viewIndex{w: world{v}}
+	x := viewIndex{w: newWorld(v)}
 	maxFrame, maxMm := 0, 0
 	for _, m := range v.Mms {
 		maxMm = max(maxMm, m.ID)
@@ -302,14 +305,28 @@ func (c *Classifier) remember(a viewIndex) {
 			}
 		}
 	}
-	for k := range c.wasShared {
-		if _, ok := a.w.task(k.tid); !ok {
-			delete(c.wasShared, k)
-		}
-	}
 	for child, parent := range c.vforkParent {
 		if pt, ok := a.w.task(parent); !ok || pt.State != abi.VforkFrozen {
 			delete(c.vforkParent, child)
+		}
+	}
+	gone := false
+	for _, tid := range c.tids {
+		if _, ok := a.w.task(tid); !ok {
+			gone = true
+			break
+		}
+	}
+	c.tids = c.tids[:0]
+	for _, t := range a.w.v.Tasks {
+		c.tids = append(c.tids, t.Tid)
+	}
+	if !gone {
+		return // tids are never reused: every key below names a live task
+	}
+	for k := range c.wasShared {
+		if _, ok := a.w.task(k.tid); !ok {
+			delete(c.wasShared, k)
 		}
 	}
 	for child := range c.creator {

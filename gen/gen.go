@@ -72,7 +72,7 @@ func Next(src Source, v abi.View) (tid int, sc abi.Syscall) {
 
 // Next returns the next step for the world whose canonical View is v.
 func (g *Generator) Next(src Source, v abi.View) (tid int, sc abi.Syscall) {
-	w := world{v}
+	w := newWorld(v)
 	g.observe(w)
 	for len(g.script) > 0 {
 		step := g.script[0]

@@ -159,7 +159,7 @@ func TestEmphasize(t *testing.T) {
 		t.Errorf("clone3 drawn %d times in 2000 with emphasis 20, want most", n)
 	}
 	for k := kind(0); k < nKinds; k++ {
-		if got := g.build(FromRand(1), world{v}, 1, k).Name(); got != kindNames[k] {
+		if got := g.build(FromRand(1), newWorld(v), 1, k).Name(); got != kindNames[k] {
 			t.Errorf("kind %d builds %s, named %s", k, got, kindNames[k])
 		}
 	}

@@ -2,7 +2,6 @@ package props
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -21,7 +20,7 @@ type stepCtx struct {
 	machine abi.Machine
 }
 
-func (c *stepCtx) unchanged() bool { return reflect.DeepEqual(c.before, c.after) }
+func (c *stepCtx) unchanged() bool { return c.before.Equal(c.after) }
 
 // properties runs the enabled checks for backend i, in the order of
 // propertyNames, and returns the name of the first that fails with its
