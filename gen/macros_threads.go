@@ -136,14 +136,20 @@ func largeGroupMacro(g *Generator, src Source, w world, t abi.TaskView) []script
 		steps = append(steps, do(rD, fixed(end)))
 	}
 	k := intn(src, n, "ender")
-	switch weighted(src, "group-end", 3, 3, 3, 1) {
+	switch weighted(src, "group-end", 3, 3, 5, 1) {
 	case 0:
 		steps = append(steps, doMember(rC, k, fixed(abi.ExitGroup{Code: 3})))
 	case 1:
+		// The group inherited its dispositions from rT: set the signal's
+		// default (fatal) first. SIGKILL needs none.
 		sig := []int{abi.SIGTERM, abi.SIGKILL, abi.SIGQUIT}[weighted(src, "fatal-sig", 3, 2, 1)]
+		if sig != abi.SIGKILL {
+			steps = append(steps, doMember(rC, k+1, fixed(abi.Sigaction{Sig: sig, Handler: abi.SigDefault})))
+		}
 		steps = append(steps, do(rT, killMember(rC, k, sig)))
 	case 2:
-		steps = append(steps, doMember(rC, k, fixed(abi.Load{Addr: badAccess})))
+		steps = append(steps, doMember(rC, k+1, fixed(abi.Sigaction{Sig: abi.SIGSEGV, Handler: abi.SigDefault})),
+			doMember(rC, k, fixed(abi.Load{Addr: badAccess})))
 	}
 	if vf >= 0 {
 		steps = append(steps, do(rD, fixed(abi.ExitGroup{})))
