@@ -145,6 +145,7 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 		add(HandlerRan)
 	}
 	evs = signalEvents(evs, b.w, a.w, sc, res)
+	evs = threadEvents(evs, b, a, t, sc, res)
 	evs = c.transitions(evs, b, a, tid, t, sc, res)
 	c.remember(a)
 	return evs
