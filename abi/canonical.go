@@ -46,6 +46,11 @@ func Canonicalize(v View) View {
 		out.FdTables = append(out.FdTables, t)
 	}
 	out.Files = append(out.Files, keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)...)
+	pipeIDs := renumber{}
+	for i := range out.Files {
+		out.Files[i].Pipe = pipeIDs.id(out.Files[i].Pipe)
+	}
+	out.Pipes = keep(v.Pipes, func(x *PipeView) *int { return &x.ID }, pipeIDs)
 
 	frameIDs := renumber{}
 	for _, m := range keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs) {

@@ -57,6 +57,9 @@ func nextSignal(ready abi.SigSet) int {
 // wants_signal): the step's caller during its call, nobody afterwards
 // (each later generation runs in a task that is exiting).
 func (k *Kernel) current() *task {
+	if k.oncpu != nil {
+		return k.oncpu // a woken sleeper finishing its call (block.go)
+	}
 	if k.callerReturned {
 		return nil
 	}
@@ -91,7 +94,34 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return
 	}
 	g.pending |= abi.SigBit(sig)
-	k.completeSignal(target, sig, a)
+	k.completeSignal(target, sig, a, false)
+}
+
+// sendThreadSignal generates sig for the thread target alone
+// (send_signal_locked with PIDTYPE_PID: tgkill, tkill, and the SIGPIPE a
+// pipe write sends its writer, send_sig): the same prepare_signal and
+// sig_ignored tests as sendSignal, then it is queued on the thread's own
+// pending set, once, and complete_signal may tell only that thread.
+func (k *Kernel) sendThreadSignal(target *task, sig int) {
+	g := target.group
+	h := g.sighand()
+	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
+		return
+	}
+	a := h.actions[sig]
+	if !target.blocked.Has(sig) {
+		if g.isInit() && a.handler == abi.SigDefault {
+			return
+		}
+		if ignores(a, sig) {
+			return
+		}
+	}
+	if target.pending.Has(sig) {
+		return
+	}
+	target.pending |= abi.SigBit(sig)
+	k.completeSignal(target, sig, a, true)
 }
 
 // wantsSignal is wants_signal: t does not block sig and is not exiting, and
@@ -117,14 +147,16 @@ func (k *Kernel) wantsSignal(t *task, sig int) bool {
 // other signal, the thread is told (signal_wake_up): it takes the signal
 // when it next runs, a frozen one not before its release. A signal that no
 // thread wants is not fatal at once, even at its default action.
-func (k *Kernel) completeSignal(p *task, sig int, a action) {
+//
+// A thread-directed signal (thread) is told to p or to nobody.
+func (k *Kernel) completeSignal(p *task, sig int, a action, thread bool) {
 	g := p.group
 	var t *task
 	switch {
 	case k.wantsSignal(p, sig):
 		t = p
-	case len(g.threads) == 1:
-		return // thread_group_empty: p alone, and it does not need waking
+	case thread || len(g.threads) == 1:
+		return // PIDTYPE_PID, or thread_group_empty: nobody else to wake
 	default:
 		t = g.currTarget
 		for !k.wantsSignal(t, sig) {
@@ -150,6 +182,11 @@ func (k *Kernel) completeSignal(p *task, sig int, a action) {
 			if !u.exiting {
 				u.sigpending = true
 				k.enqueue(u) // SIGKILL ends even a killable wait
+			} else {
+				// Every thread in the list gets SIGKILL in its own set;
+				// the live ones take it out in get_signal, a zombie
+				// leader keeps it (SigPnd) until it is reaped.
+				u.pending |= abi.SigBit(abi.SIGKILL)
 			}
 		}
 		return
@@ -161,15 +198,16 @@ func (k *Kernel) completeSignal(p *task, sig int, a action) {
 // SIGKILL): TIF_SIGPENDING, and a wake-up that only a running task heeds.
 func (k *Kernel) signalWakeUp(t *task) {
 	t.sigpending = true
-	if t.state == abi.Running {
-		k.enqueue(t)
+	if t.state == abi.Running || t.state == abi.Blocked {
+		k.enqueue(t) // a Blocked task sleeps interruptible (block.go)
 	}
 }
 
 // recalcSigpending is recalc_sigpending on t: it is told of its signals
-// exactly when some pending one is not blocked by it.
+// exactly when some pending one, its own or its process's, is not blocked
+// by it.
 func (k *Kernel) recalcSigpending(t *task) bool {
-	t.sigpending = t.group.pending&^t.blocked != 0
+	t.sigpending = (t.pending|t.group.pending)&^t.blocked != 0
 	return t.sigpending
 }
 
@@ -243,6 +281,8 @@ func (k *Kernel) runQueue() {
 		case t.exiting || g.dead || g.groupExit:
 		case g.fatal != 0:
 			k.killGroup(g, g.fatal, nil, false)
+		case t.state == abi.Blocked:
+			k.resume(t)
 		case t.state == abi.Running && t.sigpending:
 			k.getSignal(t)
 		}
@@ -261,18 +301,27 @@ func (k *Kernel) runQueue() {
 // mask stays as the frames left it. A stop default is not modelled (the
 // step becomes unsupported). Otherwise the handlers run, innermost first,
 // each counted for t and its process (SIG-2), and their sigreturns restore
-// t's mask.
-func (k *Kernel) getSignal(t *task) {
+// t's mask. Its own pending signals are dequeued before its process's
+// (dequeue_signal). It returns the first signal that got a handler, 0 if
+// none (that one decides whether an interrupted call restarts, block.go).
+func (k *Kernel) getSignal(t *task) int {
 	g := t.group
 	if g.fatal != 0 {
 		k.killGroup(g, g.fatal, t, false) // complete_signal's group exit
-		return
+		return 0
 	}
 	h := g.sighand()
 	mask := t.blocked
 	var frames []int
-	for sig := nextSignal(g.pending &^ t.blocked); sig != 0; sig = nextSignal(g.pending &^ t.blocked) {
-		g.pending &^= abi.SigBit(sig)
+	for {
+		sig := nextSignal(t.pending &^ t.blocked)
+		if sig != 0 {
+			t.pending &^= abi.SigBit(sig)
+		} else if sig = nextSignal(g.pending &^ t.blocked); sig != 0 {
+			g.pending &^= abi.SigBit(sig)
+		} else {
+			break
+		}
 		a := h.actions[sig]
 		switch {
 		case a.handler == abi.SigHandle:
@@ -281,11 +330,11 @@ func (k *Kernel) getSignal(t *task) {
 		case ignores(a, sig), g.isInit():
 		case defaultOf(sig) == actStop:
 			k.unsupported = true
-			return
+			return 0
 		default:
 			t.sigpending = false
 			k.killGroup(g, sig, t, true) // do_group_exit
-			return
+			return 0
 		}
 	}
 	t.sigpending = false
@@ -297,6 +346,10 @@ func (k *Kernel) getSignal(t *task) {
 		g.handled[sig]++
 	}
 	t.blocked = mask
+	if len(frames) == 0 {
+		return 0
+	}
+	return frames[0]
 }
 
 // nextThread is next_thread: the thread after t in the group's list,
