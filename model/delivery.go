@@ -311,6 +311,32 @@ func (k *Kernel) getSignal(t *task) int {
 		return 0
 	}
 	h := g.sighand()
+	first := 0
+	// A pass ends when nothing deliverable is left; the handlers'
+	// sigreturns restore the mask (set_current_blocked recalculates), and a
+	// signal pending for the thread and for its process, whose first
+	// instance a frame blocked, is deliverable again: another pass.
+	for (t.pending|g.pending)&^t.blocked != 0 {
+		handled, ok := k.signalPass(t, h)
+		if !ok {
+			return 0
+		}
+		if first == 0 && len(handled) > 0 {
+			first = handled[0]
+		}
+		if len(handled) == 0 {
+			break
+		}
+	}
+	t.sigpending = false
+	return first
+}
+
+// signalPass is one pass of getSignal's dequeue loop for t, then its
+// handlers; it returns the signals handled, in frame order, and false when
+// a default action ended the group (or is not modelled).
+func (k *Kernel) signalPass(t *task, h *sighand) ([]int, bool) {
+	g := t.group
 	mask := t.blocked
 	var frames []int
 	for {
@@ -330,14 +356,13 @@ func (k *Kernel) getSignal(t *task) int {
 		case ignores(a, sig), g.isInit():
 		case defaultOf(sig) == actStop:
 			k.unsupported = true
-			return 0
+			return nil, false
 		default:
 			t.sigpending = false
 			k.killGroup(g, sig, t, true) // do_group_exit
-			return 0
+			return nil, false
 		}
 	}
-	t.sigpending = false
 	for _, sig := range frames {
 		if t.handled == nil {
 			t.handled = map[int]int{}
@@ -346,10 +371,7 @@ func (k *Kernel) getSignal(t *task) int {
 		g.handled[sig]++
 	}
 	t.blocked = mask
-	if len(frames) == 0 {
-		return 0
-	}
-	return frames[0]
+	return frames, true
 }
 
 // nextThread is next_thread: the thread after t in the group's list,
