@@ -75,6 +75,13 @@ type Kernel struct {
 	// sparse holds the files a write extended past a gap (the model's
 	// abi.FileState.Sparse), kept by preflight.
 	sparse map[string]bool
+	// sleeping holds the calls agents sleep in, by tid; done the results
+	// of sleeps a later step ended, until the task's next step (block.go).
+	sleeping map[int]sleepRec
+	done     map[int]doneRec
+	// callerReport is the caller's own report when it came while await
+	// was making sure the caller sleeps (quiesce).
+	callerReport *report
 }
 
 // agentTask is the driver's handle on one task's agent.
@@ -109,6 +116,8 @@ func New(cfg abi.Config) (*Kernel, error) {
 		cfg:           cfg,
 		machine:       m,
 		sparse:        map[string]bool{},
+		sleeping:      map[int]sleepRec{},
+		done:          map[int]doneRec{},
 		uid:           0x10000000 + (os.Getpid()&0xfffff)<<6 + int(uidCounter.Add(1)&63),
 		tasks:         map[int]*agentTask{},
 		pidfds:        map[int]int{},
@@ -349,6 +358,8 @@ func (k *Kernel) absorb(m *report) error {
 			k.threadHandled[tid] = map[int]int{}
 		}
 		k.threadHandled[tid][sig]++
+	case repResult:
+		k.absorbDone(m)
 	case repPong:
 		k.pong[m.Tid] = m.Words
 		k.pongSeq[m.Tid] = m.Seq

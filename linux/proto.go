@@ -63,6 +63,14 @@ const (
 	opSigaction
 	opSigprocmask
 	opKill
+	opPipe2
+	opReadFd
+	opDup2
+	opDup3
+	opFutex
+	opTgkill
+	opTkill
+	opSigpending
 )
 
 // command is one request to an agent task: the header of agent.c struct cmd

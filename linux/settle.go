@@ -26,6 +26,12 @@ import (
 func (k *Kernel) settle() error {
 	deadline := time.Now().Add(stepTimeout)
 	for round := 0; round < 50; round++ {
+		if len(k.sleeping) > 0 {
+			// Sleepers a step woke finish (and report) or sleep again.
+			if _, err := k.quiesce(nil, nil, 0, deadline); err != nil {
+				return err
+			}
+		}
 		tasks, err := k.waitDying(deadline)
 		if err != nil {
 			return err
@@ -36,7 +42,7 @@ func (k *Kernel) settle() error {
 		pending := map[int]bool{}
 		died := false
 		for _, t := range tasks {
-			if t.State == 'Z' || t.State == 'X' || t.State == 'D' {
+			if _, asleep := k.sleeping[t.Tid]; asleep || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
 				continue
 			}
 			if err := k.send(t.Tid, command{Seq: seq, Op: opPing}); err != nil {
@@ -145,6 +151,22 @@ func (k *Kernel) prune(tasks []procTask) {
 	for _, t := range tasks {
 		live[t.Tid] = true
 		groups[t.Tgid] = true
+	}
+	for _, t := range tasks {
+		if t.State == 'Z' || t.State == 'X' {
+			delete(k.sleeping, t.Tid)
+			delete(k.done, t.Tid)
+		}
+	}
+	for tid := range k.sleeping {
+		if !live[tid] {
+			delete(k.sleeping, tid)
+		}
+	}
+	for tid := range k.done {
+		if !live[tid] {
+			delete(k.done, tid)
+		}
 	}
 	for tid, t := range k.tasks {
 		if !live[tid] {

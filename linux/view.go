@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -80,6 +81,12 @@ func (k *Kernel) view() (abi.View, error) {
 			Sighand: ids[kcmpSighand][t.Tid], Fs: ids[kcmpFS][t.Tid],
 			Handled: sigCounts(k.threadHandled[t.Tid]),
 		}
+		if rec, ok := k.sleeping[t.Tid]; ok && t.State != 'Z' && t.State != 'X' {
+			tv.State, tv.Call = abi.Blocked, rec.call.String()
+		} else if d, ok := k.done[t.Tid]; ok {
+			tv.Call, tv.Returned, tv.Return = d.call, true, d.r
+		}
+		tv.Pending = abi.SigSet(t.SigPnd)
 		switch t.State {
 		case 'Z', 'X':
 			tv.State = abi.Zombie
@@ -107,7 +114,7 @@ func (k *Kernel) view() (abi.View, error) {
 	v.Mms = make([]abi.MmView, len(reps[kcmpVM]))
 	for _, loadable := range []bool{true, false} {
 		for i, rep := range reps[kcmpVM] {
-			reader := loader(live, ids[kcmpVM], i+1)
+			reader := loader(live, ids[kcmpVM], i+1, k.sleeping)
 			if (reader != 0) != loadable {
 				continue
 			}
@@ -141,9 +148,9 @@ func (k *Kernel) view() (abi.View, error) {
 
 // loader returns a task of address space class mm that can run a command
 // (not a frozen vfork parent), or 0 when there is none.
-func loader(live []procTask, mms map[int]int, mm int) int {
+func loader(live []procTask, mms map[int]int, mm int, sleeps map[int]sleepRec) int {
 	for _, t := range live {
-		if mms[t.Tid] == mm && t.State != 'D' {
+		if _, asleep := sleeps[t.Tid]; mms[t.Tid] == mm && t.State != 'D' && !asleep {
 			return t.Tid
 		}
 	}
@@ -307,6 +314,10 @@ func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
 			}
 			pos, _ := strconv.ParseInt(fieldOf(string(info), "pos"), 10, 64)
 			flags, _ := strconv.ParseUint(fieldOf(string(info), "flags"), 8, 64)
+			pipeIno := uint64(0)
+			if s, ok := strings.CutPrefix(target, "pipe:["); ok {
+				pipeIno, _ = strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64)
+			}
 			id := 0
 			for j, fr := range files {
 				c, err := kcmp(host, fr.host, kcmpFile, uintptr(fd), uintptr(fr.fd))
@@ -321,7 +332,18 @@ func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
 			if id == 0 {
 				files = append(files, fileRep{host, fd})
 				id = len(files)
-				v.Files = append(v.Files, abi.FileView{ID: id, Path: filepath.Base(target), Offset: pos})
+				fv := abi.FileView{ID: id, Path: filepath.Base(target), Offset: pos}
+				if pipeIno != 0 {
+					fv.Path, fv.Pipe, fv.WriteEnd = "pipe", int(pipeIno), flags&3 == 1
+					if !slices.ContainsFunc(v.Pipes, func(p abi.PipeView) bool { return p.ID == int(pipeIno) }) {
+						n, err := k.pipeBytes(rep, fd)
+						if err != nil {
+							return err
+						}
+						v.Pipes = append(v.Pipes, abi.PipeView{ID: int(pipeIno), Bytes: n})
+					}
+				}
+				v.Files = append(v.Files, fv)
 			}
 			tv.Fds = append(tv.Fds, abi.FdView{Fd: fd, File: id, Cloexec: flags&0o2000000 != 0})
 		}
