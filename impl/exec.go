@@ -20,8 +20,8 @@ func (k *Kernel) sysExecve(t *task, name string) abi.Result {
 	old := t.mm
 	t.mm = nm
 	k.mmRelease(t, old, true) // exec_mmap → mm_release (EXEC-6, CLONE-8c)
-	k.mmput(old)                  // CLONE_VM partners keep the old mm (EXEC-1)
-	if t.files.refs > 1 {         // EXEC-4: unshare_files first
+	k.mmput(old)              // CLONE_VM partners keep the old mm (EXEC-1)
+	if t.files.refs > 1 {     // EXEC-4: unshare_files first
 		nf := k.copyFiles(t.files)
 		k.putFiles(t.files)
 		t.files = nf
