@@ -70,8 +70,15 @@ type TaskView struct {
 	Pending SigSet
 	// Call is the call a Blocked task sleeps in, in trace syntax. Once it
 	// completed in a later step than its own, Call stays and Returned and
-	// Return hold what it returned, until the task performs its next step.
-	// Invariant: "" unless State is Blocked or Returned is set.
+	// Return hold what it returned, until the task performs its next step:
+	// the task is back in user space with that result, which is then
+	// collected. Any step the task performs collects it, a failed one too
+	// (the only change a failed call with no partial effect makes); a step
+	// that is refused is not performed and collects nothing (WORLD-3), and
+	// no other task's step touches these fields except the one that
+	// completes the call.
+	// Invariant: "" unless State is Blocked or Returned is set; Returned
+	// only when State is not Blocked.
 	Call     string
 	Returned bool
 	Return   Result

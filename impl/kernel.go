@@ -186,10 +186,14 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi)
 	}
 	k.caller = t
+	// Its last sleep's result is behind it now; a refused step is not
+	// performed and leaves it (TaskView.Return).
+	done, doneCall := t.done, t.doneCall
 	t.done, t.doneCall = nil, ""
 	r := k.dispatch(t, sc)
 	if r.Outcome.Refused() {
 		k.caller = nil
+		t.done, t.doneCall = done, doneCall
 		return r
 	}
 	// Back to user space: the caller first, then whoever the step woke;

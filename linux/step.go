@@ -45,11 +45,11 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	if _, asleep := k.sleeping[tid]; asleep {
 		return abi.Refuse(abi.OutcomeTaskBlocked), nil
 	}
-	delete(k.done, tid) // its last sleep's result is behind it now
 	k.plan = plan{}
 	if r, refused, err := k.preflight(t, sc); err != nil || refused {
-		return r, err
+		return r, err // not performed: its last sleep's result stays
 	}
+	delete(k.done, tid) // its last sleep's result is behind it now
 	if k.plan.splitting {
 		r, err := k.runSplit(tid, sc)
 		if err != nil {

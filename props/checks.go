@@ -20,7 +20,30 @@ type stepCtx struct {
 	machine abi.Machine
 }
 
+// unchanged reports whether the step left the View exactly as it was: what
+// a refused step must do (WORLD-3).
 func (c *stepCtx) unchanged() bool { return reflect.DeepEqual(c.before, c.after) }
+
+// changedNothingElse reports whether the step changed nothing but what any
+// step the caller performs changes: the result of its last sleep is
+// collected (abi.TaskView.Return). What a failed call with no partial
+// effect must do; a refused step is not performed and collects nothing.
+func (c *stepCtx) changedNothingElse() bool {
+	return reflect.DeepEqual(collected(c.before, c.tid), c.after)
+}
+
+// collected is v after task tid performed a step and nothing else changed:
+// the call its last sleep completed, and that call's result, leave its
+// TaskView (abi.TaskView.Return). v itself is not modified.
+func collected(v abi.View, tid int) abi.View {
+	i, ok := slices.BinarySearchFunc(v.Tasks, tid, func(t abi.TaskView, tid int) int { return t.Tid - tid })
+	if !ok || !v.Tasks[i].Returned {
+		return v
+	}
+	v.Tasks = slices.Clone(v.Tasks)
+	v.Tasks[i].Call, v.Tasks[i].Returned, v.Tasks[i].Return = "", false, abi.Result{}
+	return v
+}
 
 // properties runs the enabled checks for backend i.
 func (m *Machine) properties(c *stepCtx, i int) error {
@@ -82,7 +105,7 @@ func checkRefusals(c *stepCtx) error {
 			return createdNothing(c.before, c.after)
 		}
 	}
-	if !c.unchanged() {
+	if !c.changedNothingElse() {
 		return fmt.Errorf("failed with %v but the View changed", c.res.Err)
 	}
 	return nil

@@ -111,7 +111,7 @@ func checkClone(c *stepCtx) error {
 		return createdNothing(c.before, c.after)
 	}
 	if c.res.Err != 0 || c.res.Outcome.Refused() {
-		if !c.unchanged() {
+		if c.res.Outcome.Refused() && !c.unchanged() || !c.res.Outcome.Refused() && !c.changedNothingElse() {
 			return fmt.Errorf("%v failed (%v) but the View changed", c.sc, c.res)
 		}
 		return nil
