@@ -66,7 +66,8 @@ func TestNextCoversEverySyscall(t *testing.T) {
 	}
 	want := []string{"fork", "vfork", "clone", "clone3", "execve", "exit", "exit_group", "wait4", "getpid",
 		"getppid", "gettid", "prctl", "mmap", "munmap", "mprotect", "madvise", "load", "store", "open", "close",
-		"dup", "fcntl", "write", "lseek", "umask", "sigaction", "sigprocmask", "kill"}
+		"dup", "fcntl", "write", "lseek", "umask", "sigaction", "sigprocmask", "kill",
+		"pipe2", "read", "dup2", "dup3", "futex", "tgkill", "tkill", "sigpending"}
 	for _, w := range want {
 		if names[w] == 0 {
 			t.Errorf("%s never generated in %d steps", w, n)

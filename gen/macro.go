@@ -125,8 +125,8 @@ type macro struct {
 	build func(g *Generator, src Source, w world, t abi.TaskView) []scriptStep
 }
 
-// macros lists the patterns with their weights.
-var macros = []macro{
+// macros lists the patterns with their weights (libcmacro.go's last).
+var macros = append([]macro{
 	{"fork-store-both", 5, forkStoreBoth},
 	{"vfork-then", 5, vforkThen},
 	{"thread-exec", 3, threadExec},
@@ -141,7 +141,7 @@ var macros = []macro{
 	{"frozen-group-signals", 5, frozenGroupSignals},
 	{"signal-round", 2, signalRound},
 	{"init-chain", 2, initChain},
-}
+}, libcMacros...)
 
 // startMacro chooses a pattern for a running task and installs its steps.
 func (g *Generator) startMacro(src Source, w world) bool {
