@@ -86,11 +86,15 @@ func glibcFork(g *Generator, src Source, w world, t abi.TaskView) []scriptStep {
 }
 
 // pthreadJoin: pthread_create as glibc 2.36 issues it (clone3, one word for
-// parent_tid and child_tid), then pthread_join: a futex wait on the tid
-// word, woken when the thread's exit clears it (CLONE-8c, FUTEX-4a); or a
+// parent_tid and child_tid), then pthread_join: a shared futex wait on the
+// tid word, woken when the thread's exit clears it (CLONE-8c, FUTEX-4a); or a
 // join after the exit, which finds 0 and does not sleep (EAGAIN).
 func pthreadJoin(g *Generator, src Source, w world, t abi.TaskView) []scriptStep {
-	op := []int64{abi.FUTEX_WAIT_BITSET, abi.FUTEX_WAIT}[intn(src, 2, "join-op")] | abi.FUTEX_PRIVATE_FLAG
+	// glibc 2.36 joins with a shared FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME,
+	// which mm_release's shared wake reaches; now and then a private wait,
+	// which it does not (FUTEX-2a): the joiner sleeps on.
+	op := []int64{abi.FUTEX_WAIT_BITSET | abi.FUTEX_CLOCK_REALTIME, abi.FUTEX_WAIT,
+		abi.FUTEX_WAIT_BITSET | abi.FUTEX_PRIVATE_FLAG}[weighted(src, "join-op", 4, 2, 1)]
 	steps := []scriptStep{create(rT, rC, abi.Clone3{Flags: pthreadFlags, Ptid: g.addr, Ctid: g.addr}), do(rC, fixed(abi.Gettid{}))}
 	if chance(src, 1, 3, "join-late?") {
 		return append(steps, do(rC, fixed(abi.Exit{})), do(rT, tidWordWait(rC, op)), do(rT, loadA))

@@ -89,6 +89,8 @@ func (k *Kernel) doExit(t *task) {
 	}
 	t.exiting = true
 	t.tif = false
+	// Its private queue goes with it (docs/libc.md SIG-5b).
+	t.pending = 0
 	if c := t.vforkChild; c != nil { // a frozen parent killed: the child runs on
 		c.vforkParent = nil
 		t.vforkChild = nil

@@ -57,6 +57,10 @@ type Kernel struct {
 	subreaper map[int]bool
 	err       error
 	closed    bool
+	// clearTid maps a task created with CLONE_CHILD_CLEARTID and a
+	// child_tid pointer to that pointer's page, until the task leaves its
+	// memory (tidwords.go).
+	clearTid map[int]uint64
 	// values holds the value of every private data frame the last View
 	// saw, by PFN, for the pages no task can load now (pages.go).
 	values map[uint64]uint64

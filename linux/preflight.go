@@ -61,6 +61,9 @@ func (k *Kernel) World(tid int) (abi.World, bool) {
 	if !ok || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
 		return nil, false
 	}
+	if _, asleep := k.sleeping[tid]; asleep {
+		return nil, false // asleep in a call of the trace: it cannot step (Step)
+	}
 	return &procWorld{k: k, t: t, external: true}, true
 }
 

@@ -84,6 +84,14 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	if err != nil {
 		return abi.Result{}, err
 	}
+	words, err := k.tidWordsBefore()
+	if err != nil {
+		return abi.Result{}, err
+	}
+	fp, err := k.futexBefore(t, sc)
+	if err != nil {
+		return abi.Result{}, err
+	}
 	k.seq++
 	c.Seq = k.seq
 	if err := k.send(tid, c); err != nil {
@@ -100,6 +108,13 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 		delete(k.threadHandled, t.Tid)
 	}
 	if err := k.learnValues(t, sc, r); err != nil {
+		return r, err
+	}
+	if err := k.learnClearedTids(words, t, sc, r); err != nil {
+		return r, err
+	}
+	k.noteClearTid(sc, r)
+	if err := k.learnFutexCopy(t, fp); err != nil {
 		return r, err
 	}
 	if hole != 0 && r.Outcome == abi.OutcomeOK && r.Err == 0 {

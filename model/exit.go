@@ -102,6 +102,11 @@ func (k *Kernel) finishExit(t *task) {
 	k.exitSignals(t)
 	t.exiting = true
 	t.sigpending = false
+	// The signals queued for this thread alone (tgkill, tkill, SIGPIPE)
+	// are dropped with it: a zombie's SigPnd reads empty, blocked ones
+	// included, on this machine's 6.18 (docs/libc.md SIG-5b); a SIGKILL a
+	// later group exit adds to a zombie leader stays (completeSignal).
+	t.pending = 0
 	t.state, t.wait = abi.Running, nil // a sleep ends with the task
 	t.ret, t.retCall = nil, ""
 	// exit_mm → mm_release: clear_child_tid's store and futex wake, then a
