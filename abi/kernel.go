@@ -43,6 +43,9 @@ type Config struct {
 	// depend on an unknown fact is refused by every backend (Refusal). The
 	// Linux oracle reads them from its machine (linux.Machine).
 	Machine
+	// Target is the kernel whose rules the world follows where kernels
+	// differ (target.go); the zero value is this machine's.
+	Target Target
 }
 
 // Machine is what a world knows about the machine it runs on

@@ -300,7 +300,7 @@ const mmapUnmodelled = MAP_GROWSDOWN | MAP_NORESERVE | MAP_POPULATE | MAP_STACK 
 // __get_unmapped_area, mmap_region) up to each point where an unmodelled
 // flag or state would decide the answer.
 func mmapRefusal(cfg Config, w World, s Mmap) string {
-	why, charge, reached := mmapPath(cfg.Machine, w, s)
+	why, charge, reached := mmapPath(cfg, w, s)
 	if why != "" || !reached {
 		return why
 	}
@@ -312,9 +312,11 @@ func mmapRefusal(cfg Config, w World, s Mmap) string {
 
 // mmapPath follows mmap up to its commit charge: why is the reason of a
 // rule that refuses it on the way; reached says whether Linux gets to the
-// charge (no errno before it), and charge is the charge then, in pages. m
-// decides whether a low MAP_FIXED fails EPERM (Machine.DacMmapMinAddr).
-func mmapPath(m Machine, w World, s Mmap) (why string, charge uint64, reached bool) {
+// charge (no errno before it), and charge is the charge then, in pages.
+// cfg's Machine decides whether a low MAP_FIXED fails EPERM
+// (Machine.DacMmapMinAddr), its Target where a hint-less mapping may go.
+func mmapPath(cfg Config, w World, s Mmap) (why string, charge uint64, reached bool) {
+	m := cfg.Machine
 	if s.Flags&MAP_ANONYMOUS == 0 {
 		return "", 0, false // EBADF: fd -1 (ksys_mmap_pgoff)
 	}
@@ -349,7 +351,7 @@ func mmapPath(m Machine, w World, s Mmap) (why string, charge uint64, reached bo
 		if s.Flags&(MAP_32BIT|MAP_ABOVE4G) != 0 {
 			return "MAP_32BIT or MAP_ABOVE4G placement", 0, false
 		}
-		if !PlacementRoom(vmas, s.Addr, n) {
+		if !PlacementRoomFor(cfg.Target, vmas, s.Addr, n) {
 			return "no room below the arena's end (Linux then searches bottom-up above it)", 0, false
 		}
 	}
@@ -367,7 +369,7 @@ func mmapPath(m Machine, w World, s Mmap) (why string, charge uint64, reached bo
 	if s.Flags&mmapUnmodelled != 0 {
 		return "mmap flag not modelled", 0, false
 	}
-	return "", MmapCharge(s.Addr, n, s.Prot, s.Flags, fixed, vmas), true
+	return "", MmapChargeFor(cfg.Target, s.Addr, n, s.Prot, s.Flags, fixed, vmas), true
 }
 
 // Charges returns the commit charges sc makes, in pages, in the order
@@ -380,7 +382,7 @@ func mmapPath(m Machine, w World, s Mmap) (why string, charge uint64, reached bo
 func Charges(m Machine, w World, sc Syscall) []uint64 {
 	switch s := sc.(type) {
 	case Mmap:
-		if _, c, reached := mmapPath(m, w, s); reached {
+		if _, c, reached := mmapPath(Config{Machine: m}, w, s); reached {
 			return []uint64{c}
 		}
 	case Mprotect:

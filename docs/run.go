@@ -141,11 +141,24 @@ const LinuxColumn = "Linux"
 // (Outcome.BackendBroken) is tried up to twice more: it says nothing about
 // the spec.
 func RunAll(specs []Spec, b traces.Backend) map[string]Outcome {
+	return RunAllSkipping(specs, b, nil)
+}
+
+// RunAllSkipping is RunAll with one more reason to skip a spec on b: skip,
+// when set, returns why b cannot run it (a kernel under test whose address
+// space cannot hold the spec's addresses), or "".
+func RunAllSkipping(specs []Spec, b traces.Backend, skip func(Spec) string) map[string]Outcome {
 	out := make(map[string]Outcome, len(specs))
 	for _, s := range specs {
 		if b.Name == LinuxColumn && s.Block.LinuxSkip != "" {
 			out[s.ID] = Outcome{Status: Skipped, Msg: s.Block.LinuxSkip}
 			continue
+		}
+		if why := ""; skip != nil && s.Block.Trace != nil {
+			if why = skip(s); why != "" {
+				out[s.ID] = Outcome{Status: Skipped, Msg: why}
+				continue
+			}
 		}
 		o := Run(s, b, false)
 		for try := 1; try < 3 && o.BackendBroken; try++ {

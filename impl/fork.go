@@ -17,7 +17,7 @@ func (k *Kernel) sysClone3(t *task, c abi.Clone3) abi.Result {
 	case f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && c.ExitSignal != 0:
 		return abi.Fail(abi.EINVAL)
 	}
-	return k.sysClone(t, f, int(c.ExitSignal), c.Ptid, c.Ctid)
+	return k.sysClone(t, f, int(c.ExitSignal), c.Ptid, c.Ctid, 0)
 }
 
 // sysClone is copy_process for fork, vfork, clone and clone3 (Linux 6.18):
@@ -27,10 +27,13 @@ func (k *Kernel) sysClone3(t *task, c abi.Clone3) abi.Result {
 // outside abi.CloneModelled, a stop signal as termination signal and an
 // uncertain fork commit charge were refused before the step (abi.Refusal).
 // Nothing is created on failure.
-func (k *Kernel) sysClone(t *task, flags uint64, sig int, ptid, ctid uint64) abi.Result {
+//
+// pidfd is the pidfd pointer: parent_tid for the legacy clone, NULL for
+// clone3.
+func (k *Kernel) sysClone(t *task, flags uint64, sig int, ptid, ctid, pidfd uint64) abi.Result {
 	has := func(f uint64) bool { return flags&f != 0 }
 	switch {
-	case has(abi.CLONE_PIDFD) && has(abi.CLONE_PARENT_SETTID) && ptid == 0, // kernel_clone: pidfd == parent_tid
+	case has(abi.CLONE_PIDFD) && has(abi.CLONE_PARENT_SETTID) && pidfd == ptid, // kernel_clone: pidfd == parent_tid
 		has(abi.CLONE_NEWNS) && has(abi.CLONE_FS),
 		has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS),
 		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),

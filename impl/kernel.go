@@ -182,8 +182,9 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == stateBlocked:
 		return abi.Refuse(abi.OutcomeTaskBlocked)
 	}
-	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" {
-		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi)
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" ||
+		k.cfg.Target.Arch == abi.ArchUM && abi.TargetLibcRefusal(k.cfg.Target, k.View(), tid, sc) != "" {
+		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi), then the target's
 	}
 	k.caller = t
 	// Its last sleep's result is behind it now; a refused step is not
@@ -233,12 +234,12 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 	switch s := sc.(type) {
 	case abi.Fork:
-		return k.sysClone(t, 0, abi.SIGCHLD, 0, 0)
+		return k.sysClone(t, 0, abi.SIGCHLD, 0, 0, 0)
 	case abi.Vfork:
-		return k.sysClone(t, abi.CLONE_VM|abi.CLONE_VFORK, abi.SIGCHLD, 0, 0)
+		return k.sysClone(t, abi.CLONE_VM|abi.CLONE_VFORK, abi.SIGCHLD, 0, 0, 0)
 	case abi.Clone:
 		f := s.Flags & 0xffffffff // lower_32_bits in the clone syscall
-		return k.sysClone(t, f&^abi.CSIGNAL, int(f&abi.CSIGNAL), s.Ptid, s.Ctid)
+		return k.sysClone(t, f&^abi.CSIGNAL, int(f&abi.CSIGNAL), s.Ptid, s.Ctid, s.Ptid)
 	case abi.Clone3:
 		return k.sysClone3(t, s)
 	case abi.Execve:

@@ -139,7 +139,7 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		if a.Flags&abi.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
 			return abi.Fail(abi.EEXIST)
 		}
-	} else if addr, ok = m.vmas.place(a.Addr, length, a.Flags&abi.MAP_SHARED == 0); !ok {
+	} else if addr, ok = m.vmas.place(k.cfg.Target, a.Addr, length, a.Flags&abi.MAP_SHARED == 0); !ok {
 		return abi.Fail(abi.ENOMEM) // refused before the step (abi.Refusal)
 	}
 	// do_mmap's map-type switch, after placement.
@@ -150,9 +150,14 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 	shared := typ == abi.MAP_SHARED
 	// MEM-3l: shmem charges a shared object's whole size; a writable
 	// private mapping charges its pages less the accounted ones it replaces.
+	// Before 6.12 every range was cleared first and a private mapping
+	// charged its whole length (abi.Target.UnmapsBeforeCharge).
 	var charge uint64
+	early := k.cfg.Target.UnmapsBeforeCharge()
 	switch {
 	case shared:
+		charge = length >> pageShift
+	case a.Prot&abi.PROT_WRITE != 0 && early:
 		charge = length >> pageShift
 	case a.Prot&abi.PROT_WRITE != 0:
 		charge = length>>pageShift - m.vmas.accountedPages(addr, addr+length)
@@ -161,7 +166,7 @@ func (k *Kernel) sysMmap(t *task, a abi.Mmap) abi.Result {
 		// A private charge fails before anything is unmapped; shmem's
 		// fails after the range was cleared, which stays a gap
 		// (__mmap_new_vma, vms_abort_munmap_vmas).
-		if shared && fixed && k.unshareEdges(m, addr, addr+length) {
+		if (shared || early) && fixed && k.unshareEdges(m, addr, addr+length) {
 			k.unmapRange(m, addr, addr+length)
 		}
 		return abi.Fail(abi.ENOMEM)
@@ -189,10 +194,11 @@ func (k *Kernel) newShmem() *shmem {
 
 // place returns where a mmap without MAP_FIXED of length bytes at hint addr
 // goes (MEM-3j, MEM-3k): the hint (round_hint_to_min) when free; else, for a
-// hint-less private length that is a multiple of 2 MiB, a 2 MiB-aligned
-// start found by searching for length + 2 MiB (thp_get_unmapped_area);
-// else the highest free range below the arena's end.
-func (l vmaList) place(addr, length uint64, private bool) (uint64, bool) {
+// hint-less private length that is a multiple of 2 MiB where the target
+// aligns to THP (abi.Target.THPAligned), a 2 MiB-aligned start found by
+// searching for length + 2 MiB (thp_get_unmapped_area); else the free range
+// the target's layout picks (search, target.go).
+func (l vmaList) place(t abi.Target, addr, length uint64, private bool) (uint64, bool) {
 	hint := addr &^ (abi.PageSize - 1)
 	if hint != 0 && hint < abi.MmapMinAddr {
 		hint = abi.MmapMinAddr
@@ -201,12 +207,12 @@ func (l vmaList) place(addr, length uint64, private bool) (uint64, bool) {
 		if hint <= abi.TaskSize-length && !l.overlaps(hint, hint+length) {
 			return hint, true
 		}
-	} else if private && length%abi.THPSize == 0 {
-		if ret, ok := l.topDown(length + abi.THPSize); ok {
-			return (ret + abi.THPSize) &^ (abi.THPSize - 1), true
+	} else if private && length%abi.THPSize == 0 && t.THPAligned() {
+		if ret, ok := l.search(t, length+abi.THPSize); ok {
+			return abi.THPAlign(t, ret), true
 		}
 	}
-	return l.topDown(length)
+	return l.search(t, length)
 }
 
 // topDown finds the highest free range of length bytes below ArenaEnd and

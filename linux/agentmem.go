@@ -45,7 +45,7 @@ func (k *Kernel) agentPreflight(t procTask, sc abi.Syscall) (abi.Result, bool, e
 		}
 	case abi.Munmap:
 		if e := s.Addr + pageUp(s.Len); s.Addr%abi.PageSize == 0 && s.Len != 0 && !inArena(s.Addr, s.Len) &&
-			e <= abi.TaskSize && e > s.Addr {
+			e <= space.TaskSize && e > s.Addr {
 			return abi.Result{}, false, k.planSplit(t, s.Addr, s.Len)
 		}
 	case abi.Mprotect:

@@ -116,11 +116,11 @@ func (k *Kernel) quiet(caller *procTask, sc abi.Syscall) (bool, string, error) {
 // between, draining reports (absorb records completions) meanwhile. ok is
 // false when a report for the caller's own step arrived (its result is then
 // in k.callerReport).
-func (k *Kernel) quiesce(caller *procTask, sc abi.Syscall, seq uint64, deadline time.Time) (bool, error) {
+func (k *Kernel) quiesce(caller *procTask, sc abi.Syscall, seq uint64, p *patience) (bool, error) {
 	last := ""
 	for {
-		if time.Now().After(deadline) {
-			return false, errors.New("timed out waiting for sleeping agents to settle")
+		if p.over() {
+			return false, p.err("sleeping agents never settled (quiet in /proc twice in a row with nothing reported)")
 		}
 		m, err := k.rr.next(2 * time.Millisecond)
 		if err != nil && !errors.Is(err, errTimeout) {

@@ -22,18 +22,21 @@ var agentSource embed.FS
 // agentFiles are the agent's source files, in hashing order.
 var agentFiles = []string{"agent.c", "sys.h", "bench.h"}
 
-// ccFlags build the agent (hashed with the sources). The binary is linked
-// at agentText, above the arena inside the reservation, so that nothing of
-// the agent's lies below ArenaEnd: a mmap placed below the arena (MEM-3k)
-// finds there only what the trace mapped, as in the model. Code that high
-// needs the large code model.
-var ccFlags = []string{"-O2", "-static", "-nostdlib", "-ffreestanding",
-	"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
-	"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss",
-	"-mcmodel=large", fmt.Sprintf("-Wl,-Ttext-segment=%#x", agentText)}
+// ccFlags build the agent (hashed with the sources), with defs, the
+// layout's (Space.defines). The binary is linked at the layout's AgentText,
+// above the arena inside the reservation, so that nothing of the agent's
+// lies below ArenaEnd: a mmap placed below the arena (MEM-3k) finds there
+// only what the trace mapped, as in the model. Code that high needs the
+// large code model.
+func ccFlags(defs []string) []string {
+	return append([]string{"-O2", "-static", "-nostdlib", "-ffreestanding",
+		"-fno-stack-protector", "-fno-pie", "-no-pie", "-fcf-protection=none",
+		"-fno-asynchronous-unwind-tables", "-fno-zero-initialized-in-bss",
+		"-mcmodel=large"}, defs...)
+}
 
-// agentText is where the agent's code is linked: 40 TiB, between ArenaEnd
-// (32 TiB) and the agent zone (48 TiB, procfs.go agentZoneStart).
+// agentText is where the agent's code is linked on this machine: 40 TiB,
+// between ArenaEnd (32 TiB) and the agent zone (48 TiB, HostSpace.StackArea).
 const agentText = 0x280000000000
 
 var (
@@ -44,13 +47,28 @@ var (
 
 // agentBinary returns the path of the compiled agent, building it once per
 // process into a cache directory named by the source's hash (so concurrent
-// test binaries share one build).
+// test binaries share one build); in a kernel-under-test guest, the agent
+// UseSpace was given.
 func agentBinary() (string, error) {
-	buildOnce.Do(func() { buildPath, buildErr = build() })
+	if agentOverride != "" {
+		return agentOverride, nil
+	}
+	buildOnce.Do(func() { buildPath, buildErr = build(HostSpace.defines()) })
 	return buildPath, buildErr
 }
 
-func build() (string, error) {
+// BuildAgent builds the agent for the layout s (cached like agentBinary's)
+// and returns its path, for a kernel under test that runs the oracle in s
+// (UseSpace). It needs cc.
+func BuildAgent(s Space) (string, error) {
+	if err := s.check(); err != nil {
+		return "", err
+	}
+	return build(s.defines())
+}
+
+// build compiles the agent with the extra cc flags defs (the layout).
+func build(defs []string) (string, error) {
 	h := sha256.New()
 	srcs := map[string][]byte{}
 	for _, f := range agentFiles {
@@ -62,7 +80,7 @@ func build() (string, error) {
 		h.Write([]byte(f))
 		h.Write(b)
 	}
-	for _, f := range ccFlags {
+	for _, f := range ccFlags(defs) {
 		h.Write([]byte(f))
 	}
 	sum := h.Sum(nil)
@@ -93,7 +111,7 @@ func build() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(cc, append(append([]string(nil), ccFlags...), "-o", out, src)...)
+	cmd := exec.Command(cc, append(ccFlags(defs), "-o", out, src)...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the agent with %s: %v\n%s", cc, err, msg)
 	}

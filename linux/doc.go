@@ -43,6 +43,17 @@
 // rest. FrameID (abi.FrameNamer) names a page's frame by its PFN, stable
 // across steps, so that reuse is checked as well as sharing.
 //
+// # A loaded machine
+//
+// Every wait for the real processes (a result, a hello, a pong, a dying
+// task) is sized for the load when it starts and looked at again when it
+// runs out: its idle budget times the runnable tasks per CPU, up to two
+// minutes; one that still runs out says which task, which wait, how long
+// and what load it was sized for (patience.go). While a world is open the
+// driver's threads and the agents run at nice -20, ahead of ordinary busy
+// work: with 16 busy loops on this 2-core machine the docs' specs took 63 s
+// at nice 0 and 16 s so (idle: 8 s).
+//
 // # What the oracle refuses
 //
 // preflight.go evaluates the refusal list every backend shares
@@ -65,6 +76,15 @@
 // top-down placement lands in the arena, as the conventions require; the
 // trace may map over it, and the agent refills what is left free.
 //
+// # On a kernel under test
+//
+// Inside another kernel (package uml boots one as User-Mode Linux) the
+// oracle runs in the Space chosen for that kernel's address space
+// (space.go: UseSpace, with an agent BuildAgent built for it), and on a
+// kernel without kcmp(2) it tells shared objects apart by markers and
+// probes instead (identity.go). On this machine nothing changes: HostSpace
+// is abi's layout, and kcmp is used.
+//
 // # Cleanup
 //
 // Close kills task 1, which kills every agent in the namespace
@@ -72,6 +92,7 @@
 // SIGKILL through PR_SET_PDEATHSIG. Both are tested.
 //
 // Where to start reading: kernel.go (the world), step.go (one step),
-// settle.go (rest between steps), view.go and pages.go (observation), preflight.go
-// (refusals), agent/agent.c (the agent).
+// settle.go (rest between steps), patience.go (waits and priority), view.go
+// and pages.go (observation), preflight.go (refusals), agent/agent.c (the
+// agent).
 package linux

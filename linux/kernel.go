@@ -86,6 +86,11 @@ type Kernel struct {
 	// callerReport is the caller's own report when it came while await
 	// was making sure the caller sleeps (quiesce).
 	callerReport *report
+	// prioritized says New raised the process's priority for this world
+	// (patience.go), which Close lowers again.
+	prioritized bool
+	// ids observes identities where kcmp is missing (identity.go).
+	ids identities
 }
 
 // agentTask is the driver's handle on one task's agent.
@@ -96,8 +101,9 @@ type agentTask struct {
 	fifo *os.File // the write end of the task's command FIFO
 }
 
-// stepTimeout bounds how long one step or observation may take before the
-// world is declared broken.
+// stepTimeout bounds how long one step or observation may take on an idle
+// machine before the world is declared broken; every wait scales it for
+// the load (patience.go).
 const stepTimeout = 10 * time.Second
 
 var uidCounter atomic.Uint32
@@ -107,6 +113,9 @@ var uidCounter atomic.Uint32
 func New(cfg abi.Config) (*Kernel, error) {
 	if ok, why := Available(); !ok {
 		return nil, errors.New(why)
+	}
+	if err := targetMismatch(cfg.Target); err != nil {
+		return nil, err
 	}
 	bin, err := agentBinary()
 	if err != nil {
@@ -132,6 +141,8 @@ func New(cfg abi.Config) (*Kernel, error) {
 		subreaper:     map[int]bool{},
 		shmIDs:        map[string]uint64{},
 	}
+	raisePriority() // patience.go; Close lowers it again
+	k.prioritized = true
 	if err := k.start(bin); err != nil {
 		k.Close()
 		return nil, err
@@ -226,10 +237,10 @@ func (k *Kernel) start(bin string) error {
 	k.init = cmd
 	k.nsproc = fmt.Sprintf("/proc/%d/root%s/nsproc", cmd.Process.Pid, dir)
 
-	deadline := time.Now().Add(stepTimeout)
+	p := wait("task 1's hello", stepTimeout)
 	for k.tasks[1] == nil {
-		if time.Now().After(deadline) {
-			return errors.New("task 1 did not start")
+		if p.over() {
+			return fmt.Errorf("task 1 did not start: %w", p.err(""))
 		}
 		m, err := k.rr.next(50 * time.Millisecond)
 		if errors.Is(err, errTimeout) {
@@ -278,7 +289,7 @@ func layout(name string) string {
 	}
 	var b strings.Builder
 	for _, m := range img.Mappings {
-		fmt.Fprintf(&b, "%x:%x:%x:%x", m.Addr, m.Pages, m.Prot, m.Flags)
+		fmt.Fprintf(&b, "%x:%x:%x:%x", imageAddr(m.Addr), m.Pages, m.Prot, m.Flags)
 		for i, v := range m.Values {
 			if i == 0 {
 				b.WriteByte(':')
@@ -406,6 +417,9 @@ func (k *Kernel) Close() error {
 	}
 	k.closed = true
 	runtime.SetFinalizer(k, nil)
+	if k.prioritized {
+		defer lowerPriority()
+	}
 	// SCHED_FIFO agents first go back to SCHED_OTHER, so that nothing
 	// outruns the namespace's teardown on their CPU.
 	for _, t := range k.tasks {

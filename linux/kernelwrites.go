@@ -63,8 +63,7 @@ func (k *Kernel) tidWordsBefore() ([]tidWordBefore, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := k.tasks[tid]
-		if !ok || t.State == 'Z' || t.State == 'X' || a == nil {
+		if !ok || t.State == 'Z' || t.State == 'X' || k.tasks[tid] == nil {
 			delete(k.clearTid, tid)
 			continue
 		}
@@ -76,13 +75,35 @@ func (k *Kernel) tidWordsBefore() ([]tidWordBefore, error) {
 			if u == tid {
 				continue
 			}
-			if c, err := kcmp(a.host, k.tasks[u].host, kcmpVM, 0, 0); err == nil && c == 0 {
+			if k.sharesMm(t, u) {
 				b.peers = append(b.peers, u)
 			}
 		}
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// sharesMm reports whether live task t and the task with tid u use one
+// address space (sameObject). Without kcmp the answer comes from the marks
+// of the last View, so a task that View did not see counts as no partner:
+// a wrong partner would have the driver learn a value for a frame it does
+// not know, a missing one only leaves the page to a load.
+func (k *Kernel) sharesMm(t procTask, u int) bool {
+	if space.MarkIDs {
+		if _, seen := k.ids.marks[t.Tid]; !seen {
+			return false
+		}
+		if _, seen := k.ids.marks[u]; !seen {
+			return false
+		}
+	}
+	ut, ok, err := k.findTask(u)
+	if err != nil || !ok || ut.State == 'Z' || ut.State == 'X' {
+		return false
+	}
+	same, err := k.sameObject(t, ut, kcmpVM)
+	return err == nil && same
 }
 
 // learnClearedTids records, after the step sc by caller with result r, the

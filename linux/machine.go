@@ -14,8 +14,10 @@ import (
 // Machine returns the facts about this machine that change what Linux
 // answers (abi.Machine), read from /proc:
 //
-//   - PKU: "ospke" among the CPU flags of /proc/cpuinfo (the kernel uses
-//     protection keys, so PROT_EXEC alone is execute-only);
+//   - PKU: pkey_alloc(2) succeeds (the kernel uses protection keys, so
+//     PROT_EXEC alone is execute-only; on x86 that is "ospke" in
+//     /proc/cpuinfo, but User-Mode Linux shows the host's flags there and
+//     has no pkeys);
 //   - CommitPages: with vm.overcommit_memory 0 (OVERCOMMIT_GUESS) the
 //     heuristic's limit, MemTotal + SwapTotal of /proc/meminfo in pages
 //     (totalram_pages() + total_swap_pages in __vm_enough_memory); with 1,
@@ -38,20 +40,11 @@ var (
 
 func readMachine() (abi.Machine, error) {
 	var m abi.Machine
-	cpu, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return m, err
-	}
 	m.PKU = abi.FeatureAbsent
-	for _, line := range strings.Split(string(cpu), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "flags" {
-			for _, f := range strings.Fields(v) {
-				if f == "ospke" {
-					m.PKU = abi.FeaturePresent
-				}
-			}
-			break
-		}
+	const sysPkeyAlloc, sysPkeyFree = 330, 331
+	if key, _, e := syscall.RawSyscall(sysPkeyAlloc, 0, 0, 0); e == 0 {
+		syscall.RawSyscall(sysPkeyFree, key, 0, 0)
+		m.PKU = abi.FeaturePresent
 	}
 	mode, err := readInt("/proc/sys/vm/overcommit_memory")
 	if err != nil {
@@ -88,7 +81,9 @@ func readMachine() (abi.Machine, error) {
 // aligns those too), vm.mmap_min_addr at most abi.MmapMinAddr, and the
 // commit rules of Machine.
 func machineSupported() (bool, string) {
-	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+	// A kernel under test may have no THP at all (User-Mode Linux): its
+	// world's target says so (abi.Target.THPAligned).
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil && space == HostSpace {
 		return false, "the Linux oracle needs a kernel with transparent huge pages (THP placement of 2 MiB mappings, MEM-3j)"
 	}
 	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled"); err == nil {

@@ -228,8 +228,11 @@ type privatePage struct {
 // loadable reports whether a load from the mapping succeeds on a present
 // page: x86 cannot map a page writable but not readable, and an
 // execute-only mapping (PROT_EXEC alone, a protection key on this CPU) or
-// PROT_NONE faults.
-func (m mapping) loadable() bool { return m.Perms[0] == 'r' || m.Perms[1] == 'w' }
+// PROT_NONE faults. On a kernel whose write-only pages may fault
+// (Space.WriteOnlyFaults) only a readable mapping is.
+func (m mapping) loadable() bool {
+	return m.Perms[0] == 'r' || m.Perms[1] == 'w' && !space.WriteOnlyFaults
+}
 
 // readsPerCommand bounds the addresses of one OP_READ (agent.c MAXWORDS).
 const readsPerCommand = 200
@@ -562,7 +565,7 @@ func (k *Kernel) learnValues(t procTask, sc abi.Syscall, r abi.Result) error {
 			}
 			for i, v := range m.Values {
 				if v != 0 {
-					pages[m.Addr+uint64(i)*abi.PageSize] = v
+					pages[imageAddr(m.Addr)+uint64(i)*abi.PageSize] = v
 				}
 			}
 		}

@@ -19,10 +19,13 @@ import (
 // refused here: the real kernel answers it.
 func (k *Kernel) preflight(t procTask, sc abi.Syscall) (abi.Result, bool, error) {
 	unsupported := abi.Refuse(abi.OutcomeUnsupported)
-	w := &procWorld{k: k, t: t}
-	why := abi.Refusal(k.cfg, w, sc)
+	// The rules are written in trace addresses: in a kernel under test's
+	// smaller Space they are asked in trace addresses (reloc.go).
+	w := &procWorld{k: k, t: t, trace: space != HostSpace}
+	tsc := traceCall(sc)
+	why := abi.Refusal(k.cfg, w, tsc)
 	if why == "" {
-		why = machineRefusal(k.cfg, k.machine, w, sc)
+		why = machineRefusal(k.cfg, k.machine, w, tsc)
 	}
 	if w.err != nil {
 		return abi.Result{}, false, w.err
@@ -64,7 +67,7 @@ func (k *Kernel) World(tid int) (abi.World, bool) {
 	if _, asleep := k.sleeping[tid]; asleep {
 		return nil, false // asleep in a call of the trace: it cannot step (Step)
 	}
-	return &procWorld{k: k, t: t, external: true}, true
+	return &procWorld{k: k, t: t, external: true, trace: space != HostSpace}, true
 }
 
 // procWorld answers abi.World for one task from /proc. Answers are read
@@ -80,6 +83,8 @@ type procWorld struct {
 	// vmas caches Mappings; read is set once it has been filled.
 	vmas []abi.VMA
 	read bool
+	// trace: Mappings answers in the trace's layout (traceVMAs).
+	trace bool
 }
 
 func (w *procWorld) fail(err error) {
@@ -173,6 +178,9 @@ func (w *procWorld) Mappings() []abi.VMA {
 			DontFork: m.has("dc"), WipeOnFork: m.has("wf"), Accounted: m.has("ac"),
 			ExecOnly: m.prot() == abi.PROT_EXEC && m.Pkey != 0})
 	}
+	if w.trace {
+		w.vmas = traceVMAs(w.vmas)
+	}
 	return w.vmas
 }
 
@@ -256,7 +264,7 @@ func pageUp(n uint64) uint64 { return (n + abi.PageSize - 1) &^ (abi.PageSize - 
 // inside the arena, where the agent never maps anything.
 func inArena(addr, n uint64) bool {
 	end := addr + pageUp(n)
-	return addr >= abi.ArenaStart && end <= abi.ArenaEnd && end >= addr && pageUp(n) >= n
+	return addr >= space.ArenaStart && end <= space.ArenaEnd && end >= addr && pageUp(n) >= n
 }
 
 // mmapRange returns the range a mmap asks for by itself — MAP_FIXED's, or a
@@ -265,17 +273,17 @@ func inArena(addr, n uint64) bool {
 // placement lands in the arena or below it, where the agent has nothing.
 func mmapRange(s abi.Mmap) (start, n uint64, check bool) {
 	n = abi.PageUp(s.Len)
-	if s.Flags&abi.MAP_ANONYMOUS == 0 || s.Len == 0 || n == 0 || n > abi.TaskSize {
+	if s.Flags&abi.MAP_ANONYMOUS == 0 || s.Len == 0 || n == 0 || n > space.TaskSize {
 		return 0, 0, false // Linux answers before any placement
 	}
 	if s.Flags&(abi.MAP_FIXED|abi.MAP_FIXED_NOREPLACE) != 0 {
-		if s.Addr%abi.PageSize != 0 || s.Addr > abi.TaskSize-n {
+		if s.Addr%abi.PageSize != 0 || s.Addr > space.TaskSize-n {
 			return 0, 0, false
 		}
 		return s.Addr, n, !inArena(s.Addr, n)
 	}
 	hint := abi.MmapHint(s.Addr)
-	if hint == 0 || hint > abi.TaskSize-n {
+	if hint == 0 || hint > space.TaskSize-n {
 		return 0, 0, false // no usable hint: placed top-down below ArenaEnd
 	}
 	return hint, n, !inArena(hint, n)

@@ -3,7 +3,6 @@ package linux
 import (
 	"fmt"
 
-	"github.com/forkspec/forkspec/abi"
 	"os"
 	"path/filepath"
 	"slices"
@@ -247,26 +246,28 @@ func readSmaps(path string) ([]mapping, error) {
 // anonymous memory shows as "/dev/zero (deleted)" and is the trace's.
 func (m mapping) agentOwned() bool {
 	switch {
-	case m.has("nr"), m.Start < agentZoneEnd && m.End > agentZoneStart:
+	case m.has("nr"), m.Start < space.ZoneEnd && m.End > space.StackArea:
 		return true
 	case strings.HasPrefix(m.Path, "["):
-		return true
+		// User-Mode Linux names whatever private mapping starts at its
+		// vdso's address "[vdso]" (arch_vma_name), and the agent has
+		// dropped the real one there (Space.DropVdso).
+		return !(space.DropVdso && m.Path == "[vdso]")
 	case m.Path != "" && m.Path != "/dev/zero (deleted)":
 		return true
 	}
 	return false
 }
 
-// Agent zone: the agent's stacks and scratch buffers (agent.c STACK_AREA,
-// SCRATCH_AREA), never the trace's.
-const agentZoneStart, agentZoneEnd = 0x300000000000, 0x390000000000 // agent.c: 16 TiB from STACK_AREA...
-
 // reservation reports whether a mapping is part of the agent's PROT_NONE
-// reservation above the arena, which only exists to steer top-down mmap
-// placement into the arena: for the trace it is free address space.
+// reservation above the arena (and below it, Space.ReserveAll), which only
+// exists to steer mmap placement into the arena: for the trace it is free
+// address space. The agent zone [space.StackArea, space.ZoneEnd) (its
+// stacks and scratch buffers) is never the trace's.
 func (m mapping) reservation() bool {
-	return m.has("nr") && m.Perms == "---p" && m.Start >= abi.ArenaEnd &&
-		(m.End <= agentZoneStart || m.Start >= agentZoneEnd)
+	return m.has("nr") && m.Perms == "---p" &&
+		(m.Start >= space.ArenaEnd || space.ReserveAll && m.End <= space.ArenaStart) &&
+		(m.End <= space.StackArea || m.Start >= space.ZoneEnd)
 }
 
 func (m mapping) has(flag string) bool { return slices.Contains(m.VmFlags, flag) }

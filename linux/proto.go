@@ -73,6 +73,13 @@ const (
 	opSigpending
 )
 
+// Identity probes on a kernel without kcmp (identity.go; agent.c OP_*).
+const (
+	opSigflip    = 6
+	opSigrestore = 7
+	opFlflip     = 8
+)
+
 // command is one request to an agent task: the header of agent.c struct cmd
 // followed by Payload bytes.
 type command struct {

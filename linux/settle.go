@@ -2,6 +2,7 @@ package linux
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"syscall"
 	"time"
@@ -24,15 +25,15 @@ import (
 // repeated while a round sees a task die (a death notifies a parent, whose
 // SIGCHLD handler must run in the same step).
 func (k *Kernel) settle() error {
-	deadline := time.Now().Add(stepTimeout)
+	dying := wait("dying tasks to die", stepTimeout)
 	for round := 0; round < 50; round++ {
 		if len(k.sleeping) > 0 {
 			// Sleepers a step woke finish (and report) or sleep again.
-			if _, err := k.quiesce(nil, nil, 0, deadline); err != nil {
+			if _, err := k.quiesce(nil, nil, 0, dying); err != nil {
 				return err
 			}
 		}
-		tasks, err := k.waitDying(deadline)
+		tasks, err := k.waitDying(dying)
 		if err != nil {
 			return err
 		}
@@ -40,6 +41,7 @@ func (k *Kernel) settle() error {
 		k.seq++
 		seq := k.seq
 		pending := map[int]bool{}
+		pongs := wait(fmt.Sprintf("pongs (settling round %d, ping %d)", round+1, seq), stepTimeout)
 		died := false
 		for _, t := range tasks {
 			if _, asleep := k.sleeping[t.Tid]; asleep || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
@@ -57,8 +59,8 @@ func (k *Kernel) settle() error {
 			pending[t.Tid] = true
 		}
 		for len(pending) > 0 {
-			if time.Now().After(deadline) {
-				return errors.New("timed out waiting for pongs")
+			if pongs.over() {
+				return pongs.err("no pong from task(s) " + tidList(sortedKeys(pending)))
 			}
 			m, err := k.rr.next(2 * time.Millisecond)
 			if err != nil && !errors.Is(err, errTimeout) {
@@ -103,6 +105,12 @@ func (k *Kernel) sharePongs(tasks []procTask) error {
 			live = append(live, t)
 		}
 	}
+	// Without kcmp the classes come from markers and probes
+	// (identity.go), which must see these tasks' states, not the last
+	// View's: a task frozen since then cannot run a probe.
+	if err := k.beginIdentities(live); err != nil {
+		return err
+	}
 	ids, _, err := k.classes(live, kcmpSighand)
 	if err != nil {
 		return err
@@ -122,23 +130,23 @@ func (k *Kernel) sharePongs(tasks []procTask) error {
 }
 
 // waitDying waits until no task has SIGKILL pending and returns the tasks.
-func (k *Kernel) waitDying(deadline time.Time) ([]procTask, error) {
+func (k *Kernel) waitDying(p *patience) ([]procTask, error) {
 	for {
 		tasks, err := k.listTasks()
 		if err != nil {
 			return nil, err
 		}
-		dying := false
+		var dying []int
 		for _, t := range tasks {
 			if t.State != 'Z' && t.State != 'X' && t.SigPnd&uint64(abi.SigBit(abi.SIGKILL)) != 0 {
-				dying = true
+				dying = append(dying, t.Tid)
 			}
 		}
-		if !dying {
+		if len(dying) == 0 {
 			return tasks, nil
 		}
-		if time.Now().After(deadline) {
-			return nil, errors.New("timed out waiting for dying tasks")
+		if p.over() {
+			return nil, p.err("task(s) " + tidList(dying) + " still have SIGKILL pending")
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -59,6 +59,9 @@ func (k *Kernel) view() (abi.View, error) {
 			live = append(live, t)
 		}
 	}
+	if err := k.beginIdentities(live); err != nil {
+		return abi.View{}, err
+	}
 	var ids [5]map[int]int
 	var reps [5][]procTask
 	for _, typ := range []int{kcmpVM, kcmpFiles, kcmpFS, kcmpSighand} {
@@ -130,6 +133,7 @@ func (k *Kernel) view() (abi.View, error) {
 	if err := k.fdViews(reps[kcmpFiles], &v); err != nil {
 		return abi.View{}, err
 	}
+	k.endIdentities(ids[kcmpSighand], reps[kcmpFiles], v.FdTables)
 	for i, rep := range reps[kcmpSighand] {
 		v.Sighands = append(v.Sighands, abi.SighandView{ID: i + 1, Actions: k.actions(rep, live, ids[kcmpSighand])})
 	}
@@ -182,14 +186,13 @@ func (k *Kernel) classes(ts []procTask, typ int) (map[int]int, []procTask, error
 	ids := map[int]int{}
 	var reps []procTask
 	for _, t := range ts {
-		host := k.tasks[t.Tid].host
 		found := 0
 		for i, r := range reps {
-			c, err := kcmp(host, k.tasks[r.Tid].host, typ, 0, 0)
+			same, err := k.sameObject(t, r, typ)
 			if err != nil {
 				return nil, nil, err
 			}
-			if c == 0 {
+			if same {
 				found = i + 1
 				break
 			}
@@ -230,12 +233,41 @@ func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
 		}
 		break
 	}
-	return z.ExitCode, nil
+	return k.groupExitCode(z)
+}
+
+// groupExitCode is the exit code /proc/TGID/stat gives for the zombie
+// leader z's whole process: do_task_stat reports the group's exit code
+// there once SIGNAL_GROUP_EXIT is set (by exit_group, a fatal signal, or
+// the plain exit of the last thread, synchronize_group_exit), which is what
+// wait_task_zombie reports; the task's own stat gives the leader's own
+// exit code (found on User-Mode Linux 6.1, seed 5110: a leader's exit 3,
+// its last thread's exit 4, wait reports 4). It falls back to the task's
+// own code when the process file is gone.
+func (k *Kernel) groupExitCode(z procTask) (int, error) {
+	b, err := os.ReadFile(filepath.Join(k.nsproc, strconv.Itoa(z.Tgid), "stat"))
+	if err != nil {
+		return z.ExitCode, nil
+	}
+	s := string(b)
+	close := strings.LastIndexByte(s, ')')
+	if close < 0 {
+		return 0, fmt.Errorf("process %d: bad stat %q", z.Tgid, s)
+	}
+	f := strings.Fields(s[close+1:])
+	if len(f) < 50 {
+		return 0, fmt.Errorf("process %d: short stat %q", z.Tgid, s)
+	}
+	code, err := strconv.Atoi(f[49])
+	if err != nil {
+		return 0, fmt.Errorf("process %d: stat exit code %q: %v", z.Tgid, f[49], err)
+	}
+	return code, nil
 }
 
 // request sends a command to a running task and waits for its result.
 func (k *Kernel) request(tid int, c command) (*report, error) {
-	return k.requestWithin(tid, c, stepTimeout)
+	return k.requestWithin(tid, c, scaled(stepTimeout))
 }
 
 func (k *Kernel) requestWithin(tid int, c command, timeout time.Duration) (*report, error) {
@@ -260,7 +292,7 @@ func (k *Kernel) requestWithin(tid int, c command, timeout time.Duration) (*repo
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("task %d did not answer op %d", tid, c.Op)
+	return nil, fmt.Errorf("timed out waiting for task %d to answer op %d (seq %d), after %v", tid, c.Op, c.Seq, timeout)
 }
 
 // actions is a disposition table: handler kinds from /proc/PID/status
@@ -297,12 +329,14 @@ func (k *Kernel) actions(rep procTask, live []procTask, ids map[int]int) []abi.A
 // fdViews observes fd tables (one representative per table), their open
 // file descriptions (identity by kcmp KCMP_FILE) with offsets from fdinfo.
 func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
-	type fileRep struct{ host, fd int }
+	type fileRep struct {
+		rep procTask
+		fd  int
+	}
 	var files []fileRep
 	for i, rep := range reps {
 		tv := abi.FdTableView{ID: i + 1}
 		dir := k.taskDir(rep.Tgid, rep.Tid)
-		host := k.tasks[rep.Tid].host
 		for fd := 0; fd < abi.FdLimit; fd++ {
 			target, err := os.Readlink(filepath.Join(dir, "fd", strconv.Itoa(fd)))
 			if err != nil {
@@ -320,17 +354,17 @@ func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
 			}
 			id := 0
 			for j, fr := range files {
-				c, err := kcmp(host, fr.host, kcmpFile, uintptr(fd), uintptr(fr.fd))
+				same, err := k.sameFile(rep, fd, fr.rep, fr.fd)
 				if err != nil {
 					return err
 				}
-				if c == 0 {
+				if same {
 					id = j + 1
 					break
 				}
 			}
 			if id == 0 {
-				files = append(files, fileRep{host, fd})
+				files = append(files, fileRep{rep, fd})
 				id = len(files)
 				fv := abi.FileView{ID: id, Path: filepath.Base(target), Offset: pos}
 				if pipeIno != 0 {

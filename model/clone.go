@@ -7,8 +7,10 @@ import "github.com/forkspec/forkspec/abi"
 type cloneArgs struct {
 	flags      uint64
 	exitSignal int
-	// ptid and ctid are the parent_tid and child_tid pointers (0: NULL).
-	ptid, ctid uint64
+	// ptid and ctid are the parent_tid and child_tid pointers (0: NULL);
+	// pidfd is the pidfd pointer: the legacy clone passes parent_tid for
+	// it, clone3's is NULL (abi.Clone3).
+	ptid, ctid, pidfd uint64
 }
 
 // sysLegacyClone is clone(2): Linux keeps only the low 32 bits of the flags
@@ -16,7 +18,7 @@ type cloneArgs struct {
 // termination signal, any value 0..255 (CLONE-6).
 func (k *Kernel) sysLegacyClone(t *task, s abi.Clone) abi.Result {
 	f := s.Flags & 0xffffffff
-	return k.sysClone(t, cloneArgs{flags: f &^ abi.CSIGNAL, exitSignal: int(f & abi.CSIGNAL), ptid: s.Ptid, ctid: s.Ctid})
+	return k.sysClone(t, cloneArgs{flags: f &^ abi.CSIGNAL, exitSignal: int(f & abi.CSIGNAL), ptid: s.Ptid, ctid: s.Ctid, pidfd: s.Ptid})
 }
 
 // sysClone3 is clone3(2): clone3_args_valid and copy_clone_args_from_user
@@ -40,9 +42,10 @@ func (k *Kernel) sysClone3(t *task, s abi.Clone3) abi.Result {
 // sysClone is copy_process for fork, vfork, clone and clone3 (Linux 6.18).
 //
 // Validation, first failure wins (CLONE-7): kernel_clone rejects
-// CLONE_PIDFD with CLONE_PARENT_SETTID (the two would write through the same
-// pointer: the legacy clone passes parent_tid for both, and clone3's
-// pointers are NULL here); copy_process rejects CLONE_NEWNS or
+// CLONE_PIDFD with CLONE_PARENT_SETTID when the two would write through
+// the same pointer (always for the legacy clone, which passes parent_tid
+// for both; for clone3, whose pidfd pointer is NULL, when parent_tid is
+// NULL too); copy_process rejects CLONE_NEWNS or
 // CLONE_NEWUSER with CLONE_FS, CLONE_THREAD without CLONE_SIGHAND,
 // CLONE_SIGHAND without CLONE_VM, CLONE_PARENT from init's group
 // (SIGNAL_UNKILLABLE), CLONE_THREAD with CLONE_NEWUSER or CLONE_NEWPID, and
@@ -56,7 +59,7 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	f := a.flags
 	has := func(bits uint64) bool { return f&bits == bits }
 	switch {
-	case has(abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID) && a.ptid == 0,
+	case has(abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID) && a.pidfd == a.ptid,
 		has(abi.CLONE_NEWNS | abi.CLONE_FS),
 		has(abi.CLONE_NEWUSER | abi.CLONE_FS),
 		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),

@@ -11,6 +11,7 @@ func (k *Kernel) Clone() *Kernel {
 	c := &Kernel{
 		cfg:         k.cfg,
 		limit:       k.limit,
+		target:      k.target,
 		machine:     k.machine,
 		sparse:      maps.Clone(k.sparse),
 		tasks:       make(map[int]*task, len(k.tasks)),

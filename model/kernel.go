@@ -17,6 +17,9 @@ type Kernel struct {
 	cfg     abi.Config
 	limit   int
 	machine abi.Machine
+	// target is the kernel whose rules apply where kernels differ
+	// (target.go): cfg.Target.
+	target abi.Target
 	// tasks holds every task in existence (running, frozen or zombie), by tid.
 	// Invariant: tasks[tid].tid == tid; a task is in its group's threads.
 	tasks map[int]*task
@@ -67,6 +70,7 @@ func New(cfg abi.Config) *Kernel {
 		limit:     cfg.Limit(),
 		machine:   cfg.Machine,
 		sparse:    map[string]bool{},
+		target:    cfg.Target,
 		tasks:     map[int]*task{},
 		nextTid:   1,
 		nextID:    1,
@@ -112,8 +116,10 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	case t.state == abi.Blocked:
 		return abi.Refuse(abi.OutcomeTaskBlocked)
 	}
-	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" {
-		// The one refusal list, shared with the impl and the Linux oracle.
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.target, sc, t.mm.protAt) != "" ||
+		k.target.Arch == abi.ArchUM && abi.TargetLibcRefusal(k.target, k.View(), tid, sc) != "" {
+		// The one refusal list, shared with the impl and the Linux oracle;
+		// then the target's (abi.TargetRefusal).
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
 	snap := k.Clone()

@@ -45,7 +45,7 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 			return abi.Fail(abi.EEXIST) // [mmap(2) MAP_FIXED_NOREPLACE]
 		}
 		start = s.Addr
-	} else if start, ok = placement(m, s.Addr, n, flags&abi.MAP_SHARED == 0); !ok {
+	} else if start, ok = placement(m, k.target, s.Addr, n, flags&abi.MAP_SHARED == 0); !ok {
 		return abi.Fail(abi.ENOMEM) // refused before the step (abi.Refusal)
 	}
 	// do_mmap's map-type switch comes after the placement: neither or both
@@ -68,17 +68,21 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 	// mapping's shmem object charges its whole size later, after the old
 	// mappings' page tables were cleared (__mmap_new_vma →
 	// shmem_zero_setup): on failure what was in the range is gone
-	// (vms_abort_munmap_vmas leaves a gap; measured on 6.18).
-	// [__vm_enough_memory]
+	// (vms_abort_munmap_vmas leaves a gap; measured on 6.18). Before 6.12
+	// every mapping's range was cleared first and the whole length charged
+	// (abi.Target.UnmapsBeforeCharge). [__vm_enough_memory]
 	var charge uint64
+	early := k.target.UnmapsBeforeCharge()
 	switch {
 	case shared:
+		charge = n / abi.PageSize
+	case s.Prot&abi.PROT_WRITE != 0 && early:
 		charge = n / abi.PageSize
 	case s.Prot&abi.PROT_WRITE != 0:
 		charge = n/abi.PageSize - m.accountedPages(start, start+n)
 	}
 	if fits, _ := k.machine.Commit(charge); !fits {
-		if shared {
+		if shared || early {
 			m.unmap(start, start+n)
 		}
 		return abi.Fail(abi.ENOMEM)
@@ -104,14 +108,16 @@ func (k *Kernel) sysMmap(t *task, s abi.Mmap) abi.Result {
 // the address space is used as is (arch_get_unmapped_area_topdown).
 // Otherwise the top-down search takes the highest free range below
 // ArenaEnd — the arena first, then below it — as vm_unmapped_area does
-// under the oracle's reservation of everything above the arena. A private
-// request without a hint whose length is a multiple of 2 MiB is THP aligned
-// (MEM-3j, thp_get_unmapped_area_vmflags): the search looks for length +
-// 2 MiB and takes the highest 2 MiB boundary that keeps the length inside
-// what it found; when that finds nothing the plain search runs. Shared
-// requests go through shmem_get_unmapped_area, which aligns only when shmem
-// THP is on (off on the oracle's machine): plain.
-func placement(m *mm, addr, n uint64, private bool) (uint64, bool) {
+// under the oracle's reservation of everything above the arena (a target
+// with the legacy layout searches bottom-up instead: search, target.go). A
+// private request without a hint whose length is a multiple of 2 MiB is
+// THP aligned where the target does that (MEM-3j,
+// thp_get_unmapped_area_vmflags, abi.Target.THPAligned): the search looks
+// for length + 2 MiB and takes the 2 MiB boundary thp_get_unmapped_area
+// takes in what it found (abi.THPAlign); when that finds nothing the plain
+// search runs. Shared requests go through shmem_get_unmapped_area, which
+// aligns only when shmem THP is on (off on the oracle's machine): plain.
+func placement(m *mm, t abi.Target, addr, n uint64, private bool) (uint64, bool) {
 	hint := pageDown(addr)
 	if hint != 0 && hint < abi.MmapMinAddr {
 		hint = abi.MmapMinAddr
@@ -120,12 +126,12 @@ func placement(m *mm, addr, n uint64, private bool) (uint64, bool) {
 		if hint <= abi.TaskSize-n && !m.overlaps(hint, hint+n) {
 			return hint, true
 		}
-	} else if private && n%abi.THPSize == 0 {
-		if ret, ok := m.freeTopDown(n+abi.THPSize, abi.MmapMinAddr, abi.ArenaEnd); ok {
-			return (ret + abi.THPSize) &^ (abi.THPSize - 1), true
+	} else if private && n%abi.THPSize == 0 && t.THPAligned() {
+		if ret, ok := m.search(t, n+abi.THPSize); ok {
+			return abi.THPAlign(t, ret), true
 		}
 	}
-	return m.freeTopDown(n, abi.MmapMinAddr, abi.ArenaEnd)
+	return m.search(t, n)
 }
 
 // sysMunmap is munmap(2) (MEM-4): EINVAL for an unaligned address, length 0

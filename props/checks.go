@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -45,34 +46,57 @@ func collected(v abi.View, tid int) abi.View {
 	return v
 }
 
-// properties runs the enabled checks for backend i.
-func (m *Machine) properties(c *stepCtx, i int) error {
-	if m.checks&CheckRefusals != 0 {
-		if err := checkRefusals(c); err != nil {
-			return err
+// properties runs the enabled checks for backend i, in the order of
+// propertyNames, and returns the name of the first that fails with its
+// error.
+func (m *Machine) properties(c *stepCtx, i int) (string, error) {
+	for _, p := range []struct {
+		check Check
+		fn    func(*stepCtx) error
+	}{
+		{CheckRefusals, checkRefusals},
+		{CheckCOWIsolation, checkCOWIsolation},
+		{CheckVforkFreeze, m.vfork[i].check},
+		{CheckExecResets, checkExecResets},
+		{CheckCloneValidation, checkClone},
+		{CheckDontForkWipeOnFork, checkDontForkWipeOnFork},
+		{CheckSignalInheritance, checkSignalInheritance},
+		{CheckReparentTarget, checkReparentTarget},
+		{CheckAutoReap, m.execs[i].checkAutoReap},
+		{CheckWaitEligibility, checkWaitEligibility},
+		{CheckSharedOffsets, checkSharedOffsets},
+	} {
+		if m.checks&p.check != 0 {
+			if err := p.fn(c); err != nil {
+				return p.check.String(), err
+			}
 		}
 	}
-	if m.checks&CheckCOWIsolation != 0 {
-		if err := checkCOWIsolation(c); err != nil {
-			return err
+	m.execs[i].update(c)
+	return "", nil
+}
+
+// propertyNames names each Check (its constant without "Check").
+var propertyNames = map[Check]string{
+	CheckRefusals: "Refusals", CheckCOWIsolation: "COWIsolation", CheckVforkFreeze: "VforkFreeze",
+	CheckExecResets: "ExecResets", CheckCloneValidation: "CloneValidation",
+	CheckDontForkWipeOnFork: "DontForkWipeOnFork", CheckSignalInheritance: "SignalInheritance",
+	CheckReparentTarget: "ReparentTarget", CheckAutoReap: "AutoReap", CheckWaitEligibility: "WaitEligibility",
+	CheckSharedOffsets: "SharedOffsets",
+}
+
+// String names a single Check, or lists the Checks of a set.
+func (c Check) String() string {
+	if n, ok := propertyNames[c]; ok {
+		return n
+	}
+	var names []string
+	for b := Check(1); b != 0 && b <= c; b <<= 1 {
+		if c&b != 0 {
+			names = append(names, propertyNames[b])
 		}
 	}
-	if m.checks&CheckVforkFreeze != 0 {
-		if err := m.vfork[i].check(c); err != nil {
-			return err
-		}
-	}
-	if m.checks&CheckExecResets != 0 {
-		if err := checkExecResets(c); err != nil {
-			return err
-		}
-	}
-	if m.checks&CheckCloneValidation != 0 {
-		if err := checkClone(c); err != nil {
-			return err
-		}
-	}
-	return nil
+	return strings.Join(names, "|")
 }
 
 // checkRefusals: refusals change nothing (WORLD-3), and so does a failed
@@ -103,10 +127,11 @@ func checkRefusals(c *stepCtx) error {
 			return sigpipeOnly(c)
 		}
 	case abi.Futex:
-		if s.Op&abi.FUTEX_PRIVATE_FLAG == 0 && c.res.Err != abi.EFAULT && c.res.Err != abi.ENOSYS {
-			// FUTEX-3a: a shared futex's key takes the page as
+		if c.res.Err != abi.EFAULT && c.res.Err != abi.ENOSYS {
+			// FUTEX-3b: a shared futex's key takes the page as
 			// get_user_pages_fast(FOLL_WRITE) does (get_futex_key): a
-			// private page shared by COW is copied first.
+			// private page shared by COW is copied first; and reading
+			// the word faults a MAP_SHARED page in (a frame appears).
 			return framesOnly(c)
 		}
 	case abi.Fork, abi.Vfork, abi.Clone, abi.Clone3:

@@ -68,6 +68,10 @@ func cloneEINVAL(a cloneArgs, callerTgid int) string {
 		}
 	}
 	switch {
+	case f&(abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID) == abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID && (!a.clone3 || a.ptid == 0):
+		// kernel_clone: pidfd == parent_tid. The legacy clone passes its
+		// parent_tid for both; clone3's pidfd pointer is NULL.
+		return "CLONE_PIDFD with CLONE_PARENT_SETTID through one pointer"
 	case f&abi.CLONE_NEWNS != 0 && f&abi.CLONE_FS != 0:
 		return "CLONE_NEWNS with CLONE_FS"
 	case f&abi.CLONE_NEWUSER != 0 && f&abi.CLONE_FS != 0:

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/traces"
 )
 
 // viewBender wraps the model and rewrites its View after chosen steps: a
@@ -152,5 +153,24 @@ func TestRefusalsSeeAnotherTasksReturnCollected(t *testing.T) {
 	got = propertyFails(t, CheckRefusals, forget, append(woken, step(1, abi.Clone{Flags: abi.CLONE_NEWCGROUP | abi.SIGCHLD}))...)
 	if !strings.Contains(got, "refused") {
 		t.Errorf("the waiter's refused clone cleared its result: %q, want a refusal failure", got)
+	}
+}
+
+// TestSharedOffsetsFollowsANonLeadersExec: after a non-leader's exec the
+// leader's tid names the exec'ing thread and its fd table (EXEC-5), so its
+// fds are lined up with that thread's from before, not the old leader's.
+// Found by TestRefinement once gen drew pipes: two tables whose fd 2 held
+// the two ends of one pipe read as a split description.
+func TestSharedOffsetsFollowsANonLeadersExec(t *testing.T) {
+	steps := []traces.Step{
+		{Tid: 1, Call: abi.Pipe2{}},
+		{Tid: 1, Call: abi.Fork{}},
+		{Tid: 2, Call: abi.Clone{Flags: abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD | abi.SIGCHLD}},
+		{Tid: 2, Call: abi.Dup{Fd: 0}},
+		{Tid: 3, Call: abi.Dup{Fd: 1}},
+		{Tid: 3, Call: abi.Execve{Image: "sh"}},
+	}
+	if _, err := Replay(opts, CheckSharedOffsets, []Backend{Model}, steps, nil); err != nil {
+		t.Error(err)
 	}
 }

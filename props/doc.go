@@ -9,15 +9,17 @@
 // stops the run and is written as a trace under testdata/failures/, with the
 // command that replays it by meaning.
 //
-// Where to start reading: machine.go (Machine), checks.go (the properties),
-// props_test.go (one Test per property), coverage_test.go (event counters).
+// Where to start reading: machine.go (Machine), checks.go (the properties;
+// the ones that need no model in checks_inherit.go, checks_reap.go,
+// checks_wait.go and checks_fd.go), props_test.go and life_test.go (one
+// Test per property), reduce.go (Reduce, with traces.Shrink).
 //
 // # Running
 //
 //	go test ./props                          default budget (TestMain: 300 runs x ~100 steps)
 //	go test ./props -v -run TestRefinement   … and print the event coverage table
-//	go test ./props -run 'TestRefinement|TestFrameConservation|TestCOWIsolation|TestVforkFreeze|TestExecResets|TestCloneValidation' \
-//	    -rapid.checks=20000 -rapid.steps=200 -timeout 2h          the long search (make props)
+//	go test ./props -run 'TestRefinement|TestFrameConservation|TestCOWIsolation|…' \
+//	    -rapid.checks=20000 -rapid.steps=200 -timeout 6h           the long search (make props)
 //	go test ./props -run '^$' -fuzz FuzzRefinement -fuzztime 10m  coverage-guided
 //	go test ./props -run '^$' -bench Lockstep -cpu 1              lockstep steps/s
 //	props/mutate.sh                                               gremlins over impl (make mutate)

@@ -18,7 +18,7 @@ const FailureDir = "testdata/failures"
 // trace by meaning, both relative to the module root.
 func WriteFailure(m *Machine, test string, f *Failure) (path, replay string, err error) {
 	comments := []string{
-		fmt.Sprintf("Found by props %s: %s on %s at step %d.", test, f.Kind, f.Backend, f.Index+1),
+		fmt.Sprintf("Found by props %s: %s on %s at step %d.", test, f.What(), f.Backend, f.Index+1),
 	}
 	for i, l := range strings.Split(strings.TrimRight(f.Detail, "\n"), "\n") {
 		if i == 4 {
@@ -27,7 +27,7 @@ func WriteFailure(m *Machine, test string, f *Failure) (path, replay string, err
 		}
 		comments = append(comments, l)
 	}
-	comments = append(comments, "Expectations are the model's results.")
+	comments = append(comments, fmt.Sprintf("Expectations are %s's results.", m.backends[0].Name))
 	tr := m.Trace(strings.NewReplacer("/", "_", " ", "_").Replace(test), comments...)
 	p, err := traces.WriteFailure(FailureDir, tr)
 	if err != nil {

@@ -2,7 +2,9 @@ package props
 
 import (
 	"errors"
+	"flag"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,6 +34,10 @@ type suite struct {
 	final func(m *Machine) error
 	// cov, when set, accumulates the events of every run.
 	cov *gen.Coverage
+	// share, when set, is the fraction of -rapid.checks this suite runs
+	// (at least one run), so that a group of related suites costs no more
+	// than the budget says; 0 runs the whole budget.
+	share float64
 	// last holds the most recent failing run: rapid re-runs the shrunk case
 	// last, so at the end of the test it is the shrunk one.
 	last *lastFailure
@@ -102,9 +108,23 @@ func (s suite) run(t *testing.T) {
 		text, _ := os.ReadFile(strings.TrimPrefix(path, "props/"))
 		t.Logf("reduced to %d steps (from %d):\n%s\n%v\ntrace: %s\nreplay: %s", len(steps), len(s.last.steps), text, f, path, replay)
 	})
+	if s.share != 0 {
+		defer setRapidChecks(setRapidChecks(max(1, int(float64(rapidChecks())*s.share))))
+	}
 	prop := s.prop
 	if *progressFlag {
 		prop = withProgress(t.Logf, rapidChecks(), prop)
 	}
 	rapid.Check(t, prop)
+}
+
+// setRapidChecks sets -rapid.checks, which rapid reads at every Check, and
+// returns the value it had. The suites run one after another (none calls
+// t.Parallel), so a suite may change it for its own run.
+func setRapidChecks(n int) int {
+	old := rapidChecks()
+	if err := flag.Set("rapid.checks", strconv.Itoa(n)); err != nil {
+		panic(err)
+	}
+	return old
 }

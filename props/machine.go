@@ -36,8 +36,10 @@ const (
 	// flags say (CLONE-1 … CLONE-6, THR-1).
 	CheckCloneValidation
 
-	// CheckAll is every property.
-	CheckAll = CheckRefusals | CheckCOWIsolation | CheckVforkFreeze | CheckExecResets | CheckCloneValidation
+	// CheckAll is every property (the ones that follow CheckCloneValidation
+	// are in checks_inherit.go).
+	CheckAll = CheckRefusals | CheckCOWIsolation | CheckVforkFreeze | CheckExecResets | CheckCloneValidation |
+		CheckDontForkWipeOnFork | CheckSignalInheritance | CheckReparentTarget | CheckAutoReap | CheckWaitEligibility | CheckSharedOffsets
 )
 
 // Backend is a named way to build a fresh kernel.
@@ -58,6 +60,8 @@ type Machine struct {
 	checks Check
 	// vfork[i] tracks the frozen vfork parents of backend i.
 	vfork []vforkTracker
+	// execs[i] tracks the execs of backend i's processes (CheckAutoReap).
+	execs []execTracker
 	// Gen chooses steps for Draw.
 	Gen *gen.Generator
 	cls gen.Classifier
@@ -88,6 +92,7 @@ func NewMachine(opts traces.Options, checks Check, bs ...Backend) (*Machine, err
 		m.kernels = append(m.kernels, k)
 		m.views = append(m.views, v)
 		m.vfork = append(m.vfork, vforkTracker{})
+		m.execs = append(m.execs, execTracker{})
 	}
 	return m, m.agree(-1, traces.Step{}, make([]abi.Result, len(bs)))
 }
@@ -137,8 +142,9 @@ func (m *Machine) Step(tid int, sc abi.Syscall) (abi.Result, error) {
 	}
 	for i := range m.kernels {
 		c := stepCtx{before: before[i], after: m.views[i], tid: tid, sc: sc, res: results[i], limit: m.opts.Config().Limit(), machine: m.opts.Config().Machine}
-		if err := m.properties(&c, i); err != nil {
+		if name, err := m.properties(&c, i); err != nil {
 			f := m.fail(index, s, "property", i, err.Error(), results)
+			f.Property = name
 			f.Diff, f.DiffLabel = viewDiff(before[i], m.views[i]), "-before +after"
 			return results[0], f
 		}
@@ -197,6 +203,9 @@ type Failure struct {
 	Step  traces.Step
 	// Kind is panic, invariant, result, view or property.
 	Kind string
+	// Property names the property that failed (a Check's name, e.g.
+	// "AutoReap") when Kind is property; "" otherwise.
+	Property string
 	// Backend is the backend at fault (for result and view: the one that
 	// differs from the reference).
 	Backend string
@@ -222,17 +231,26 @@ func (f *Failure) Error() string {
 	var b strings.Builder
 	switch {
 	case f.Index < 0:
-		fmt.Fprintf(&b, "initial state: %s on %s: %s\n", f.Kind, f.Backend, f.Detail)
+		fmt.Fprintf(&b, "initial state: %s on %s: %s\n", f.What(), f.Backend, f.Detail)
 	case f.Step.Call == nil:
-		fmt.Fprintf(&b, "after step %d (final check): %s on %s: %s\n", f.Index+1, f.Kind, f.Backend, f.Detail)
+		fmt.Fprintf(&b, "after step %d (final check): %s on %s: %s\n", f.Index+1, f.What(), f.Backend, f.Detail)
 	default:
-		fmt.Fprintf(&b, "step %d (%d %v): %s on %s: %s\n", f.Index+1, f.Step.Tid, f.Step.Call, f.Kind, f.Backend, f.Detail)
+		fmt.Fprintf(&b, "step %d (%d %v): %s on %s: %s\n", f.Index+1, f.Step.Tid, f.Step.Call, f.What(), f.Backend, f.Detail)
 		fmt.Fprintf(&b, "results: %v\n", f.Results)
 	}
 	if f.Diff != "" {
 		fmt.Fprintf(&b, "View diff (%s):\n%s", f.DiffLabel, f.Diff)
 	}
 	return b.String()
+}
+
+// What is the failure's kind, with the property's name for a property
+// failure ("property AutoReap").
+func (f *Failure) What() string {
+	if f.Property != "" {
+		return f.Kind + " " + f.Property
+	}
+	return f.Kind
 }
 
 // viewDiff is "" when the views are equal, else cmp.Diff(a, b).

@@ -3,7 +3,6 @@ package props
 import (
 	"errors"
 
-	"github.com/forkspec/forkspec/abi"
 	"github.com/forkspec/forkspec/traces"
 )
 
@@ -25,129 +24,74 @@ func Replay(o traces.Options, checks Check, bs []Backend, steps []traces.Step, f
 	return m, nil
 }
 
-// Reduce shrinks a failing step sequence by meaning: it deletes chunks of
-// steps, halving the chunk size down to single steps, and keeps a deletion
-// whenever the shorter sequence still fails the same way (same kind, same
-// backend) — pebble's metamorphic reducer, in miniature. rapid's own
-// shrinking works on draws and cannot cut a step out of the middle of a
-// scripted pattern; this can. It returns the reduced steps, cut after the
-// failing step, and that failure.
+// Reduce shrinks a failing step sequence by meaning with traces.Shrink —
+// the reducer `forkspec check` uses too: delta debugging over steps, tasks
+// and arguments until no single deletion or simplification keeps the
+// failure — asking each time whether the candidate, replayed on a fresh
+// Machine with the same checks and final, still fails the same way (same
+// kind, backend, property and syscall). rapid's own shrinking works on
+// draws and cannot cut a step out of the middle of a scripted pattern, nor
+// hand a task's steps to its parent; this can. It returns the reduced
+// steps, cut after the failing step, and that failure.
 func Reduce(o traces.Options, checks Check, bs []Backend, steps []traces.Step, final func(*Machine) error, want *Failure) ([]traces.Step, *Failure) {
-	same := func(err error) (*Failure, bool) {
-		var f *Failure
-		if !errors.As(err, &f) {
+	fails := func(cand []traces.Step) ([]traces.Step, bool) {
+		m, f := replayRenumbered(o, checks, bs, cand, final)
+		if m == nil || f == nil || !sameFailure(f, want) {
 			return nil, false
-		}
-		return f, f.Kind == want.Kind && f.Backend == want.Backend
-	}
-	tries := 0
-	try := func(cand []traces.Step) ([]traces.Step, *Failure, bool) {
-		if tries++; tries > maxReduceTries {
-			return nil, nil, false
-		}
-		m, err := replayRenumbered(o, checks, bs, cand, final)
-		f, ok := same(err)
-		if !ok || m == nil {
-			return nil, nil, false
 		}
 		done := m.Trace("").Steps
 		if f.Index >= 0 && f.Index < len(done) {
 			done = done[:f.Index+1]
 		}
-		return done, f, true
+		return done, true
 	}
-	cur, f, ok := try(steps)
-	if !ok {
-		return steps, want
+	shrunk, _ := traces.Shrink(steps, fails, maxReduceTries)
+	if _, f := replayRenumbered(o, checks, bs, shrunk, final); f != nil && sameFailure(f, want) {
+		return shrunk, f
 	}
-	for again := true; again; {
-		for chunk := len(cur) / 2; chunk >= 1; {
-			progress := false
-			for start := 0; start+chunk <= len(cur); {
-				cand := append(append([]traces.Step(nil), cur[:start]...), cur[start+chunk:]...)
-				if c, cf, ok := try(cand); ok && smaller(c, cur) {
-					cur, f, progress = c, cf, true
-					continue // retry the same start on the shorter sequence
-				}
-				start += chunk
-			}
-			if !progress {
-				chunk /= 2
-			}
-		}
-		// Hand a step to an older task (a lower tid): the task that only
-		// existed to perform it can then go too.
-		again = false
-		for i := 0; i < len(cur) && !again; i++ {
-			for tid := 1; tid < cur[i].Tid && !again; tid++ {
-				cand := append([]traces.Step(nil), cur...)
-				cand[i].Tid = tid
-				if c, cf, ok := try(cand); ok && smaller(c, cur) {
-					cur, f, again = c, cf, true
-				}
-			}
-		}
-	}
-	return cur, f
+	return steps, want
 }
 
 // maxReduceTries bounds the replays one Reduce may spend.
 const maxReduceTries = 3000
 
-// smaller orders reductions: fewer steps, else lower tids. Every accepted
-// move makes the sequence smaller, so reduction ends.
-func smaller(a, b []traces.Step) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
+// sameFailure reports whether f is the failure want is: the same kind on
+// the same backend, the same property, at the same syscall (or both at the
+// final check).
+func sameFailure(f, want *Failure) bool {
+	name := func(f *Failure) string {
+		if f.Step.Call == nil {
+			return ""
+		}
+		return f.Step.Call.Name()
 	}
-	sa, sb := 0, 0
-	for i := range a {
-		sa, sb = sa+a[i].Tid, sb+b[i].Tid
-	}
-	return sa < sb
+	return f.Kind == want.Kind && f.Backend == want.Backend && f.Property == want.Property && name(f) == name(want)
 }
 
-// replayRenumbered is Replay for a trace with steps cut out. Deleting a
-// creation shifts every later pid (they are allocated 1, 2, 3, …), so the
-// tids a step names — its actor, and the pid of a kill or wait4 — are
-// renumbered: a tid that an original step created (its Want.Ret) stands for
-// whatever tid that step creates in the replay. The Machine's trace holds
-// the steps as performed, renumbered.
-func replayRenumbered(o traces.Options, checks Check, bs []Backend, steps []traces.Step, final func(*Machine) error) (*Machine, error) {
+// replayRenumbered is Replay for a sequence with steps cut out or changed,
+// its tids renumbered by traces.Renumbering. The Machine's trace holds the
+// steps as performed, renumbered; the failure is a *Failure or nil.
+func replayRenumbered(o traces.Options, checks Check, bs []Backend, steps []traces.Step, final func(*Machine) error) (*Machine, *Failure) {
+	asFailure := func(err error) *Failure {
+		var f *Failure
+		errors.As(err, &f)
+		return f
+	}
 	m, err := NewMachine(o, checks, bs...)
 	if err != nil {
-		return nil, err
+		return nil, asFailure(err)
 	}
-	tids := map[int]int{}
-	re := func(tid int) int {
-		if n, ok := tids[tid]; ok {
-			return n
-		}
-		return tid
-	}
+	ren := traces.Renumbering{}
 	for _, s := range steps {
-		sc := s.Call
-		switch c := sc.(type) {
-		case abi.Kill:
-			c.Pid = re(c.Pid)
-			sc = c
-		case abi.Wait4:
-			c.Pid = re(c.Pid)
-			sc = c
-		}
-		r, err := m.Step(re(s.Tid), sc)
+		rs := ren.Step(s)
+		r, err := m.Step(rs.Tid, rs.Call)
 		if err != nil {
-			return m, err
+			return m, asFailure(err)
 		}
-		switch s.Call.(type) {
-		case abi.Fork, abi.Vfork, abi.Clone, abi.Clone3:
-			if s.Want != nil && s.Want.Err == 0 && s.Want.Ret > 0 && r.Err == 0 && r.Ret > 0 {
-				tids[int(s.Want.Ret)] = int(r.Ret)
-			}
-		}
+		ren.Learn(s, r)
 	}
 	if final != nil {
-		return m, final(m)
+		return m, asFailure(final(m))
 	}
 	return m, nil
 }

@@ -13,8 +13,9 @@
 // (the types), parse.go and format.go (text in and out), assert.go (the
 // assertion language) and asserter.go (checking it as steps run), replay.go
 // (Stream, Lock, and Replay, Run, Lockstep on top), divergence.go (what a
-// failure reports), reduce.go (shrinking a diverging trace) and record.go
-// (Record, WriteFailure).
+// failure reports), shrink.go and simplify.go (Shrink, the reducer that
+// `forkspec check` and the property suites share), reduce.go (Reduce:
+// Shrink for a diverging trace) and record.go (Record, WriteFailure).
 //
 // What is deliberately not here: any knowledge of how a backend works. A
 // backend is an abi.Kernel; replay compares Results and canonical Views only.

@@ -115,6 +115,15 @@ func (o Options) format() string {
 	if o.DacMmapMinAddr != 0 {
 		s += fmt.Sprintf(" dac-mmap-min-addr=%d", o.DacMmapMinAddr)
 	}
+	if o.Target.Release != "" {
+		s += " kernel=" + string(o.Target.Release)
+	}
+	if o.Target.Layout != abi.LayoutTopDown {
+		s += " mmap=" + o.Target.Layout.String()
+	}
+	if o.Target.Arch != "" {
+		s += " arch=" + string(o.Target.Arch)
+	}
 	return s
 }
 

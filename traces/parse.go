@@ -230,8 +230,26 @@ func parseOptions(o *Options, text string, col int, seen map[string]bool,
 				return errAt(fcol+len(key)+1, "option dac-mmap-min-addr: want vm.mmap_min_addr, a number from %d to %d, got %q", abi.PageSize, abi.MmapMinAddr, val)
 			}
 			o.DacMmapMinAddr = n
+		case "kernel":
+			r, err := abi.ParseRelease(val)
+			if err != nil {
+				return errAt(fcol+len(key)+1, "option kernel: %v", err)
+			}
+			o.Target.Release = r
+		case "mmap":
+			l, err := abi.ParseLayout(val)
+			if err != nil {
+				return errAt(fcol+len(key)+1, "option mmap: %v", err)
+			}
+			o.Target.Layout = l
+		case "arch":
+			a, err := abi.ParseArch(val)
+			if err != nil {
+				return errAt(fcol+len(key)+1, "option arch: %v", err)
+			}
+			o.Target.Arch = a
 		default:
-			return errAt(fcol, "unknown option %q (known: max-tasks, pku, commit-pages, dac-mmap-min-addr)", key)
+			return errAt(fcol, "unknown option %q (known: max-tasks, pku, commit-pages, dac-mmap-min-addr, kernel, mmap, arch)", key)
 		}
 	}
 	if fields == 0 {

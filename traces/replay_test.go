@@ -279,25 +279,3 @@ func TestReduce(t *testing.T) {
 		t.Error("Reduce changed a trace that does not diverge")
 	}
 }
-
-// TestDropTask: dropping a task removes its creation, its steps and the
-// steps aimed at it, and renumbers later pids.
-func TestDropTask(t *testing.T) {
-	tr := mustParse(t, "1 fork\n2 getpid\n1 fork\n3 fork\n1 wait4 2 0\n1 kill 3 SIGTERM\n4 getpid\n1 wait4 4 0\n")
-	results := []abi.Result{abi.Ok(2), abi.Ok(2), abi.Ok(3), abi.Ok(4), abi.Ok(0), abi.Ok(0), abi.Ok(4), abi.Ok(0)}
-	got, ok := dropTask(tr.Steps, results, 0)
-	if !ok {
-		t.Fatal("fork not recognised as a creation")
-	}
-	var lines []string
-	for _, s := range got {
-		lines = append(lines, s.String())
-	}
-	want := "1 fork|2 fork|1 kill 2 SIGTERM|3 getpid|1 wait4 3 0"
-	if strings.Join(lines, "|") != want {
-		t.Errorf("dropTask = %q, want %q", strings.Join(lines, "|"), want)
-	}
-	if _, ok := dropTask(tr.Steps, results, 1); ok {
-		t.Error("getpid treated as a creation")
-	}
-}

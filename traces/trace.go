@@ -76,16 +76,21 @@ type Options struct {
 	// DacMmapMinAddr is abi.Machine.DacMmapMinAddr (vm.mmap_min_addr);
 	// unknown when 0. Written dac-mmap-min-addr=N.
 	DacMmapMinAddr uint64
+	// Target is the kernel the world's rules follow (abi.Target), written
+	// kernel=6.1, mmap=bottom-up and arch=um; zero is this machine's.
+	Target abi.Target
 }
 
 // Config is the backend configuration the options ask for.
 func (o Options) Config() abi.Config {
-	return abi.Config{MaxTasks: o.MaxTasks, Machine: abi.Machine{PKU: o.PKU, CommitPages: o.CommitPages, DacMmapMinAddr: o.DacMmapMinAddr}}
+	return abi.Config{MaxTasks: o.MaxTasks, Machine: abi.Machine{PKU: o.PKU, CommitPages: o.CommitPages, DacMmapMinAddr: o.DacMmapMinAddr},
+		Target: o.Target}
 }
 
 // OptionsOf returns the options that ask for cfg (the inverse of Config).
 func OptionsOf(cfg abi.Config) Options {
-	return Options{MaxTasks: cfg.MaxTasks, PKU: cfg.PKU, CommitPages: cfg.CommitPages, DacMmapMinAddr: cfg.DacMmapMinAddr}
+	return Options{MaxTasks: cfg.MaxTasks, PKU: cfg.PKU, CommitPages: cfg.CommitPages, DacMmapMinAddr: cfg.DacMmapMinAddr,
+		Target: cfg.Target}
 }
 
 // Backend is a named way to build a fresh kernel.

@@ -33,9 +33,17 @@ func pickBackends(spec string) ([]traces.Backend, error) {
 	seen := map[string]bool{}
 	for _, n := range names {
 		n = strings.TrimSpace(n)
+		if n == "uml" {
+			b, err := umlBackend()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+			continue
+		}
 		b, ok := backends[n]
 		if !ok {
-			return nil, fmt.Errorf("unknown backend %q (want model, impl, linux, both, or a comma-separated list)", n)
+			return nil, fmt.Errorf("unknown backend %q (want model, impl, linux, uml, both, or a comma-separated list)", n)
 		}
 		if seen[n] {
 			return nil, fmt.Errorf("backend %q named twice in %q (name each backend once)", n, spec)

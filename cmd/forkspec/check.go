@@ -67,6 +67,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
+	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -102,7 +103,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
-		opts: traces.Options{MaxTasks: *maxTasks}, keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
+		opts: withTarget(traces.Options{MaxTasks: *maxTasks}, bs), keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
 	}
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
@@ -115,6 +116,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	printSummary(cfg, st, stdout)
 	switch {
 	case len(st.failures) > 0:
+		umlReport(bs, stdout)
 		return exitFailed
 	case st.interruptedAt >= 0:
 		return exitInterrupted
@@ -242,7 +244,7 @@ func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failu
 			st.interruptedAt = s
 			return nil, nil
 		}
-		tid, sc := g.Next(src, before)
+		tid, sc := umlNext(g, src, before, cfg.backends) // g.Next, but what the kernel under test can represent
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
 		after := l.View()

@@ -45,6 +45,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("explain", "[-format text|dot|html] [-backend B] [-step N] FILE", explainHelp, stderr)
 	format := fs.String("format", "text", "output format: text, dot or html")
 	backend := fs.String("backend", "model", "backend to run: model, impl or linux; for html also a comma-separated list or both (model,impl), shown side by side")
+	umlFlag(fs)
 	only := fs.Int("step", 0, "text, dot: draw only after step N (0 = the initial state; every step when not given); html: the step the page opens at (default: the divergence, or 0)")
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
@@ -79,6 +80,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	if len(t.Steps) == 0 {
 		return bad("%s: no steps", t.Name)
 	}
+	t.Options = withTarget(t.Options, bs) // the kernel under test's rules (uml.go)
 	if stepSet && (*only < 0 || *only > len(t.Steps)) {
 		return bad("-step %d: want 0 (the initial state) to %d (the trace has %d steps)", *only, len(t.Steps), len(t.Steps))
 	}

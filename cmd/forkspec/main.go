@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/forkspec/forkspec/traces"
+	"github.com/forkspec/forkspec/uml"
 )
 
 // Exit statuses.
@@ -53,7 +54,9 @@ func register(c *command) {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	uml.CloseShared() // power off a kernel under test the uml backend booted
+	os.Exit(code)
 }
 
 // run dispatches to the subcommand named by args[0].

@@ -257,8 +257,8 @@ func TestCheck(t *testing.T) {
 			forks++
 		}
 	}
-	if forks != 3 || len(tr.Steps) > 10 {
-		t.Errorf("the saved trace was not reduced to the three forks it needs:\n%s", tr.Format())
+	if forks != 3 || len(tr.Steps) != 3 {
+		t.Errorf("the saved trace was not reduced to the three forks it needs, and nothing else:\n%s", tr.Format())
 	}
 	if st, out, _ := forkspec("replay", "-backend", "model", saved[0]); st != 0 {
 		t.Errorf("the saved trace fails on the reference:\n%s", out)

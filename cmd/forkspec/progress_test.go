@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/forkspec/forkspec/traces"
+	"github.com/forkspec/forkspec/uml"
 )
 
 // TestProgress: on a terminal the bar redraws in place, at most every
@@ -71,12 +72,16 @@ func TestCheckStopped(t *testing.T) {
 	}
 }
 
-// TestMain lets TestInterrupt run this test binary as the forkspec command.
+// TestMain lets TestInterrupt run this test binary as the forkspec command,
+// and powers off a kernel under test the uml tests booted (this binary is
+// that kernel's init too: uml.go's init).
 func TestMain(m *testing.M) {
 	if os.Getenv("FORKSPEC_TEST_AS_MAIN") == "1" {
 		main()
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	uml.CloseShared()
+	os.Exit(code)
 }
 
 // TestInterrupt: SIGINT stops a long check run after the step it is in; it

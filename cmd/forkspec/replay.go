@@ -23,7 +23,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			"`# expect:` assertion is checked on every backend after the steps above it. Replay\n"+
 			"stops at the first divergence, unmet expectation or failed assertion, explains it\n"+
 			"(file:line first) and exits 1. It keeps no state per step: any length replays.", stderr)
-	backend := fs.String("backend", "both", "backends to run: model, impl, linux, both (model,impl), or a comma-separated list")
+	backend := fs.String("backend", "both", "backends to run: model, impl, linux, uml, both (model,impl), or a comma-separated list")
+	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -56,8 +57,14 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
+		t.Options = withTarget(t.Options, bs) // the kernel under test's rules (uml.go)
+		if why := umlSkip(t, bs); why != "" {
+			fmt.Fprintf(stdout, "== %s\nskip %s\n", t.Name, why)
+			continue
+		}
 		if !replayOne(t, bs, stdout) {
 			status = exitFailed
+			umlReport(bs, stdout)
 		}
 	}
 	return status

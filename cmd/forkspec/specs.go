@@ -30,6 +30,8 @@ func runSpecs(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "docs", "directory holding the spec pages and README.md")
 	write := fs.Bool("w", false, "write the index into DIR/README.md instead of printing it")
 	noLinux := fs.Bool("no-linux", false, "do not run the Linux oracle even where it is available")
+	backend := fs.String("backend", "", "run only these backends (model, impl, linux, uml, comma-separated) and print their index; uml is the kernel under test")
+	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
 	}
@@ -45,6 +47,13 @@ func runSpecs(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "forkspec specs: %v\n", err)
 		return exitBadArgs
+	}
+	if *backend != "" {
+		if *write {
+			fmt.Fprintln(stderr, "forkspec specs: -w writes README.md's index (model, impl, Linux); -backend prints another, without -w")
+			return exitBadArgs
+		}
+		return specsOn(specs, *backend, *dir, stdout, stderr) // uml.go
 	}
 	readmePath := filepath.Join(*dir, "README.md")
 	readme, _ := os.ReadFile(readmePath) // only needed for -w and the Linux column

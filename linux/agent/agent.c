@@ -43,6 +43,10 @@ struct kernel_sigaction {
 	u64 mask;
 };
 
+/* g_saved holds the action OP_SIGFLIP replaced, per task (by tid). Written
+ * only by the acting task, as the stack-slot counter is. */
+static struct kernel_sigaction g_saved[4096] = {{0}};
+
 struct rlimit {
 	u64 cur, max;
 };
@@ -86,10 +90,47 @@ static void set_nofile(u64 cur)
 	sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &r, 0);
 }
 
+/* fill reserves, PROT_NONE, every free range of [lo, hi) between the m
+ * mappings [starts[i], ends[i]) (sorted, as /proc/PID/maps lists them). */
+static void fill(u64 lo, u64 hi, const u64 *starts, const u64 *ends, int m)
+{
+	u64 cur = lo;
+	for (int i = 0; i <= m && cur < hi; i++) {
+		u64 next = i < m ? starts[i] : hi;
+		if (next > hi)
+			next = hi;
+		if (i < m && ends[i] <= cur)
+			continue;
+		if (next > cur) {
+			/* EEXIST only if maps changed under us: leave that gap */
+			sys6(SYS_mmap, (s64)cur, (s64)(next - cur), PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		}
+		if (i < m && ends[i] > cur)
+			cur = ends[i];
+	}
+}
+
+/* outside_arena says whether a call on [lo, hi) may have changed the
+ * reservation: above the arena, and below it where the agent reserves
+ * there too (RESERVE_LOW). */
+static int outside_arena(u64 lo, u64 hi)
+{
+#ifdef RESERVE_LOW
+	if (lo && lo < ARENA_START)
+		return 1;
+#endif
+	(void)lo;
+	return hi > ARENA_END;
+}
+
 /*
  * reserve fills every free range in [ARENA_END, stack - 64 MiB) with a
  * PROT_NONE reservation so that top-down mmap placement falls into the
- * arena, and the agent's stacks and scratch buffers have a home.
+ * arena, and the agent's stacks and scratch buffers have a home. Built
+ * with RESERVE_LOW (a kernel under test, linux/space.go) it also fills
+ * [RESERVE_LOW, ARENA_START), so that bottom-up placement lands in the
+ * arena too.
  */
 static void reserve(void)
 {
@@ -99,7 +140,7 @@ static void reserve(void)
 	 * is reserved readable, so that it never merges with the PROT_NONE
 	 * reservation around it: the driver tells the two apart. EEXIST on a
 	 * refill is expected. */
-	sys6(SYS_mmap, (s64)STACK_AREA, (s64)(SCRATCH_AREA + (1UL << 40) - STACK_AREA), PROT_READ,
+	sys6(SYS_mmap, (s64)STACK_AREA, (s64)(ZONE_END - STACK_AREA), PROT_READ,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	set_nofile(4096);
 	/* thread-self: /proc/self is the group leader, which may be a zombie */
@@ -117,7 +158,7 @@ static void reserve(void)
 	buf[n] = 0;
 	sys1(SYS_close, fd);
 	int m = 0;
-	u64 stack = 0x7ff000000000UL;
+	u64 stack = STACK_GUESS;
 	for (const char *p = buf; *p && m < 4096;) {
 		starts[m] = parse_hex(&p);
 		p++;
@@ -132,23 +173,10 @@ static void reserve(void)
 			p++;
 		m++;
 	}
-	u64 top = stack - (64UL << 20);
-	u64 cur = ARENA_END;
-
-	for (int i = 0; i <= m && cur < top; i++) {
-		u64 next = i < m ? starts[i] : top;
-		if (next > top)
-			next = top;
-		if (i < m && ends[i] <= cur)
-			continue;
-		if (next > cur) {
-			/* EEXIST only if maps changed under us: leave that gap */
-			sys6(SYS_mmap, (s64)cur, (s64)(next - cur), PROT_NONE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-		}
-		if (i < m && ends[i] > cur)
-			cur = ends[i];
-	}
+	fill(ARENA_END, stack - (64UL << 20), starts, ends, m);
+#ifdef RESERVE_LOW
+	fill(RESERVE_LOW, ARENA_START, starts, ends, m);
+#endif
 }
 
 /* alloc_stack carves a fresh stack out of the reservation and returns its top. */
@@ -388,18 +416,39 @@ static void run(s64 tid, struct cmd *c, char *payload)
 			r = sys2(SYS_prctl, a[0], a[1]);
 		}
 		break;
+	case OP_SIGFLIP: {
+		/* identity probes without kcmp (linux/identity.go): flip signal
+		 * a[0] between SIG_DFL and SIG_IGN, saving its action for
+		 * OP_SIGRESTORE (slot by tid: tasks sharing memory never mix) */
+		struct kernel_sigaction *old = &g_saved[tid & 4095];
+		struct kernel_sigaction flip = {0};
+		r = sys4(SYS_rt_sigaction, a[0], 0, old, 8);
+		flip.handler = old->handler == 0 ? 1 : 0;
+		if (r == 0)
+			r = sys4(SYS_rt_sigaction, a[0], &flip, 0, 8);
+		break;
+	}
+	case OP_SIGRESTORE:
+		r = sys4(SYS_rt_sigaction, a[0], &g_saved[tid & 4095], 0, 8);
+		break;
+	case OP_FLFLIP: {
+		/* flip O_NONBLOCK of fd a[0] (no effect on the trace's files) */
+		s64 fl = sys2(SYS_fcntl, a[0], F_GETFL);
+		r = fl < 0 ? fl : sys3(SYS_fcntl, a[0], F_SETFL, fl ^ O_NONBLOCK);
+		break;
+	}
 	case OP_UNRESERVE:
 		/* the driver makes room in the reservation for a trace mapping */
 		r = sys2(SYS_munmap, a[0], a[1]);
 		break;
 	case OP_MMAP:
 		r = sys6(SYS_mmap, (s64)a[0], (s64)a[1], (s64)a[2], (s64)a[3], -1, 0);
-		if (a[0] + a[1] > ARENA_END || (r >= 0 && (u64)r >= ARENA_END))
+		if (outside_arena(a[0], a[0] + a[1]) || (r >= 0 && outside_arena((u64)r, (u64)r + a[1])))
 			reserve(); /* refill what the reservation lost */
 		break;
 	case OP_MUNMAP:
 		r = sys2(SYS_munmap, a[0], a[1]);
-		if (a[0] + a[1] > ARENA_END)
+		if (outside_arena(a[0], a[0] + a[1]))
 			reserve();
 		break;
 	case OP_MPROTECT:
@@ -499,6 +548,34 @@ static void run(s64 tid, struct cmd *c, char *payload)
 	report(REP_RESULT, tid, c->seq, r, w, n);
 }
 
+#ifdef MARK_IDS
+/*
+ * mark_ids gives the task's mm, fd table and fs a marker no other such
+ * object has, for a kernel without kcmp(2) (linux/identity.go): a word at
+ * MARK_PAGE, the fd MARK_FD on its own command FIFO (fifo), and a working
+ * directory of its own (fifo.d). Every task marks at start, so a new
+ * (copied) object gets a fresh marker and a shared one is re-marked for
+ * all its users at once: two tasks share the object exactly when they show
+ * the same marker.
+ */
+static void mark_ids(const char *fifo, s64 fd, u64 seq, s64 tid)
+{
+	if (sys6(SYS_mmap, (s64)MARK_PAGE, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) < 0)
+		die("mark page");
+	*(volatile u64 *)MARK_PAGE = seq << 16 | ((u64)tid & 0xffff);
+	set_nofile(4096);
+	if (sys3(SYS_dup3, fd, MARK_FD, O_CLOEXEC) < 0)
+		die("mark fd");
+	set_nofile(FD_LIMIT);
+	char dir[520], *p = cat(dir, fifo);
+	cat(p, ".d");
+	if (sys2(SYS_mkdir, dir, 0700) < 0 || sys3(SYS_fchmodat, AT_FDCWD, dir, 0700) < 0 ||
+	    sys1(SYS_chdir, dir) < 0)
+		die("mark cwd");
+}
+#endif
+
 /* hello announces a task that just started (init, child, exec'd image) and
  * opens its command FIFO dir/fifo/<tid>.<seq>, returning the fd. */
 static int hello(u64 seq, u64 start)
@@ -537,10 +614,14 @@ static int hello(u64 seq, u64 start)
 			q += 6; /* "/task/" */
 		host = parse_dec(q);
 	}
+#ifdef MARK_IDS
+	mark_ids(path, hi, seq, tid);
+#endif
 	u64 w[4] = {host, (u64)sys0(SYS_getpid), (u64)sys0(SYS_getppid), start};
 	report(REP_HELLO, tid, seq, 0, w, 4);
 	return (int)hi;
 }
+
 
 static void task_loop(u64 seq, u64 start)
 {
@@ -615,6 +696,11 @@ void start_c(u64 *sp)
 		g_self = argv[0];
 	}
 	sys2(SYS_prctl, PR_SET_DUMPABLE, 0);
+#ifdef DROP_VDSO
+	/* once, at start: User-Mode Linux names any mapping at this address
+	 * [vdso] later (arch_vma_name), the trace's too */
+	sys2(SYS_munmap, DROP_VDSO, 4096);
+#endif
 	set_nofile(4096);
 	reserve();
 	set_nofile(FD_LIMIT);

@@ -10,11 +10,21 @@ typedef long s64;
 typedef unsigned int u32;
 typedef int s32;
 
+/* The layout (linux/space.go Space): these are HostSpace's; a kernel under
+ * test with a smaller address space builds the agent with -D for each. */
+#ifndef ARENA_START
 #define ARENA_START 0x100000000000UL
 #define ARENA_END 0x200000000000UL
 #define STACK_AREA 0x300000000000UL
-#define STACK_SIZE (256UL * 1024)
 #define SCRATCH_AREA 0x380000000000UL
+#define ZONE_END (SCRATCH_AREA + (1UL << 40))
+#define STACK_GUESS 0x7ff000000000UL
+#endif
+#define STACK_SIZE (256UL * 1024)
+/* MARK_IDS (a kernel without kcmp): the mm's marker word and the fd
+ * table's marker fd (agent.c mark_ids). */
+#define MARK_PAGE (ZONE_END - 4096)
+#define MARK_FD 999
 #define REPORT_FD 1000
 #define DEBUG_FD 1001
 #define CMD_FD_MIN 100
@@ -27,13 +37,13 @@ enum {
 	SYS_rt_sigprocmask = 14, SYS_madvise = 28, SYS_dup = 32, SYS_getpid = 39,
 	SYS_clone = 56, SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59,
 	SYS_exit = 60, SYS_wait4 = 61, SYS_kill = 62, SYS_fcntl = 72,
-	SYS_lseek = 8, SYS_dup2 = 33, SYS_umask = 95, SYS_getppid = 110,
+	SYS_lseek = 8, SYS_dup2 = 33, SYS_chdir = 80, SYS_mkdir = 83, SYS_dup3 = 292, SYS_umask = 95, SYS_getppid = 110,
 	SYS_setresuid = 117, SYS_setresgid = 119, SYS_setgroups = 116,
 	SYS_prctl = 157, SYS_mount = 165, SYS_gettid = 186,
 	SYS_sched_setscheduler = 144, SYS_sched_setaffinity = 203, SYS_clock_gettime = 228,
 	SYS_exit_group = 231, SYS_waitid = 247, SYS_mknodat = 259,
 	SYS_readlinkat = 267, SYS_fchmodat = 268, SYS_prlimit64 = 302, SYS_clone3 = 435,
-	SYS_pipe2 = 293, SYS_dup3 = 292, SYS_futex = 202, SYS_tgkill = 234, SYS_tkill = 200,
+	SYS_pipe2 = 293, SYS_futex = 202, SYS_tgkill = 234, SYS_tkill = 200,
 	SYS_rt_sigpending = 127,
 };
 
@@ -45,6 +55,7 @@ enum { START_INIT = 1, START_CHILD = 2, START_EXEC = 3 };
 /* Command ops (linux/proto.go). */
 enum {
 	OP_PING = 1, OP_PEEK = 2, OP_BENCH = 3, OP_UNRESERVE = 4, OP_READ = 5,
+	OP_SIGFLIP = 6, OP_SIGRESTORE = 7, OP_FLFLIP = 8,
 	OP_FORK = 10, OP_VFORK, OP_CLONE, OP_CLONE3, OP_EXECVE, OP_EXIT,
 	OP_EXIT_GROUP, OP_WAIT4, OP_GETPID, OP_GETPPID, OP_GETTID, OP_PRCTL,
 	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE, OP_LOAD, OP_STORE,
@@ -75,6 +86,9 @@ enum {
 #define O_RDONLY 0
 #define O_RDWR 2
 #define O_CLOEXEC 0x80000
+#define O_NONBLOCK 04000
+#define F_GETFL 3
+#define F_SETFL 4
 #define F_DUPFD_CLOEXEC 1030
 #define AT_FDCWD (-100)
 #define S_IFIFO 0010000
