@@ -25,6 +25,9 @@ func (k *Kernel) futexKey(m *mm, addr uint64, private bool) (futexKey, abi.Errno
 	if i < 0 || !k.userReadable(&m.vmas[i]) {
 		return futexKey{}, abi.EFAULT
 	}
+	if !m.vmas[i].shared && !m.vmas[i].writable() {
+		return futexKey{}, abi.EFAULT // a read-only anonymous page (get_futex_key, FUTEX-1b)
+	}
 	if m.vmas[i].writable() {
 		if k.faultWrite(m, i, va) == nil {
 			return futexKey{}, abi.EFAULT

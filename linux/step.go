@@ -88,6 +88,11 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 			s.N = -1 // agentmem.go: the same EFAULT, no scratch buffer
 			sc = s
 		}
+	case abi.Read:
+		if k.plan.faultCount {
+			s.N = -1
+			sc = s
+		}
 	}
 	c, err := k.encode(sc)
 	if err != nil {

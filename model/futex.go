@@ -29,7 +29,9 @@ type futexKey struct {
 // the page as get_user_pages_fast(FOLL_WRITE) does — a writable page is
 // faulted for writing (a fresh frame for an untouched private page, a copy
 // for one whose frame is shared: COW-2), a read-only one for reading — and
-// an address that cannot be read is EFAULT. A private op touches nothing.
+// an address that cannot be read is EFAULT, and so is a private mapping
+// without PROT_WRITE (an anonymous page taken read-only). A private op
+// touches nothing.
 func (k *Kernel) futexKeyOf(m *mm, a uint64, private bool) (futexKey, abi.Errno) {
 	a = pageDown(a)
 	if private {
@@ -40,6 +42,11 @@ func (k *Kernel) futexKeyOf(m *mm, a uint64, private bool) (futexKey, abi.Errno)
 		return futexKey{}, abi.EFAULT
 	}
 	v := m.vmas[i]
+	if v.obj == nil && v.prot&abi.PROT_WRITE == 0 {
+		// get_futex_key: the page came read-only, and "a RO anonymous
+		// page will never change": EFAULT (FUTEX-1b).
+		return futexKey{}, abi.EFAULT
+	}
 	if v.prot&abi.PROT_WRITE != 0 {
 		k.writeFault(m, v, a)
 	} else if v.obj != nil {
