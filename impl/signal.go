@@ -100,7 +100,8 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 func (k *Kernel) sendSignalTo(target *task, sig int) {
 	g := target.g
 	sh := g.sighandOf()
-	if sh == nil || g.exited || g.fatal != 0 || target.pending.Has(sig) {
+	// An exited thread (a zombie leader) takes nothing (SIG-5b).
+	if sh == nil || g.exited || g.fatal != 0 || target.exiting || target.pending.Has(sig) {
 		return
 	}
 	act := sh.act[sig]

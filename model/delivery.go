@@ -105,7 +105,10 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 func (k *Kernel) sendThreadSignal(target *task, sig int) {
 	g := target.group
 	h := g.sighand()
-	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
+	// A thread that has exited (a zombie leader whose group lives on)
+	// takes nothing: tkill returns 0 and its SigPnd stays empty, measured
+	// on this machine's 6.18 (docs/libc.md SIG-5b).
+	if g.groupExit || g.dead || g.fatal != 0 || h == nil || target.exiting {
 		return
 	}
 	a := h.actions[sig]
