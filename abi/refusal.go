@@ -103,7 +103,7 @@ func Refusal(cfg Config, w World, sc Syscall) string {
 		if why := creationRefusal(cfg, w, f&^CSIGNAL, f&CSIGNAL); why != "" {
 			return why
 		}
-		return tidRefusal(w, f, s.Ptid, s.Ctid, true)
+		return tidRefusal(cfg, w, f, s.Ptid, s.Ctid, true)
 	case Clone3:
 		if Clone3Invalid(s) {
 			return "" // EINVAL (clone3_args_valid)
@@ -111,7 +111,7 @@ func Refusal(cfg Config, w World, sc Syscall) string {
 		if why := creationRefusal(cfg, w, s.Flags, s.ExitSignal); why != "" {
 			return why
 		}
-		return tidRefusal(w, s.Flags, s.Ptid, s.Ctid, false)
+		return tidRefusal(cfg, w, s.Flags, s.Ptid, s.Ctid, false)
 	case Exit:
 		if w.InitGroup() && w.LastThread() {
 			return "init never exits (WORLD-1)"

@@ -14,8 +14,12 @@ const UserAddrMax = ArenaEnd
 // with a parent_tid pointer (its pidfd pointer is NULL, which legacy clone
 // shares with parent_tid: kernel_clone's EINVAL only fires when the two are
 // equal), and tid pointers at or above UserAddrMax for the flags that use
-// them.
-func tidRefusal(w World, flags, ptid, ctid uint64, legacy bool) string {
+// them; and, with protection keys unknown, a CLONE_CHILD_CLEARTID pointer
+// into a PROT_EXEC-only mapping: whether mm_release's futex wake there
+// faults (a shared futex's key takes the page read-only) is the PKU
+// question of MEM-3i. (A mapping made execute-only after the clone is not
+// caught: the exit cannot be refused.)
+func tidRefusal(cfg Config, w World, flags, ptid, ctid uint64, legacy bool) string {
 	if legacy {
 		flags &^= CSIGNAL
 	}
@@ -34,6 +38,13 @@ func tidRefusal(w World, flags, ptid, ctid uint64, legacy bool) string {
 	}
 	if flags&(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID) != 0 && ctid >= UserAddrMax {
 		return "child_tid pointer at or above ArenaEnd (the oracle's own memory)"
+	}
+	if flags&CLONE_CHILD_CLEARTID != 0 && ctid != 0 {
+		if v, ok := MappingAt(w.Mappings(), ctid); ok && v.Prot == PROT_EXEC {
+			if _, known := cfg.ExecOnlyFaults(); !known {
+				return "child_tid in a PROT_EXEC-only mapping with PKU unknown (mm_release's futex wake)"
+			}
+		}
 	}
 	return ""
 }
