@@ -120,6 +120,10 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 		// runs go with it, the old leader's go away.
 		k.threadHandled[t.Tgid] = k.threadHandled[t.Tid]
 		delete(k.threadHandled, t.Tid)
+		// The old leader died in de_thread: a sleep it was in, or a
+		// result it had not collected, is not the exec'ing thread's.
+		delete(k.sleeping, t.Tgid)
+		delete(k.done, t.Tgid)
 	}
 	if err := k.learnValues(t, sc, r); err != nil {
 		return r, err
