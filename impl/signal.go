@@ -265,6 +265,15 @@ func (k *Kernel) runOne(t *task) {
 	switch {
 	case !t.live() || t.g.exited:
 	case t.g.fatal != 0:
+		// Its sleep's condition first (do_wait rescans before it looks at
+		// signals): a wait4 the same event woke reaps, then the group dies.
+		if t.state == stateBlocked {
+			k.cpu = t
+			if r, ok := k.retrySleep(t, t.sl); ok {
+				k.finish(t, r)
+			}
+			k.cpu = nil
+		}
 		k.killGroup(t.g, t.g.fatal, nil, false)
 	case t.state == stateBlocked:
 		k.wakeUp(t)

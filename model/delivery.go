@@ -283,6 +283,14 @@ func (k *Kernel) runQueue() {
 		switch {
 		case t.exiting || g.dead || g.groupExit:
 		case g.fatal != 0:
+			// A sleeper rechecks its condition before it looks at signals
+			// (do_wait's loop, ___wait_event): a wait4 the same event
+			// woke reaps its child before the group dies (WAIT-6b).
+			if t.state == abi.Blocked {
+				if r, done := k.retry(t, t.wait); done {
+					k.complete(t, r)
+				}
+			}
 			k.killGroup(g, g.fatal, nil, false)
 		case t.state == abi.Blocked:
 			k.resume(t)
