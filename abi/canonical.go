@@ -14,75 +14,102 @@ import (
 // fd tables (in canonical order) refer to them, fds ascending; frames in the
 // order pages of mms (canonical order, addresses ascending) refer to them.
 // Identity 0 means "none" and stays 0.
-func Canonicalize(v View) View {
-	tasks := slices.Clone(v.Tasks)
+func Canonicalize(v View) View { return canonicalize(v, false) }
+
+// CanonicalizeOwned is Canonicalize for a View built to be canonicalized
+// and used no more (a backend's View method): it sorts and renumbers v's
+// own slices in place instead of copying them first.
+func CanonicalizeOwned(v View) View { return canonicalize(v, true) }
+
+// canonicalize is Canonicalize; own says v's slices may be changed.
+func canonicalize(v View, own bool) View {
+	tasks := cloneUnless(own, v.Tasks)
 	slices.SortFunc(tasks, func(a, b TaskView) int { return cmp.Compare(a.Tid, b.Tid) })
 
-	mmIDs, fdIDs, shIDs, fsIDs := renumber{}, renumber{}, renumber{}, renumber{}
+	n := len(tasks)
+	mmIDs, fdIDs, shIDs, fsIDs := make(renumber, n), make(renumber, n), make(renumber, n), make(renumber, n)
 	for i := range tasks {
 		t := &tasks[i]
-		t.Handled = sortedCounts(t.Handled)
+		t.Handled = sortedCounts(t.Handled, own)
 		t.Mm, t.FdTable, t.Sighand, t.Fs = mmIDs.id(t.Mm), fdIDs.id(t.FdTable), shIDs.id(t.Sighand), fsIDs.id(t.Fs)
 	}
 
-	out := View{Tasks: tasks}
+	out := View{Tasks: nilIfEmpty(tasks)}
 
-	procs := slices.Clone(v.Procs)
+	procs := cloneUnless(own, v.Procs)
 	for i := range procs {
-		procs[i].Handled = sortedCounts(procs[i].Handled)
+		procs[i].Handled = sortedCounts(procs[i].Handled, own)
 	}
 	slices.SortFunc(procs, func(a, b ProcView) int { return cmp.Compare(a.Tgid, b.Tgid) })
 	out.Procs = nilIfEmpty(procs)
 
 	// Fd tables first, so open files are numbered in canonical table order.
-	fileIDs := renumber{}
-	for _, t := range keep(v.FdTables, func(x *FdTableView) *int { return &x.ID }, fdIDs) {
-		t.Fds = slices.Clone(t.Fds)
+	fileIDs := make(renumber, len(v.Files))
+	out.FdTables = keep(v.FdTables, func(x *FdTableView) *int { return &x.ID }, fdIDs)
+	for i := range out.FdTables {
+		t := &out.FdTables[i]
+		t.Fds = cloneUnless(own, t.Fds)
 		slices.SortFunc(t.Fds, func(a, b FdView) int { return cmp.Compare(a.Fd, b.Fd) })
 		for i := range t.Fds {
 			t.Fds[i].File = fileIDs.id(t.Fds[i].File)
 		}
 		t.Fds = nilIfEmpty(t.Fds)
-		out.FdTables = append(out.FdTables, t)
 	}
-	out.Files = append(out.Files, keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)...)
+	out.Files = keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)
 	pipeIDs := renumber{}
 	for i := range out.Files {
 		out.Files[i].Pipe = pipeIDs.id(out.Files[i].Pipe)
 	}
 	out.Pipes = keep(v.Pipes, func(x *PipeView) *int { return &x.ID }, pipeIDs)
 
-	frameIDs := renumber{}
-	for _, m := range keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs) {
-		m.Mappings = mergeMappings(m.Mappings)
-		m.Pages = slices.Clone(m.Pages)
+	pages := 0
+	for _, m := range v.Mms {
+		pages += len(m.Pages)
+	}
+	frameIDs := make(renumber, pages)
+	out.Mms = keep(v.Mms, func(x *MmView) *int { return &x.ID }, mmIDs)
+	for i := range out.Mms {
+		m := &out.Mms[i]
+		m.Mappings = mergeMappings(cloneUnless(own, m.Mappings))
+		m.Pages = cloneUnless(own, m.Pages)
 		slices.SortFunc(m.Pages, func(a, b PageView) int { return cmp.Compare(a.Addr, b.Addr) })
 		for i := range m.Pages {
 			m.Pages[i].Frame = frameIDs.id(m.Pages[i].Frame)
 		}
 		m.Pages = nilIfEmpty(m.Pages)
-		out.Mms = append(out.Mms, m)
 	}
 
-	for _, s := range keep(v.Sighands, func(x *SighandView) *int { return &x.ID }, shIDs) {
-		s.Actions = slices.Clone(s.Actions)
+	out.Sighands = keep(v.Sighands, func(x *SighandView) *int { return &x.ID }, shIDs)
+	for i := range out.Sighands {
+		s := &out.Sighands[i]
+		s.Actions = cloneUnless(own, s.Actions)
 		s.Actions = slices.DeleteFunc(s.Actions, func(a ActionView) bool { return a.Handler == SigDefault && a.Flags == 0 })
 		slices.SortFunc(s.Actions, func(a, b ActionView) int { return cmp.Compare(a.Sig, b.Sig) })
 		s.Actions = nilIfEmpty(s.Actions)
-		out.Sighands = append(out.Sighands, s)
 	}
 	out.Fss = keep(v.Fss, func(x *FsView) *int { return &x.ID }, fsIDs)
 
-	inodes := slices.DeleteFunc(slices.Clone(v.Inodes), func(x InodeView) bool { return x.Size == 0 })
+	inodes := slices.DeleteFunc(cloneUnless(own, v.Inodes), func(x InodeView) bool { return x.Size == 0 })
 	slices.SortFunc(inodes, func(a, b InodeView) int { return cmp.Compare(a.Path, b.Path) })
 	out.Inodes = nilIfEmpty(inodes)
 	return out
 }
 
-// sortedCounts returns a copy of c sorted by signal, without zero counts,
-// nil when empty.
-func sortedCounts(c []SigCount) []SigCount {
-	c = slices.DeleteFunc(slices.Clone(c), func(x SigCount) bool { return x.Count == 0 })
+// cloneUnless returns s itself when own, else a copy of it.
+func cloneUnless[T any](own bool, s []T) []T {
+	if own {
+		return s
+	}
+	return slices.Clone(s)
+}
+
+// sortedCounts returns c (a copy unless own) sorted by signal, without
+// zero counts, nil when empty.
+func sortedCounts(c []SigCount, own bool) []SigCount {
+	if len(c) == 0 {
+		return nil
+	}
+	c = slices.DeleteFunc(cloneUnless(own, c), func(x SigCount) bool { return x.Count == 0 })
 	slices.SortFunc(c, func(a, b SigCount) int { return cmp.Compare(a.Sig, b.Sig) })
 	return nilIfEmpty(c)
 }
@@ -112,7 +139,7 @@ func keep[T any](objs []T, id func(*T) *int, r renumber) []T {
 			byID[c] = &objs[i]
 		}
 	}
-	var out []T
+	out := make([]T, 0, len(r))
 	for c := 1; c < len(byID); c++ {
 		if byID[c] == nil {
 			continue
@@ -121,14 +148,14 @@ func keep[T any](objs []T, id func(*T) *int, r renumber) []T {
 		*id(&o) = c
 		out = append(out, o)
 	}
-	return out
+	return nilIfEmpty(out)
 }
 
-// mergeMappings sorts mappings and merges adjacent ones with equal attributes.
+// mergeMappings sorts ms in place and merges adjacent mappings with equal
+// attributes, reusing ms.
 func mergeMappings(ms []MappingView) []MappingView {
-	ms = slices.Clone(ms)
 	slices.SortFunc(ms, func(a, b MappingView) int { return cmp.Compare(a.Start, b.Start) })
-	var out []MappingView
+	out := ms[:0]
 	for _, m := range ms {
 		if n := len(out); n > 0 {
 			last := &out[n-1]
@@ -140,7 +167,7 @@ func mergeMappings(ms []MappingView) []MappingView {
 		}
 		out = append(out, m)
 	}
-	return out
+	return nilIfEmpty(out)
 }
 
 func nilIfEmpty[T any](s []T) []T {

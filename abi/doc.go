@@ -7,6 +7,9 @@
 //
 // Where to start reading: syscall.go (the steps), result.go (what a step
 // returns), view.go (what is observable) and kernel.go (the contract).
+// canonical.go and equal.go make and compare canonical Views; observe.go
+// is the Observer a backend implements to say what a step touched, for
+// the incremental lockstep (traces.Lock.Incremental).
 // images.go holds the fixed image table and file set (WORLD-2); refusal.go
 // the one list of requests every backend refuses (Refusal, World).
 //

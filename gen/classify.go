@@ -25,6 +25,9 @@ type Classifier struct {
 	// clearTid maps a task created with CLONE_CHILD_CLEARTID to the page
 	// of its tid word, until the task leaves its address space.
 	clearTid map[int]uint64
+	// tids are the tasks of the View remembered last, in tid order: while
+	// none of them is gone, no memory keyed by a tid needs forgetting.
+	tids []int
 }
 
 type pageKey struct {
@@ -42,7 +45,7 @@ type viewIndex struct {
 }
 
 func index(v abi.View) viewIndex {
-	x := viewIndex{w: world{v}}
+	x := viewIndex{w: newWorld(v)}
 	maxFrame, maxMm := 0, 0
 	for _, m := range v.Mms {
 		maxMm = max(maxMm, m.ID)
@@ -146,6 +149,7 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 		add(HandlerRan)
 	}
 	evs = signalEvents(evs, b.w, a.w, sc, res)
+	evs = threadEvents(evs, b, a, t, sc, res)
 	evs = c.libcEvents(evs, b, a, t, sc, res)
 	evs = c.transitions(evs, b, a, tid, t, sc, res)
 	c.remember(a)
@@ -312,14 +316,28 @@ func (c *Classifier) remember(a viewIndex) {
 			}
 		}
 	}
-	for k := range c.wasShared {
-		if _, ok := a.w.task(k.tid); !ok {
-			delete(c.wasShared, k)
-		}
-	}
 	for child, parent := range c.vforkParent {
 		if pt, ok := a.w.task(parent); !ok || pt.State != abi.VforkFrozen {
 			delete(c.vforkParent, child)
+		}
+	}
+	gone := false
+	for _, tid := range c.tids {
+		if _, ok := a.w.task(tid); !ok {
+			gone = true
+			break
+		}
+	}
+	c.tids = c.tids[:0]
+	for _, t := range a.w.v.Tasks {
+		c.tids = append(c.tids, t.Tid)
+	}
+	if !gone {
+		return // tids are never reused: every key below names a live task
+	}
+	for k := range c.wasShared {
+		if _, ok := a.w.task(k.tid); !ok {
+			delete(c.wasShared, k)
 		}
 	}
 	for child := range c.creator {

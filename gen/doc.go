@@ -10,6 +10,8 @@
 // Where to start reading: source.go (Source, the only randomness), gen.go
 // (Generator.Next and the syscall table), macro.go (scripted patterns that
 // make rare sequences common), events.go (Classifier and the Event names).
+// macros_threads.go, flags_onebit.go and classify_threads.go hold issue 16's
+// large thread groups, page-table edges and one-bit-invalid clone words.
 //
 // What is deliberately not here: any knowledge of how a backend works. The
 // generator reads only the canonical View the caller hands it (normally the

@@ -52,6 +52,20 @@ const (
 	SleepInterrupted                   // a caught signal ended a sleep with EINTR (SIG-8a)
 	SleepRestarted                     // a caught signal with SA_RESTART ran its handler and the call sleeps again (SIG-8a)
 
+	// Thread groups, clone flags and page-table edges (issue 16 item 2;
+	// events_threads.go classifies them).
+	LargeGroupExitGroup   // exit_group ended a group of three or more live threads (EXIT-1, THR-2)
+	LargeGroupFatalSignal // a kill ended a group of three or more live threads (SIG-2, THR-2)
+	LargeGroupSIGSEGV     // a bad access ended a group of three or more live threads (MEM-3, THR-2)
+	VforkInLargeGroup     // a thread of a group of three or more live threads froze in vfork (VFORK-6)
+	SiblingTookBlocked    // a kill named a thread that blocks the signal, and a sibling ran its handler (SIG-2, SIG-3)
+	CloneOneBitInvalid    // clone failed EINVAL, and one bit less or more would be valid (CLONE-7)
+	Clone3OneBitInvalid   // clone3 failed EINVAL, and one bit less or more would be valid (CLONE-7)
+	COWLeafSlot0          // a copy-on-write copy at slot 0 of a leaf page table (COW-2)
+	COWLeafSlot511        // a copy-on-write copy at slot 511 of a leaf page table (COW-2)
+	COWAt1GiB             // a copy-on-write copy in the first or last page of a 1 GiB range (COW-2)
+	COWAt512GiB           // a copy-on-write copy in the first or last page of a 512 GiB range (COW-2)
+
 	// Further events, counted and printed but not required of a run.
 	TaskLimit         // a creation failed EAGAIN at the task limit (FORK-7)
 	HandlerRan        // a handler ran (SIG-2)
@@ -81,7 +95,13 @@ var eventNames = [NumEvents]string{
 	SiblingTookForFrozen: "sibling-took-for-frozen", FatalSignalWaits: "fatal-signal-waits",
 	FrameThenDeath: "frame-then-death", ReleasedTookSignals: "released-took-signals",
 	SearchPassedAThread: "search-passed-a-thread", SyncSignalFirst: "sync-signal-first",
-	InitNotifiedByChain: "init-notified-by-chain", TaskLimit: "task-limit",
+	InitNotifiedByChain: "init-notified-by-chain",
+	LargeGroupExitGroup: "large-group-exit-group", LargeGroupFatalSignal: "large-group-fatal-signal",
+	LargeGroupSIGSEGV: "large-group-sigsegv", VforkInLargeGroup: "vfork-in-large-group",
+	SiblingTookBlocked: "sibling-took-blocked", CloneOneBitInvalid: "clone-one-bit-einval",
+	Clone3OneBitInvalid: "clone3-one-bit-einval", COWLeafSlot0: "cow-leaf-slot-0", COWLeafSlot511: "cow-leaf-slot-511",
+	COWAt1GiB: "cow-at-1gib", COWAt512GiB: "cow-at-512gib",
+	TaskLimit:  "task-limit",
 	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
 	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
 	BlockedThenWoken: "blocked-then-woken", PipeEOF: "eof", PipeEPIPE: "epipe", CtidCleared: "ctid-cleared",

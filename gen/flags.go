@@ -96,6 +96,9 @@ func cloneFlags(src Source) uint64 {
 	if chance(src, 1, 20, "random-clone?") {
 		return randomBits(src, true)
 	}
+	if chance(src, oneBitChance, 100, "one-bit-clone?") {
+		return pickFrom(src, "one-bit-clone", oneBitCloneTable)
+	}
 	return pickFrom(src, "clone-flags", cloneTable)
 }
 
@@ -104,6 +107,10 @@ func clone3Args(src Source) (uint64, uint64) {
 	if chance(src, 1, 20, "random-clone3?") {
 		return randomBits(src, false) | uint64(intn(src, 2, "clear"))*abi.CLONE_CLEAR_SIGHAND, uint64(intn(src, 66, "sig"))
 	}
-	c := pickFrom(src, "clone3-args", clone3Table)
+	table := clone3Table
+	if chance(src, oneBitChance, 100, "one-bit-clone3?") {
+		table = oneBitClone3Table
+	}
+	c := pickFrom(src, "clone3-args", table)
 	return c.flags, c.sig
 }

@@ -76,7 +76,7 @@ func Next(src Source, v abi.View) (tid int, sc abi.Syscall) {
 
 // Next returns the next step for the world whose canonical View is v.
 func (g *Generator) Next(src Source, v abi.View) (tid int, sc abi.Syscall) {
-	w := world{v}
+	w := newWorld(v)
 	tid, sc = g.next(src, w)
 	return tid, keepOneRunning(src, w, tid, sc)
 }

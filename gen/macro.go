@@ -141,6 +141,10 @@ var macros = append([]macro{
 	{"frozen-group-signals", 5, frozenGroupSignals},
 	{"signal-round", 2, signalRound},
 	{"init-chain", 2, initChain},
+	// Issue 16 item 2 (macros_threads.go, flags_onebit.go).
+	{"large-group", 6, largeGroupMacro},
+	{"edge-fork", 4, edgeFork},
+	{"clone-parent-by-init", 1, cloneParentByInit},
 }, libcMacros...)
 
 // startMacro chooses a pattern for a running task and installs its steps.

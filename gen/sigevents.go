@@ -113,7 +113,7 @@ func fatalWaits(w world, tgid int, set abi.SigSet) bool {
 // frameThenDeath reports whether process bp (before) died in the step with
 // a caught signal taken from its pending set but never handled.
 func frameThenDeath(b, a world, bp, ap abi.ProcView) bool {
-	if !live(b, bp.Tgid) || live(a, ap.Tgid) || bp.Pending == 0 {
+	if bp.Pending == 0 || !live(b, bp.Tgid) || live(a, ap.Tgid) {
 		return false
 	}
 	var sh abi.SighandView

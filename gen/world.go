@@ -9,7 +9,14 @@ import (
 // world is a read-only index over one canonical View, built once per step.
 type world struct {
 	v abi.View
+	// byGroup maps each tgid to its threads' tids in tid order, built at
+	// the first threads call (nil until then): a classifier's questions
+	// about every process would otherwise scan every task each.
+	byGroup *map[int][]int
 }
+
+// newWorld indexes v.
+func newWorld(v abi.View) world { return world{v: v, byGroup: new(map[int][]int)} }
 
 // task returns the task with tid, if it exists.
 func (w world) task(tid int) (abi.TaskView, bool) {
@@ -118,15 +125,17 @@ func (w world) children(tgid int) []int {
 	return out
 }
 
-// threads returns the tids of group tgid.
+// threads returns the tids of group tgid, in tid order; the caller must
+// not change the slice.
 func (w world) threads(tgid int) []int {
-	var out []int
-	for _, t := range w.v.Tasks {
-		if t.Tgid == tgid {
-			out = append(out, t.Tid)
+	if *w.byGroup == nil {
+		m := make(map[int][]int, len(w.v.Procs))
+		for _, t := range w.v.Tasks {
+			m[t.Tgid] = append(m[t.Tgid], t.Tid)
 		}
+		*w.byGroup = m
 	}
-	return out
+	return (*w.byGroup)[tgid]
 }
 
 // mapping returns the mapping of m that holds addr.

@@ -21,9 +21,11 @@
 //     fd.go): mm, fd tables, disposition tables and fs structs are refcounted
 //     objects shared by the CLONE_* flags; vfork is a link that the child's
 //     exec or exit releases. Blocking is state, never a goroutine.
-//   - Observation (view.go, invariants.go): View builds abi.View from the
-//     real structures (the sharing partition from real frame numbers);
-//     CheckInvariants recomputes every count from scratch.
+//   - Observation (view.go, observe.go, invariants.go): View builds
+//     abi.View from the real structures (the sharing partition from real
+//     frame numbers); Touched and ViewOf say what a step touched and show
+//     just that (abi.Observer); CheckInvariants recomputes every count from
+//     scratch.
 //
 // # What it deliberately leaves out
 //

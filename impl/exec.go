@@ -46,6 +46,7 @@ func (k *Kernel) sysExecve(t *task, name string) abi.Result {
 // it takes over the group's pid and the old leader vanishes without a
 // notification (EXEC-5, de_thread).
 func (k *Kernel) deThread(t *task) {
+	k.touchGroup(t.g)
 	g := t.g
 	var others []*task
 	for _, o := range g.threads {

@@ -37,6 +37,7 @@ func (k *Kernel) sysExitGroup(t *task, code int) abi.Result {
 // which goes round the list from the taker, rather than by complete_signal,
 // which wakes them from the leader.
 func (k *Kernel) killGroup(g *group, sig int, taker *task, rotate bool) {
+	k.touchGroup(g)
 	if g.exited || g.tgid == 1 {
 		return
 	}
@@ -54,6 +55,7 @@ func (k *Kernel) killGroup(g *group, sig int, taker *task, rotate bool) {
 // exited yet and reach the new reaper with the last one
 // (forget_original_parent, find_alive_thread).
 func (k *Kernel) endGroup(g *group, status int, first *task, rotate bool) {
+	k.touchGroup(g)
 	if g.exited {
 		return
 	}
@@ -78,6 +80,7 @@ func (k *Kernel) endGroup(g *group, status int, first *task, rotate bool) {
 // vanish (a non-leader) or become a zombie, notifying the parent when the
 // whole group is gone (exit_notify, release_task).
 func (k *Kernel) doExit(t *task) {
+	k.touchGroup(t.g)
 	if t.sh == nil {
 		return // already exited
 	}
@@ -204,6 +207,7 @@ func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
 
 // reap removes a zombie leader and with it its process (release_task).
 func (k *Kernel) reap(leader *task) {
+	k.touchGroup(leader.g)
 	delete(k.tasks, leader.tid)
 	leader.g.threads = nil
 }
@@ -218,6 +222,7 @@ func (k *Kernel) forgetOriginalParent(father *task) {
 	}
 	reaper := k.findNewReaper(father)
 	for _, g := range kids {
+		k.touchGroup(g) // every thread's Ppid, the leader's exit signal
 		g.parent = reaper
 		g.parentSeq = k.nextSeq // list_splice_tail_init onto the reaper's list
 		k.nextSeq++

@@ -49,6 +49,7 @@ func (k *Kernel) shmFrame(v *vma, va uint64) (uint32, bool) {
 	if !ok {
 		return 0, false
 	}
+	k.touchAll() // every mm mapping the object sees the frame
 	v.shm.pages[idx] = f
 	k.stats.SharedFills++
 	return f, true
@@ -81,6 +82,9 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 	l, x := m.pt.lookup(va)
 	if l != nil {
 		if e := l.ent[x]; e.present() && e.writable() {
+			if m.vmas[i].shared {
+				k.touchAll() // every mm mapping the object sees the value
+			}
 			k.frames.meta(e.frame()).val = value
 			return abi.Ok(0)
 		}
@@ -97,6 +101,9 @@ func (k *Kernel) sysStore(t *task, addr, value uint64) abi.Result {
 		}
 	}
 	e := l.ent[x]
+	if v.shared {
+		k.touchAll() // every mm mapping the object sees the value
+	}
 	switch {
 	case v.shared && e.present():
 		l.ent[x] = e | pteWrite
@@ -159,6 +166,7 @@ func (k *Kernel) segv(t *task) abi.Result {
 // killed: the step is refused unsupported, nothing having changed (the
 // tables allocated on the way were pruned by the caller).
 func (k *Kernel) oom(t *task) abi.Result {
+	k.touchGroup(t.g)
 	if t.g.tgid == 1 {
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}

@@ -48,6 +48,8 @@ type Kernel struct {
 	// callerDone is the caller's result when its call slept and finished
 	// within its own step.
 	callerDone *abi.Result
+	// touch is what the last Step may have changed (observe.go).
+	touch abi.Touch
 }
 
 // Stats are event counters for coverage reporting, and current gauges.
@@ -111,7 +113,7 @@ func New(cfg abi.Config, opts ...Option) *Kernel {
 var _ abi.Kernel = (*Kernel)(nil)
 var _ abi.Checker = (*Kernel)(nil)
 
-func (k *Kernel) allocPid() int { p := k.nextPid; k.nextPid++; return p }
+func (k *Kernel) allocPid() int { p := k.nextPid; k.nextPid++; k.touched(p); return p }
 
 func (k *Kernel) newID() int { k.nextID++; return k.nextID }
 
@@ -171,6 +173,10 @@ func (k *Kernel) liveMMs() []*mm {
 // nothing (WORLD-3); every other step ends with signal delivery to every
 // process (conventions "Signals").
 func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
+	k.touch = abi.Touch{Tids: append(k.touch.Tids[:0], tid)}
+	if k.libcWorld(sc) {
+		defer k.touchAll() // observe.go: libcWorld
+	}
 	t := k.tasks[tid]
 	switch {
 	case t == nil:

@@ -81,6 +81,7 @@ func lowest(set *abi.SigSet) int {
 // dropped. legacy_queue: one already pending changes nothing. Then
 // complete_signal picks the thread to tell (pickTaker).
 func (k *Kernel) sendSignal(target *task, sig int) {
+	k.touchGroup(target.g)
 	g := target.g
 	sh := g.sighandOf()
 	if sh == nil || g.exited || g.fatal != 0 || g.pending.Has(sig) {
@@ -203,6 +204,7 @@ func (k *Kernel) notify(t *task) {
 // (SCHED_OTHER on the oracle) queues apart: it runs when no SCHED_FIFO task
 // is left.
 func (k *Kernel) wake(t *task) {
+	k.touched(t.tid)
 	if t.queued || (t == k.caller && !k.returned) {
 		return
 	}

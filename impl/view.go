@@ -11,11 +11,20 @@ import (
 // when they hold a data frame: a private page's PTE maps a frame other than
 // the zero frame; a MAP_SHARED page's object has a frame for it, whether or
 // not this mm's PTE is present (COW-7).
-func (k *Kernel) View() abi.View {
-	var v abi.View
-	seenMM, seenFT, seenSH, seenFS := map[*mm]bool{}, map[*fdTable]bool{}, map[*sighand]bool{}, map[*fsStruct]bool{}
-	seenFile := map[*openFile]bool{}
-	for _, t := range k.sortedTasks() {
+func (k *Kernel) View() abi.View { return abi.CanonicalizeOwned(k.raw(k.sortedTasks())) }
+
+// RawView is View before Canonicalize: impl's own identities (for tests of
+// Touched, abi.Uncovered).
+func (k *Kernel) RawView() abi.View { return k.raw(k.sortedTasks()) }
+
+// raw reports the tasks ts (in tid order) and everything they reach, with
+// impl's own identities.
+func (k *Kernel) raw(ts []*task) abi.View {
+	v := abi.View{Tasks: make([]abi.TaskView, 0, len(ts)), Procs: make([]abi.ProcView, 0, len(ts))}
+	// seen[id] marks the objects reported (one counter numbers them all,
+	// nextID), seenG[tgid] the processes.
+	seen, seenG := make([]bool, k.nextID+1), make([]bool, k.nextPid)
+	for _, t := range ts {
 		g := t.g
 		tv := abi.TaskView{Tid: t.tid, Tgid: g.tgid, Ppid: g.ppid(), ExitSignal: t.exitSignal, Image: t.image, Blocked: t.blocked,
 			Handled: counts(&t.handled), Pending: t.pending}
@@ -37,20 +46,20 @@ func (k *Kernel) View() abi.View {
 		}
 		if t.mm != nil {
 			tv.Mm, tv.FdTable, tv.Sighand, tv.Fs = t.mm.id, t.files.id, t.sh.id, t.fs.id
-			if !seenMM[t.mm] {
-				seenMM[t.mm] = true
+			if !seen[t.mm.id] {
+				seen[t.mm.id] = true
 				v.Mms = append(v.Mms, k.mmView(t.mm))
 			}
-			if !seenFT[t.files] {
-				seenFT[t.files] = true
+			if !seen[t.files.id] {
+				seen[t.files.id] = true
 				ftv := abi.FdTableView{ID: t.files.id}
 				for fd, s := range t.files.fds {
 					if s.file == nil {
 						continue
 					}
 					ftv.Fds = append(ftv.Fds, abi.FdView{Fd: fd, File: s.file.id, Cloexec: s.cloexec})
-					if !seenFile[s.file] {
-						seenFile[s.file] = true
+					if !seen[s.file.id] {
+						seen[s.file.id] = true
 						fv := abi.FileView{ID: s.file.id, Path: s.file.path, Offset: s.file.offset}
 						if p := s.file.pipe; p != nil {
 							fv.Pipe, fv.WriteEnd = p.id, s.file.wr
@@ -61,8 +70,8 @@ func (k *Kernel) View() abi.View {
 				}
 				v.FdTables = append(v.FdTables, ftv)
 			}
-			if !seenSH[t.sh] {
-				seenSH[t.sh] = true
+			if !seen[t.sh.id] {
+				seen[t.sh.id] = true
 				shv := abi.SighandView{ID: t.sh.id}
 				for sig := 1; sig <= abi.NSIG; sig++ {
 					if a := t.sh.act[sig]; a != (action{}) {
@@ -71,13 +80,14 @@ func (k *Kernel) View() abi.View {
 				}
 				v.Sighands = append(v.Sighands, shv)
 			}
-			if !seenFS[t.fs] {
-				seenFS[t.fs] = true
+			if !seen[t.fs.id] {
+				seen[t.fs.id] = true
 				v.Fss = append(v.Fss, abi.FsView{ID: t.fs.id, Umask: t.fs.umask})
 			}
 		}
 		v.Tasks = append(v.Tasks, tv)
-		if g.leader == t {
+		if !seenG[g.tgid] {
+			seenG[g.tgid] = true
 			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: counts(&g.handled)}
 			v.Procs = append(v.Procs, pv)
 		}
@@ -87,7 +97,7 @@ func (k *Kernel) View() abi.View {
 			v.Inodes = append(v.Inodes, abi.InodeView{Path: p, Size: sz})
 		}
 	}
-	return abi.Canonicalize(v)
+	return v
 }
 
 // mmView lists m's mappings and the pages holding a data frame.

@@ -76,6 +76,7 @@ func (k *Kernel) current() *task {
 // legacy_queue: a signal already pending is not queued twice and wakes
 // nobody. Then complete_signal.
 func (k *Kernel) sendSignal(target *task, sig int) {
+	k.touchGroup(target.group)
 	g := target.group
 	h := g.sighand()
 	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
@@ -247,6 +248,7 @@ func (k *Kernel) exitSignals(t *task) {
 // waiting its turn. The caller is not queued during its own call: it takes
 // its signals when the call returns (returnToUser).
 func (k *Kernel) enqueue(t *task) {
+	k.touched(t.tid)
 	if t == k.caller && !k.callerReturned {
 		return
 	}

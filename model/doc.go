@@ -39,8 +39,8 @@
 // exit.go, wait.go, signal.go (dispositions, sigprocmask, kill),
 // delivery.go (which thread takes a signal, and when), mm.go (mappings),
 // memory.go (mmap, munmap, mprotect, madvise, load, store and frame
-// tokens), fd.go, prctl.go, view.go, invariants.go, clone_world.go (deep
-// copy).
+// tokens), fd.go, prctl.go, view.go, observe.go (what a step touched,
+// abi.Observer), invariants.go, clone_world.go (deep copy).
 //
 // # Clauses and where they live
 //

@@ -43,6 +43,7 @@ func (k *Kernel) sysExecve(t *task, s abi.Execve) abi.Result {
 // de_thread). Children of the killed threads end up with t
 // (forget_original_parent finds t alive).
 func (k *Kernel) deThread(t *task) {
+	k.touchGroup(t.group)
 	g := t.group
 	others := make([]*task, 0, len(g.threads))
 	for _, o := range g.threads {

@@ -46,6 +46,7 @@ func (k *Kernel) sysExitGroup(t *task, s abi.ExitGroup) abi.Result {
 // signal in get_signal (do_group_exit, zap true), or the step's caller whose
 // group complete_signal's fast path ended (zap false), or nil.
 func (k *Kernel) killGroup(g *group, sig int, taker *task, zap bool) {
+	k.touchGroup(g)
 	if g.groupExit || g.dead {
 		return
 	}
@@ -63,6 +64,7 @@ func (k *Kernel) killGroup(g *group, sig int, taker *task, zap bool) {
 // thread's children pass to a sibling that has not exited yet and reach the
 // new reaper with the last one (forget_original_parent, find_alive_thread).
 func (k *Kernel) endGroup(g *group, status int, first *task, zap bool) {
+	k.touchGroup(g)
 	if g.groupExit || g.dead {
 		return
 	}
@@ -98,6 +100,7 @@ func (k *Kernel) endGroup(g *group, status int, first *task, zap bool) {
 // either leaves a zombie leader or releases a non-leader at once (EXIT-2).
 // When the last thread goes, the process is notified to its parent (SIG-4).
 func (k *Kernel) finishExit(t *task) {
+	k.touchGroup(t.group)
 	// exit_signals: signals t was told of go to a sibling (delivery.go).
 	k.exitSignals(t)
 	t.exiting = true
@@ -160,6 +163,7 @@ func (k *Kernel) releaseVforkParent(t *task) *task {
 // would have started its search at t, it starts at the next thread now
 // (__exit_signal).
 func (k *Kernel) release(t *task) {
+	k.touched(t.tid)
 	g := t.group
 	if g.currTarget == t {
 		g.currTarget = g.nextThread(t)
@@ -230,6 +234,7 @@ func (k *Kernel) reparentChildren(father *task) {
 	}
 	reaper := k.findNewReaper(father)
 	for _, c := range kids {
+		k.touchGroup(c) // every thread's Ppid, the leader's exit signal
 		c.parent = reaper
 		c.parentSeq = k.nextSeq // list_splice_tail_init onto the reaper's list
 		k.nextSeq++

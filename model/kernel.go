@@ -59,6 +59,9 @@ type Kernel struct {
 	// do something forkspec does not model (a stop signal's default action);
 	// Step then restores the state from before the step and refuses it.
 	unsupported bool
+	// touch is what the last Step may have changed (observe.go): its
+	// caller, the tasks it created, released or woke, or All.
+	touch abi.Touch
 }
 
 // New returns a world holding only task 1, running image "init" with no fds,
@@ -92,7 +95,7 @@ func New(cfg abi.Config) *Kernel {
 	return k
 }
 
-func (k *Kernel) allocTid() int { t := k.nextTid; k.nextTid++; return t }
+func (k *Kernel) allocTid() int { t := k.nextTid; k.nextTid++; k.touched(t); return t }
 
 func (k *Kernel) newID() int { id := k.nextID; k.nextID++; return id }
 
@@ -105,6 +108,11 @@ func (k *Kernel) newToken() uint64 { t := k.nextToken; k.nextToken++; return t }
 // is refused OutcomeUnsupported, and the world is restored to its state
 // before the step: refusals change nothing.
 func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
+	k.touch = abi.Touch{Tids: k.touch.Tids[:0]}
+	k.touched(tid)
+	if k.libcWorld(sc) {
+		defer k.touchAll() // observe.go: libcWorld
+	}
 	t, ok := k.tasks[tid]
 	switch {
 	case !ok:
@@ -122,6 +130,9 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		// then the target's (abi.TargetRefusal).
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}
+	// WORLD-3: a step that ends unsupported midway leaves no trace. The
+	// model keeps the simple rule: copy the world before every step and
+	// restore the copy (no reasoning about which steps can end so).
 	snap := k.Clone()
 	k.caller = t
 	t.ret, t.retCall = nil, "" // its last sleep's result is behind it now

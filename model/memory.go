@@ -345,6 +345,7 @@ func (k *Kernel) sysStore(t *task, s abi.Store) abi.Result {
 	}
 	v := m.vmas[i]
 	if v.obj != nil {
+		k.touchAll() // every mm mapping the object sees the value
 		p := k.touchShared(v, a)
 		p.value = s.Value
 		v.obj.pages[v.off+(a-v.start)] = p
@@ -365,6 +366,7 @@ func (k *Kernel) touchShared(v vma, a uint64) page {
 	off := v.off + (a - v.start)
 	p, ok := v.obj.pages[off]
 	if !ok {
+		k.touchAll() // every mm mapping the object sees the frame
 		p = page{token: k.newToken()}
 		v.obj.pages[off] = p
 	}
@@ -372,9 +374,15 @@ func (k *Kernel) touchShared(v vma, a uint64) page {
 }
 
 // tokenShared reports whether any private page other than (m, a), in any
-// address space in use, holds token tok (COW-2 versus COW-3).
+// address space in use, holds token tok (COW-2 versus COW-3). It asks
+// every task's mm (an mm several tasks share is asked more than once):
+// the answer is the same in any order.
 func (k *Kernel) tokenShared(tok uint64, m *mm, a uint64) bool {
-	for _, o := range k.liveMms() {
+	for _, t := range k.tasks {
+		o := t.mm
+		if o == nil {
+			continue
+		}
 		for addr, p := range o.pages {
 			if p.token == tok && (o != m || addr != a) {
 				return true

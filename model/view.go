@@ -6,9 +6,18 @@ import "github.com/forkspec/forkspec/abi"
 // ids as raw identities and frame tokens as frames, canonicalized. Every
 // loop runs in tid or address order, so the result never depends on map
 // iteration order.
-func (k *Kernel) View() abi.View {
-	var v abi.View
-	for _, tid := range k.sortedTids() {
+func (k *Kernel) View() abi.View { return abi.CanonicalizeOwned(k.raw(k.sortedTids())) }
+
+// RawView is View before Canonicalize: the model's own object ids and frame
+// tokens, stable across steps (for tests of Touched, abi.Uncovered).
+func (k *Kernel) RawView() abi.View { return k.raw(k.sortedTids()) }
+
+// raw reports the tasks tids (ascending, each in existence) and everything
+// they reach, with the model's own identities: the whole world when tids
+// are every task.
+func (k *Kernel) raw(tids []int) abi.View {
+	v := abi.View{Tasks: make([]abi.TaskView, 0, len(tids))}
+	for _, tid := range tids {
 		t := k.tasks[tid]
 		g := t.group
 		tv := abi.TaskView{
@@ -40,30 +49,36 @@ func (k *Kernel) View() abi.View {
 		}
 		v.Tasks = append(v.Tasks, tv)
 	}
-	for _, g := range k.groups() {
-		pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: sigCounts(g.handled)}
-		v.Procs = append(v.Procs, pv)
+	// seen[id] marks the shared objects reported (one id counter numbers
+	// them all, newID), seenGroup[tgid] the processes.
+	seen, seenGroup := make([]bool, k.nextID), make([]bool, k.nextTid)
+	v.Procs = make([]abi.ProcView, 0, len(tids))
+	for _, tid := range tids {
+		if g := k.tasks[tid].group; !seenGroup[g.tgid] {
+			seenGroup[g.tgid] = true
+			pv := abi.ProcView{Tgid: g.tgid, Subreaper: g.subreaper, Pending: g.pending, Handled: sigCounts(g.handled)}
+			v.Procs = append(v.Procs, pv)
+		}
 	}
-	seenMm, seenFd, seenFile, seenSh, seenFs := map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}
-	for _, tid := range k.sortedTids() {
+	for _, tid := range tids {
 		t := k.tasks[tid]
 		if t.mm == nil {
 			continue
 		}
-		if !seenMm[t.mm.id] {
-			seenMm[t.mm.id] = true
+		if !seen[t.mm.id] {
+			seen[t.mm.id] = true
 			v.Mms = append(v.Mms, mmView(t.mm))
 		}
-		if !seenFd[t.files.id] {
-			seenFd[t.files.id] = true
+		if !seen[t.files.id] {
+			seen[t.files.id] = true
 			fv := abi.FdTableView{ID: t.files.id}
 			for fd, sl := range t.files.fds {
 				if sl.file == nil {
 					continue
 				}
 				fv.Fds = append(fv.Fds, abi.FdView{Fd: fd, File: sl.file.id, Cloexec: sl.cloexec})
-				if !seenFile[sl.file.id] {
-					seenFile[sl.file.id] = true
+				if !seen[sl.file.id] {
+					seen[sl.file.id] = true
 					fv := abi.FileView{ID: sl.file.id, Path: sl.file.path, Offset: sl.file.offset}
 					if p := sl.file.pipe; p != nil {
 						fv.Pipe, fv.WriteEnd = p.id, sl.file.writeEnd
@@ -74,8 +89,8 @@ func (k *Kernel) View() abi.View {
 			}
 			v.FdTables = append(v.FdTables, fv)
 		}
-		if !seenSh[t.sighand.id] {
-			seenSh[t.sighand.id] = true
+		if !seen[t.sighand.id] {
+			seen[t.sighand.id] = true
 			sv := abi.SighandView{ID: t.sighand.id}
 			for sig := 1; sig <= abi.NSIG; sig++ {
 				if a := t.sighand.actions[sig]; a != (action{}) {
@@ -84,19 +99,23 @@ func (k *Kernel) View() abi.View {
 			}
 			v.Sighands = append(v.Sighands, sv)
 		}
-		if !seenFs[t.fs.id] {
-			seenFs[t.fs.id] = true
+		if !seen[t.fs.id] {
+			seen[t.fs.id] = true
 			v.Fss = append(v.Fss, abi.FsView{ID: t.fs.id, Umask: t.fs.umask})
 		}
 	}
+	v.Inodes = make([]abi.InodeView, 0, len(abi.Files))
 	for _, p := range abi.Files {
 		v.Inodes = append(v.Inodes, abi.InodeView{Path: p, Size: k.sizes[p]})
 	}
-	return abi.Canonicalize(v)
+	return v
 }
 
 // sigCounts lists handler-run counts in signal order.
 func sigCounts(m map[int]int) []abi.SigCount {
+	if len(m) == 0 {
+		return nil
+	}
 	var out []abi.SigCount
 	for sig := 1; sig <= abi.NSIG; sig++ {
 		if n := m[sig]; n > 0 {
@@ -110,7 +129,7 @@ func sigCounts(m map[int]int) []abi.SigCount {
 // a frame — private pages stored to, and touched pages of shared objects as
 // seen through each shared mapping (COW-7).
 func mmView(m *mm) abi.MmView {
-	mv := abi.MmView{ID: m.id}
+	mv := abi.MmView{ID: m.id, Mappings: make([]abi.MappingView, 0, len(m.vmas)), Pages: make([]abi.PageView, 0, len(m.pages))}
 	for _, x := range m.vmas {
 		mv.Mappings = append(mv.Mappings, abi.MappingView{
 			Start: x.start, End: x.end, Prot: x.prot, Shared: x.obj != nil,

@@ -2,7 +2,6 @@ package props
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -23,14 +22,14 @@ type stepCtx struct {
 
 // unchanged reports whether the step left the View exactly as it was: what
 // a refused step must do (WORLD-3).
-func (c *stepCtx) unchanged() bool { return reflect.DeepEqual(c.before, c.after) }
+func (c *stepCtx) unchanged() bool { return c.before.Equal(c.after) }
 
 // changedNothingElse reports whether the step changed nothing but what any
 // step the caller performs changes: the result of its last sleep is
 // collected (abi.TaskView.Return). What a failed call with no partial
 // effect must do; a refused step is not performed and collects nothing.
 func (c *stepCtx) changedNothingElse() bool {
-	return reflect.DeepEqual(collected(c.before, c.tid), c.after)
+	return collected(c.before, c.tid).Equal(c.after)
 }
 
 // collected is v after task tid performed a step and nothing else changed:
@@ -331,7 +330,7 @@ func sigpipeOnly(c *stepCtx) error {
 	if !took && !pending && !sigpipeIgnored(b, bt) {
 		return fmt.Errorf("failed with EPIPE, but SIGPIPE was neither taken, left pending nor ignored (PIPE-3c)")
 	}
-	if !reflect.DeepEqual(withoutSignals(b), withoutSignals(c.after)) {
+	if !withoutSignals(b).Equal(withoutSignals(c.after)) {
 		return fmt.Errorf("failed with EPIPE but the View changed beyond signal state")
 	}
 	return nil
@@ -400,7 +399,7 @@ func framesOnly(c *stepCtx) error {
 		}
 	}
 	b, a = withoutFrames(b), withoutFrames(a)
-	if !reflect.DeepEqual(b, a) {
+	if !b.Equal(a) {
 		return fmt.Errorf("failed with %v but the View changed beyond its frames", c.res.Err)
 	}
 	return nil

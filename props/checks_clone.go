@@ -82,6 +82,10 @@ func cloneEINVAL(a cloneArgs, callerTgid int) string {
 		return "CLONE_SIGHAND without CLONE_VM"
 	case f&abi.CLONE_PARENT != 0 && callerTgid == 1:
 		return "CLONE_PARENT from init"
+	case f&abi.CLONE_THREAD != 0 && f&(abi.CLONE_NEWUSER|abi.CLONE_NEWPID) != 0:
+		return "CLONE_THREAD into a new user or pid namespace"
+	case f&abi.CLONE_PIDFD != 0 && f&abi.CLONE_DETACHED != 0:
+		return "CLONE_PIDFD with CLONE_DETACHED"
 	}
 	return ""
 }

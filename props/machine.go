@@ -2,7 +2,6 @@ package props
 
 import (
 	"fmt"
-	"reflect"
 	"runtime/debug"
 	"strings"
 
@@ -255,7 +254,7 @@ func (f *Failure) What() string {
 
 // viewDiff is "" when the views are equal, else cmp.Diff(a, b).
 func viewDiff(a, b abi.View) string {
-	if reflect.DeepEqual(a, b) {
+	if a.Equal(b) {
 		return ""
 	}
 	if d := cmp.Diff(a, b); d != "" {

@@ -91,7 +91,10 @@ clock() {
 }
 
 if [ -n "${MUTATE_TIME:-}" ]; then
-  sleep "$MUTATE_TIME" 0 || { echo "mutate: MUTATE_TIME=$MUTATE_TIME is not a sleep(1) duration" >&2; exit 2; }
+  # A sleep(1) duration: a number with an optional unit. (Checking it by
+  # running sleep would wait the whole duration before the run starts.)
+  [[ $MUTATE_TIME =~ ^[0-9]+(\.[0-9]+)?[smhd]?$ ]] ||
+    { echo "mutate: MUTATE_TIME=$MUTATE_TIME is not a sleep(1) duration" >&2; exit 2; }
   # The timer: after MUTATE_TIME, one SIGINT to gremlins (its pid is in
   # $work.pid, written by the shell that becomes gremlins).
   (

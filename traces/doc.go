@@ -12,7 +12,9 @@
 // Where to start reading: README.md (the format, with a legend), trace.go
 // (the types), parse.go and format.go (text in and out), assert.go (the
 // assertion language) and asserter.go (checking it as steps run), replay.go
-// (Stream, Lock, and Replay, Run, Lockstep on top), divergence.go (what a
+// (Stream, Lock, and Replay, Run, Lockstep on top), incremental.go (a Lock
+// that compares what each step touched, the full checks on a schedule),
+// divergence.go (what a
 // failure reports), shrink.go and simplify.go (Shrink, the reducer that
 // `forkspec check` and the property suites share), reduce.go (Reduce:
 // Shrink for a diverging trace) and record.go (Record, WriteFailure).

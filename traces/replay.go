@@ -3,7 +3,6 @@ package traces
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"runtime/debug"
 	"slices"
 
@@ -184,10 +183,25 @@ type Lock struct {
 	// as Want (only when record).
 	steps []Step
 	// done counts the steps performed; recent holds the last historyShown
-	// of them in trace syntax (recent[i%historyShown] is step i), for a
-	// divergence's history.
+	// of them (recent[i%historyShown] is step i), written in trace syntax
+	// only for a divergence's history.
 	done   int
-	recent [historyShown]string
+	recent [historyShown]Step
+	// every is how often the full checks run (Incremental): after every
+	// every-th step; 0 or 1: after every step.
+	every int
+	// stale[i] says views[i] is out of date: the steps since the last full
+	// check were compared by their touched parts only (View refreshes it).
+	// Invariant: len(stale) == len(kernels).
+	stale []bool
+	// unchecked counts the steps since the last full check; last is the
+	// last of them (for Finish).
+	unchecked int
+	last      Step
+	// fulls counts the full checks run after a step (FullChecks).
+	fulls int
+	// touched collects the tids of a step's Touches (reused).
+	touched []int
 }
 
 // NewLock builds a fresh kernel of every backend with opts' configuration.
@@ -224,6 +238,7 @@ func newLock(name string, opts Options, record bool, bs ...Backend) (*Lock, erro
 		}
 		l.views = append(l.views, v)
 		l.results = append(l.results, abi.Result{})
+		l.stale = append(l.stale, false)
 	}
 	if err := l.broken(-1, Step{}); err != nil {
 		return l, err
@@ -276,15 +291,20 @@ func (l *Lock) Close() error {
 // first backend's Result and the first failure as a *Divergence.
 func (l *Lock) Step(s Step) (abi.Result, error) {
 	index := l.done
-	before := l.views[0]
+	var before abi.View
+	if s.Want != nil || l.every <= 1 {
+		before = l.View() // for the diff of an unmet expectation
+	}
 	rec := s
 	rec.Want = nil
 	var failed error
 	failedAt := 0
 	for i, k := range l.kernels {
 		r, err := protect(l.backends[i].Name, "Step", func() abi.Result { return k.Step(s.Tid, s.Call) })
-		if err == nil {
+		l.stale[i] = true
+		if err == nil && l.every <= 1 {
 			l.views[i], err = protect(l.backends[i].Name, "View", k.View)
+			l.stale[i] = false
 		}
 		l.results[i] = r
 		if err != nil && failed == nil {
@@ -302,7 +322,18 @@ func (l *Lock) Step(s Step) (abi.Result, error) {
 	if err := l.broken(index, s); err != nil {
 		return l.results[0], err
 	}
-	return l.results[0], l.compare(index, s, &before)
+	l.unchecked++
+	l.last = s
+	if l.every > 1 && l.unchecked < l.every {
+		ok, i, err := l.touchedAgree()
+		if err != nil {
+			return l.results[0], l.divergence(index, s, KindPanic, i, err)
+		}
+		if ok && (s.Want == nil || l.results[0] == *s.Want) {
+			return l.results[0], nil
+		}
+	}
+	return l.results[0], l.full(index, s, &before)
 }
 
 // remember counts a performed step, keeps it for the history of a later
@@ -311,13 +342,21 @@ func (l *Lock) remember(rec Step) {
 	if l.record {
 		l.steps = append(l.steps, rec)
 	}
-	l.recent[l.done%historyShown] = rec.String()
+	l.recent[l.done%historyShown] = rec
 	l.done++
 }
 
 // compare checks invariants, agreement and the expectation after step index
 // (-1: the initial state). before is the reference View before the step.
 func (l *Lock) compare(index int, s Step, before *abi.View) error {
+	if err := l.invariants(index, s); err != nil {
+		return err
+	}
+	return l.agree(index, s, before)
+}
+
+// invariants runs every abi.Checker's CheckInvariants after step index.
+func (l *Lock) invariants(index int, s Step) error {
 	for i, k := range l.kernels {
 		c, ok := k.(abi.Checker)
 		if !ok {
@@ -327,6 +366,13 @@ func (l *Lock) compare(index int, s Step, before *abi.View) error {
 			return l.divergence(index, s, KindInvariant, i, err)
 		}
 	}
+	return nil
+}
+
+// agree checks that every backend's Result and View equal the reference's
+// and that the Result meets s.Want (before is the reference View before
+// the step, for the diff of an unmet expectation; nil: not shown).
+func (l *Lock) agree(index int, s Step, before *abi.View) error {
 	for i := 1; i < len(l.kernels); i++ {
 		if index >= 0 && l.results[i] != l.results[0] {
 			d := l.divergence(index, s, KindResult, i, nil)
@@ -345,7 +391,9 @@ func (l *Lock) compare(index int, s Step, before *abi.View) error {
 				d := l.divergence(index, s, KindExpectation, i, nil)
 				d.A, d.ResultA = "want", *s.Want
 				d.DiffLabel = "-before +after"
-				d.Diff = viewDiff(*before, l.views[i])
+				if before != nil {
+					d.Diff = viewDiff(*before, l.views[i])
+				}
 				return d
 			}
 		}
@@ -370,16 +418,28 @@ func (l *Lock) divergence(index int, s Step, kind Kind, i int, err error) *Diver
 	first := max(0, last-historyShown)
 	d.Earlier = first
 	for j := first; j < last; j++ {
-		d.History = append(d.History, l.recent[j%historyShown])
+		d.History = append(d.History, l.recent[j%historyShown].String())
 	}
 	return d
 }
 
 // Views returns each backend's current View, in backend order.
-func (l *Lock) Views() []abi.View { return l.views }
+func (l *Lock) Views() []abi.View {
+	for i := range l.kernels {
+		if l.refresh(i) != nil {
+			l.views[i] = abi.View{} // it panicked: the next full check reports it
+		}
+	}
+	return l.views
+}
 
 // View returns the reference backend's current View.
-func (l *Lock) View() abi.View { return l.views[0] }
+func (l *Lock) View() abi.View {
+	if len(l.kernels) > 0 && l.refresh(0) != nil {
+		return abi.View{}
+	}
+	return l.views[0]
+}
 
 // Trace returns the steps performed so far as a trace whose expectations
 // are the reference backend's results: replaying it on the reference
@@ -394,7 +454,7 @@ func (l *Lock) Trace() *Trace {
 // viewDiff is "" when the views are equal, else a cmp.Diff of the two in
 // a form that shows addresses and page values in hex, as traces write them.
 func viewDiff(a, b abi.View) string {
-	if reflect.DeepEqual(a, b) {
+	if a.Equal(b) {
 		return ""
 	}
 	if d := cmp.Diff(forDiff(a), forDiff(b)); d != "" {

@@ -29,8 +29,13 @@ type checkConfig struct {
 	opts             traces.Options
 	backends         []traces.Backend
 	keepGoing        bool
-	reduce           int  // replay budget for reducing a failure; 0: none
-	progress         bool // redraw the progress bar in place (stderr is a terminal)
+	reduce           int // replay budget for reducing a failure; 0: none
+	// fullEvery is how often the full checks run (traces.Lock.Incremental):
+	// between them a step is compared by what it touched; 1: every step.
+	fullEvery int
+	// jobs is the number of workers running sequences (check); 0 means 1.
+	jobs     int
+	progress bool // redraw the progress bar in place (stderr is a terminal)
 	// stopped reports whether the run was asked to stop (SIGINT, SIGTERM):
 	// check then ends after the current step. nil: never.
 	stopped func() bool
@@ -50,11 +55,12 @@ type checkStats struct {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", "[-n N] [-steps S] [-seed X] [-out DIR] [flags]",
+	fs := newFlags("check", "[-n N] [-steps S] [-seed X] [-j J] [-out DIR] [flags]",
 		"Runs N random sequences of S steps each on the backends in lockstep, choosing each\n"+
 			"step from the reference backend's View with the gen package's generator, and\n"+
-			"compares Results, Views and invariants after every step. Sequence i uses seed X+i,\n"+
-			"so any sequence can be rerun alone. A divergence is reduced to a short trace,\n"+
+			"compares Results and what the step touched after every step, the whole Views and\n"+
+			"invariants every -full-every steps and at the end. Sequence i uses seed X+i,\n"+
+			"so any sequence can be rerun alone; -j J runs J sequences at a time and prints the same. A divergence is reduced to a short trace,\n"+
 			"saved in DIR with the command to replay it, and the run exits 1.\n\n"+
 			"Standard output gets the command that reruns this run (with its seed) first, each\n"+
 			"divergence, and the summary last; progress goes to standard error. SIGINT (^C) or\n"+
@@ -67,6 +73,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
+	jobs := fs.Int("j", 1, "run sequences on N workers in parallel (model and impl only); the output is the same whatever N (the times aside)")
+	fullEvery := fs.Int("full-every", defaultFullEvery, "run the full checks (whole Views, every invariant) after every N-th step, at the end of each sequence\n"+
+		"and before any divergence is reported; in between compare what each step touched (1: check everything after every step)")
 	umlFlag(fs)
 	if st, ok := parseFlags(fs, args); !ok {
 		return st
@@ -75,8 +84,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkspec check: unexpected argument %q\n", fs.Arg(0))
 		return exitBadArgs
 	}
-	if *n < 1 || *steps < 1 || *maxTasks < 1 {
-		fmt.Fprintln(stderr, "forkspec check: -n, -steps and -max-tasks must be at least 1")
+	if *n < 1 || *steps < 1 || *maxTasks < 1 || *fullEvery < 1 || *jobs < 1 {
+		fmt.Fprintln(stderr, "forkspec check: -n, -steps, -max-tasks, -full-every and -j must be at least 1")
 		return exitBadArgs
 	}
 	if *reduce < 0 {
@@ -101,9 +110,18 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "forkspec check: -backend needs at least two backends to compare")
 		return exitBadArgs
 	}
+	if *jobs > 1 {
+		for _, b := range bs {
+			if b.Name == "linux" || b.Name == "uml" {
+				fmt.Fprintf(stderr, "forkspec check: -j %d: backend %s drives a real kernel, one sequence at a time; -j runs model and impl only\n", *jobs, b.Name)
+				return exitBadArgs
+			}
+		}
+	}
 	cfg := checkConfig{
 		sequences: *n, steps: *steps, seed: *seed, out: *out, backends: bs,
 		opts: withTarget(traces.Options{MaxTasks: *maxTasks}, bs), keepGoing: *keepGoing, reduce: *reduce, progress: isTerminal(stderr),
+		fullEvery: *fullEvery, jobs: *jobs,
 	}
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano()) & (1<<48 - 1)
@@ -123,6 +141,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// defaultFullEvery is -full-every's default: a step that touches only a
+// few tasks is compared by them, and a change outside them is found at
+// most this many steps later (docs/performance.md).
+const defaultFullEvery = 32
 
 // interrupts catches SIGINT and SIGTERM until release is called: stopped
 // reports whether one came. After the first, the signals have their
@@ -146,8 +169,8 @@ func interrupts() (stopped func() bool, release func()) {
 // rerun is the command line that runs n sequences from seed with cfg's
 // other settings.
 func rerun(cfg checkConfig, seed uint64, n int) string {
-	return fmt.Sprintf("forkspec check -seed %d -n %d -steps %d -max-tasks %d -backend %s",
-		seed, n, cfg.steps, cfg.opts.MaxTasks, backendList(cfg.backends))
+	return fmt.Sprintf("forkspec check -seed %d -n %d -steps %d -max-tasks %d -full-every %d -backend %s",
+		seed, n, cfg.steps, cfg.opts.MaxTasks, max(cfg.fullEvery, 1), backendList(cfg.backends))
 }
 
 // checkOutDir refuses an -out that can never hold a failure: empty, or an
@@ -164,24 +187,31 @@ func checkOutDir(dir string) error {
 }
 
 // check runs the sequences and reports failures to w as it goes, progress
-// to errw.
+// to errw. With cfg.jobs workers, sequences run in parallel, each on one
+// worker, but their results are taken in sequence order: what check prints
+// to w and returns is the same whatever the number of workers (the times
+// aside), because a run that stops at a failure or an interruption takes
+// nothing from the sequences after it.
 func check(cfg checkConfig, w, errw io.Writer) checkStats {
 	st := checkStats{interruptedAt: -1}
 	start := time.Now()
 	bar := progress{w: errw, tty: cfg.progress, sequences: cfg.sequences, total: float64(cfg.sequences) * float64(cfg.steps)}
-	tick := func(done int) { bar.update(done, st.steps, time.Since(start)-st.reducing) }
+	p := newPool(cfg, &bar, start)
 	for i := 0; i < cfg.sequences; i++ {
 		seed := cfg.seed + uint64(i)
-		fail, err := sequence(cfg, seed, &st, func() { tick(i) })
+		r := p.result(i)
 		st.sequences++
-		if err != nil { // the backends could not even start
-			bar.clear()
-			fmt.Fprintf(w, "seed %d: %v\n", seed, err)
+		st.steps += r.steps
+		st.coverage.Merge(&r.coverage)
+		st.reducing += r.reducing
+		if r.err != nil { // the backends could not even start
+			p.clearBar()
+			fmt.Fprintf(w, "seed %d: %v\n", seed, r.err)
 			st.failures = append(st.failures, "")
 			break
 		}
-		if fail != nil {
-			bar.clear()
+		if fail := r.fail; fail != nil {
+			p.clearBar()
 			path, err := save(cfg, seed, fail)
 			if err != nil {
 				fmt.Fprintf(w, "seed %d: %v\n(could not save the trace: %v)\n", seed, fail.err, err)
@@ -198,11 +228,15 @@ func check(cfg checkConfig, w, errw io.Writer) checkStats {
 				break
 			}
 		}
-		if st.interruptedAt >= 0 {
+		if r.interruptedAt >= 0 {
+			st.interruptedAt = r.interruptedAt
 			break
 		}
-		tick(i + 1)
+		p.mu.Lock()
+		p.draw()
+		p.mu.Unlock()
 	}
+	p.stop()
 	st.elapsed = time.Since(start)
 	bar.clear()
 	return st
@@ -225,61 +259,77 @@ func (f *failure) class() string {
 	return fmt.Sprintf("%s in %s", d.Kind, d.Step.Call.Name())
 }
 
-// sequence runs one seeded sequence, calling tick after every step; it
-// returns the failure, if any. When cfg.stopped says so it ends early and
-// records in st how far it got.
-func sequence(cfg checkConfig, seed uint64, st *checkStats, tick func()) (*failure, error) {
+// sequence runs one seeded sequence, calling tick after every step (last
+// for its last), and returns what it found and counted. When cfg.stopped says so it
+// ends early and records how far it got; when quit says so it just ends.
+func sequence(cfg checkConfig, seed uint64, quit func() bool, tick func(last bool)) (st seqResult) {
+	st.interruptedAt = -1
 	name := fmt.Sprintf("check-seed%d", seed)
 	l, err := traces.NewLock(name, cfg.opts, cfg.backends...)
 	if err != nil {
-		return nil, err
+		st.err = err
+		return st
 	}
 	defer l.Close()
+	l.Incremental(cfg.fullEvery)
 	src := gen.FromRand(seed)
 	g := gen.New(cfg.opts.Config())
 	var cls gen.Classifier
 	before := l.View()
+	diverged := func(s int, err error) seqResult {
+		var d *traces.Divergence
+		if !errors.As(err, &d) {
+			st.err = err
+			return st
+		}
+		t := l.Trace()
+		t.Comments = []string{
+			"Found by: " + rerun(cfg, seed, 1),
+			fmt.Sprintf("%s at step %d of the sequence; expectations are %s's results.", d.Kind, s, cfg.backends[0].Name),
+		}
+		reduced := t
+		if cfg.reduce > 0 {
+			start := time.Now()
+			if r, ok := traces.Reduce(t, cfg.reduce, cfg.backends...); ok {
+				reduced = r
+			}
+			st.reducing += time.Since(start)
+		}
+		// Report the divergence of the reduced trace: it is the one saved.
+		_, rerr := traces.Replay(reduced, cfg.backends...)
+		if rerr == nil {
+			rerr = err
+		}
+		st.fail = &failure{at: s, err: rerr, trace: reduced}
+		return st
+	}
 	for s := 0; s < cfg.steps; s++ {
+		if quit() {
+			return st // check takes nothing from this sequence
+		}
 		if cfg.stopped != nil && cfg.stopped() {
 			st.interruptedAt = s
-			return nil, nil
+			if err := l.Finish(); err != nil {
+				return diverged(s, err)
+			}
+			return st
 		}
 		tid, sc := umlNext(g, src, before, cfg.backends) // g.Next, but what the kernel under test can represent
 		r, err := l.Step(traces.Step{Tid: tid, Call: sc})
 		st.steps++
-		after := l.View()
 		if err != nil {
-			var d *traces.Divergence
-			if !errors.As(err, &d) {
-				return nil, err
-			}
-			t := l.Trace()
-			t.Comments = []string{
-				"Found by: " + rerun(cfg, seed, 1),
-				fmt.Sprintf("%s at step %d of the sequence; expectations are %s's results.", d.Kind, s+1, cfg.backends[0].Name),
-			}
-			reduced := t
-			if cfg.reduce > 0 {
-				start := time.Now()
-				if r, ok := traces.Reduce(t, cfg.reduce, cfg.backends...); ok {
-					reduced = r
-				}
-				st.reducing += time.Since(start)
-			}
-			// Report the divergence of the reduced trace: it is the one saved.
-			_, rerr := traces.Replay(reduced, cfg.backends...)
-			if rerr == nil {
-				rerr = err
-			}
-			return &failure{at: s + 1, err: rerr, trace: reduced}, nil
+			tick(true)
+			return diverged(s+1, err)
 		}
+		after := l.View()
 		st.coverage.Add(cls.Events(before, after, tid, sc, r))
 		before = after
-		if s+1 < cfg.steps { // check ticks once the sequence is done
-			tick()
-		}
+		tick(s+1 == cfg.steps) // check draws once the sequence is done
 	}
-	return nil, nil
+	if err := l.Finish(); err != nil {
+		return diverged(cfg.steps, err)
+	}
+	return st
 }
 
 func save(cfg checkConfig, seed uint64, f *failure) (string, error) {

@@ -219,7 +219,7 @@ func TestCheck(t *testing.T) {
 	if st != 0 {
 		t.Fatalf("model against impl: status %d\n%s%s", st, out, errs)
 	}
-	if first := "check: seed 7; this run again: forkspec check -seed 7 -n 3 -steps 50 -max-tasks 12 -backend model,impl\n"; !strings.HasPrefix(out, first) {
+	if first := "check: seed 7; this run again: forkspec check -seed 7 -n 3 -steps 50 -max-tasks 12 -full-every 32 -backend model,impl\n"; !strings.HasPrefix(out, first) {
 		t.Errorf("stdout does not start with %q:\n%s", first, out)
 	}
 	for _, want := range []string{"checked 3 sequences, 150 steps", "seeds 7..9", "events covered:", "PASS"} {

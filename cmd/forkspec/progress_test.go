@@ -50,7 +50,7 @@ func TestProgress(t *testing.T) {
 // TestCheckStopped: a run told to stop ends after the current step, and its
 // summary says where, with the seed and the command for the rest.
 func TestCheckStopped(t *testing.T) {
-	cfg := checkConfig{sequences: 5, steps: 40, seed: 100, out: t.TempDir(), backends: []traces.Backend{backends["model"], backends["impl"]}}
+	cfg := checkConfig{sequences: 5, steps: 40, seed: 100, fullEvery: defaultFullEvery, out: t.TempDir(), backends: []traces.Backend{backends["model"], backends["impl"]}}
 	cfg.opts.MaxTasks = 12
 	asked := 0 // check asks before every step
 	cfg.stopped = func() bool { asked++; return asked > 95 }
@@ -60,7 +60,7 @@ func TestCheckStopped(t *testing.T) {
 	for _, want := range []string{
 		"checked 3 sequences, 95 steps",
 		"seeds 100..102",
-		"INTERRUPTED: sequence 3 of 5 (seed 102) stopped after 15 of its 40 steps; the rest: forkspec check -seed 102 -n 3 -steps 40 -max-tasks 12 -backend model,impl\n",
+		"INTERRUPTED: sequence 3 of 5 (seed 102) stopped after 15 of its 40 steps; the rest: forkspec check -seed 102 -n 3 -steps 40 -max-tasks 12 -full-every 32 -backend model,impl\n",
 		"no divergence in what ran\n",
 	} {
 		if !strings.Contains(out.String(), want) {
