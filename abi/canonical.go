@@ -56,6 +56,11 @@ func canonicalize(v View, own bool) View {
 		t.Fds = nilIfEmpty(t.Fds)
 	}
 	out.Files = keep(v.Files, func(x *FileView) *int { return &x.ID }, fileIDs)
+	pipeIDs := renumber{}
+	for i := range out.Files {
+		out.Files[i].Pipe = pipeIDs.id(out.Files[i].Pipe)
+	}
+	out.Pipes = keep(v.Pipes, func(x *PipeView) *int { return &x.ID }, pipeIDs)
 
 	pages := 0
 	for _, m := range v.Mms {

@@ -46,19 +46,20 @@ const CloneKnown = (0xffffffff &^ CSIGNAL &^ CLONE_DETACHED) | CLONE_NEWTIME | C
 // clone3 that passes Linux's validation but sets a known bit outside this set
 // is refused with OutcomeUnsupported and changes nothing (see Refusal).
 const CloneModelled = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_CLEAR_SIGHAND | CloneNoEffect
+	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_CLEAR_SIGHAND | CloneNoEffect |
+	CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID
 
 // CloneNoEffect are the flags Linux accepts that change nothing forkspec can
-// observe, given that a step's tid, tls and stack pointers are NULL (the
-// agent passes zeros): CLONE_PTRACE without a tracer, CLONE_UNTRACED,
-// CLONE_IO (the I/O context), CLONE_SYSVSEM (no semaphores exist), the legacy
-// clone's ignored CLONE_DETACHED, and the tid pointers CLONE_PARENT_SETTID,
-// CLONE_CHILD_SETTID and CLONE_CHILD_CLEARTID, whose NULL writes the kernel
-// ignores (copy_process: put_user's result unused; schedule_tail and
-// mm_release skip a NULL pointer). Measured on 6.18: each of them, with
-// SIGCHLD, forks normally.
-const CloneNoEffect = CLONE_PTRACE | CLONE_UNTRACED | CLONE_IO | CLONE_SYSVSEM | CLONE_DETACHED |
-	CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID
+// observe, given that a step's tls and stack pointers are not modelled:
+// CLONE_PTRACE without a tracer, CLONE_UNTRACED, CLONE_IO (the I/O
+// context), CLONE_SYSVSEM (no System V semaphores exist, so there is no
+// undo list to share), CLONE_SETTLS (the oracle passes a TLS base of 0,
+// which its agent never uses) and the legacy clone's ignored
+// CLONE_DETACHED. Measured on 6.18: each of them, with SIGCHLD, forks
+// normally. The tid flags (CLONE_PARENT_SETTID, CLONE_CHILD_SETTID,
+// CLONE_CHILD_CLEARTID) are modelled with their pointers (Clone.Ptid,
+// Clone.Ctid); with a NULL pointer they too change nothing.
+const CloneNoEffect = CLONE_PTRACE | CLONE_UNTRACED | CLONE_IO | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_DETACHED
 
 // Signals (arch/x86/include/uapi/asm/signal.h). Valid signal numbers are 1..NSIG.
 const (

@@ -13,7 +13,7 @@ func (v View) Equal(w View) bool {
 		slices.EqualFunc(v.FdTables, w.FdTables, FdTableView.Equal) && nilEq(v.FdTables, w.FdTables) &&
 		eqSlice(v.Files, w.Files) && eqSlice(v.Inodes, w.Inodes) &&
 		slices.EqualFunc(v.Sighands, w.Sighands, SighandView.Equal) && nilEq(v.Sighands, w.Sighands) &&
-		eqSlice(v.Fss, w.Fss)
+		eqSlice(v.Fss, w.Fss) && eqSlice(v.Pipes, w.Pipes)
 }
 
 // Equal compares two TaskViews field by field.
@@ -21,7 +21,8 @@ func (t TaskView) Equal(u TaskView) bool {
 	return t.Tid == u.Tid && t.Tgid == u.Tgid && t.Ppid == u.Ppid && t.State == u.State &&
 		t.ExitSignal == u.ExitSignal && t.WaitStatus == u.WaitStatus && t.Image == u.Image &&
 		t.Mm == u.Mm && t.FdTable == u.FdTable && t.Sighand == u.Sighand && t.Fs == u.Fs &&
-		t.Blocked == u.Blocked && eqSlice(t.Handled, u.Handled)
+		t.Blocked == u.Blocked && eqSlice(t.Handled, u.Handled) &&
+		t.Pending == u.Pending && t.Call == u.Call && t.Returned == u.Returned && t.Return == u.Return
 }
 
 // Equal compares two ProcViews field by field.

@@ -51,7 +51,12 @@ var (
 		{"SA_RESTART", SA_RESTART}, {"SA_NODEFER", SA_NODEFER}, {"SA_RESETHAND", SA_RESETHAND},
 	}
 	openNames = []flagName{{"O_CLOEXEC", uint64(O_CLOEXEC)}}
-	fdNames   = []flagName{{"FD_CLOEXEC", uint64(FD_CLOEXEC)}}
+	pipeNames = []flagName{{"O_EXCL", uint64(O_EXCL)}, {"O_NONBLOCK", uint64(O_NONBLOCK)},
+		{"O_DIRECT", uint64(O_DIRECT)}, {"O_CLOEXEC", uint64(O_CLOEXEC)}}
+	futexNames = []flagName{{"FUTEX_WAIT", uint64(FUTEX_WAIT)}, {"FUTEX_WAKE", uint64(FUTEX_WAKE)},
+		{"FUTEX_WAIT_BITSET", uint64(FUTEX_WAIT_BITSET)}, {"FUTEX_WAKE_BITSET", uint64(FUTEX_WAKE_BITSET)}}
+	futexFlagNames = []flagName{{"FUTEX_PRIVATE_FLAG", uint64(FUTEX_PRIVATE_FLAG)}, {"FUTEX_CLOCK_REALTIME", uint64(FUTEX_CLOCK_REALTIME)}}
+	fdNames        = []flagName{{"FD_CLOEXEC", uint64(FD_CLOEXEC)}}
 
 	// Enumerations: exactly one value, printed by name when known.
 	adviceNames = []flagName{
@@ -59,7 +64,8 @@ var (
 		{"MADV_DONTFORK", uint64(MADV_DONTFORK)}, {"MADV_DOFORK", uint64(MADV_DOFORK)},
 		{"MADV_WIPEONFORK", uint64(MADV_WIPEONFORK)}, {"MADV_KEEPONFORK", uint64(MADV_KEEPONFORK)},
 	}
-	fcntlNames  = []flagName{{"F_GETFD", uint64(F_GETFD)}, {"F_SETFD", uint64(F_SETFD)}}
+	fcntlNames = []flagName{{"F_DUPFD", uint64(F_DUPFD)}, {"F_GETFD", uint64(F_GETFD)}, {"F_SETFD", uint64(F_SETFD)},
+		{"F_DUPFD_CLOEXEC", uint64(F_DUPFD_CLOEXEC)}, {"F_SETPIPE_SZ", uint64(F_SETPIPE_SZ)}, {"F_GETPIPE_SZ", uint64(F_GETPIPE_SZ)}}
 	whenceNames = []flagName{
 		{"SEEK_SET", uint64(SEEK_SET)}, {"SEEK_CUR", uint64(SEEK_CUR)}, {"SEEK_END", uint64(SEEK_END)},
 		{"SEEK_DATA", uint64(SEEK_DATA)}, {"SEEK_HOLE", uint64(SEEK_HOLE)},
@@ -82,7 +88,7 @@ var (
 		EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EBADF: "EBADF", ECHILD: "ECHILD",
 		EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY",
 		EEXIST: "EEXIST", EINVAL: "EINVAL", EMFILE: "EMFILE", ENOSYS: "ENOSYS", ENXIO: "ENXIO", EFBIG: "EFBIG",
-		EOVERFLOW: "EOVERFLOW",
+		EOVERFLOW: "EOVERFLOW", ESPIPE: "ESPIPE", EPIPE: "EPIPE",
 	}
 )
 
@@ -154,7 +160,7 @@ func (s SigSet) String() string {
 // String is the disposition in trace syntax: SIG_DFL, SIG_IGN or handler.
 func (d Disposition) String() string { return formatEnum(int64(d), dispNames) }
 
-var stateNames = [...]string{Running: "running", VforkFrozen: "vfork-frozen", Zombie: "zombie"}
+var stateNames = [...]string{Running: "running", VforkFrozen: "vfork-frozen", Zombie: "zombie", Blocked: "blocked"}
 
 // String names the state.
 func (s TaskState) String() string {
@@ -166,8 +172,8 @@ func (s TaskState) String() string {
 
 var outcomeNames = [...]string{
 	OutcomeOK: "ok", OutcomeFrozen: "frozen", OutcomeExited: "exited", OutcomeExeced: "execed",
-	OutcomeKilled: "killed", OutcomeNoTask: "no-task", OutcomeTaskFrozen: "task-frozen",
-	OutcomeTaskZombie: "zombie", OutcomeWouldBlock: "would-block", OutcomeUnsupported: "unsupported",
+	OutcomeKilled: "killed", OutcomeBlocked: "blocked", OutcomeNoTask: "no-task", OutcomeTaskFrozen: "task-frozen",
+	OutcomeTaskZombie: "zombie", OutcomeTaskBlocked: "task-blocked", OutcomeUnsupported: "unsupported",
 }
 
 // String names the outcome as the trace syntax writes it.

@@ -52,11 +52,12 @@ func (t Touch) Add(u Touch) Touch {
 // handle, in View's order. TestObserveKnowsEverySection fails when View
 // gains a field: a new section must be cut by Restrict (reached through
 // the tasks, or world-wide like Inodes) and compared by Uncovered.
-var restrictedSections = []string{"Tasks", "Procs", "Mms", "FdTables", "Files", "Inodes", "Sighands", "Fss"}
+var restrictedSections = []string{"Tasks", "Procs", "Mms", "FdTables", "Files", "Inodes", "Sighands", "Fss", "Pipes"}
 
 // Restrict returns v cut down to the tasks in tids: those tasks, the
 // processes of their groups, the objects they refer to (and the open files
-// their fd tables refer to), and the world-wide Inodes. v may be raw or
+// their fd tables refer to, and the pipes those are ends of), and the
+// world-wide Inodes. v may be raw or
 // canonical; the result is to be canonicalized. It is the definition that
 // Observer.ViewOf follows, kept here for tests; backends build the cut
 // View directly instead.
@@ -83,6 +84,13 @@ func Restrict(v View, tids []int) View {
 		}
 	}
 	out.Files = filter(v.Files, func(f FileView) bool { return files[f.ID] })
+	pipes := map[int]bool{}
+	for _, f := range out.Files {
+		if f.Pipe != 0 {
+			pipes[f.Pipe] = true
+		}
+	}
+	out.Pipes = filter(v.Pipes, func(p PipeView) bool { return pipes[p.ID] })
 	out.Sighands = filter(v.Sighands, func(s SighandView) bool { return shs[s.ID] })
 	out.Fss = filter(v.Fss, func(f FsView) bool { return fss[f.ID] })
 	out.Inodes = slices.Clone(v.Inodes)
@@ -160,6 +168,7 @@ func Uncovered(before, after View, t Touch) error {
 			})
 		}},
 		{"fs", func(v View) map[int]any { return index(v.Fss, func(x FsView) (int, any) { return x.ID, x }) }},
+		{"pipe", func(v View) map[int]any { return index(v.Pipes, func(x PipeView) (int, any) { return x.ID, x }) }},
 	} {
 		shown := func(v View) map[int]bool {
 			out := map[int]bool{}

@@ -69,9 +69,15 @@ var syscallParsers = map[string]func(p *argParser) Syscall{
 	"getpid":  func(p *argParser) Syscall { return Getpid{} },
 	"getppid": func(p *argParser) Syscall { return Getppid{} },
 	"gettid":  func(p *argParser) Syscall { return Gettid{} },
-	"clone":   func(p *argParser) Syscall { return Clone{Flags: p.cloneFlags()} },
+	"clone": func(p *argParser) Syscall {
+		c := Clone{Flags: p.cloneFlags()}
+		c.Ptid, c.Ctid = p.tidPointers()
+		return c
+	},
 	"clone3": func(p *argParser) Syscall {
-		return Clone3{Flags: p.flags("flags", cloneNames), ExitSignal: p.signalU64("exit signal")}
+		c := Clone3{Flags: p.flags("flags", cloneNames), ExitSignal: p.signalU64("exit signal")}
+		c.Ptid, c.Ctid = p.tidPointers()
+		return c
 	},
 	"execve":     func(p *argParser) Syscall { return Execve{Image: p.word("image")} },
 	"exit":       func(p *argParser) Syscall { return Exit{Code: p.int("status")} },
@@ -110,16 +116,64 @@ var syscallParsers = map[string]func(p *argParser) Syscall{
 	"umask": func(p *argParser) Syscall { return Umask{Mask: p.int64("mask")} },
 	"sigaction": func(p *argParser) Syscall {
 		return Sigaction{Sig: p.signal("signal"), Handler: Disposition(p.enum("handler", dispNames)),
-			Flags: p.flags("flags", saNames)}
+			Flags: p.flags("flags", saNames), Old: p.word0("old")}
 	},
 	"sigprocmask": func(p *argParser) Syscall {
-		return Sigprocmask{How: p.enum("how", howNames), Set: p.sigset("set")}
+		return Sigprocmask{How: p.enum("how", howNames), Set: p.sigset("set"), Old: p.word0("old")}
 	},
-	"kill": func(p *argParser) Syscall { return Kill{Pid: p.int("pid"), Sig: p.signal("signal")} },
+	"pipe2": func(p *argParser) Syscall { return Pipe2{Flags: int64(p.flags("flags", pipeNames))} },
+	"read":  func(p *argParser) Syscall { return Read{Fd: p.int("fd"), N: p.int64("count")} },
+	"dup2":  func(p *argParser) Syscall { return Dup2{Old: p.int("oldfd"), New: p.int("newfd")} },
+	"dup3": func(p *argParser) Syscall {
+		return Dup3{Old: p.int("oldfd"), New: p.int("newfd"), Flags: int64(p.flags("flags", openNames))}
+	},
+	"futex": func(p *argParser) Syscall {
+		return Futex{Addr: p.uint64("addr"), Op: int64(p.flags("op", futexOpNames)), Val: p.uint64("val")}
+	},
+	"tgkill": func(p *argParser) Syscall {
+		return Tgkill{Tgid: p.int("tgid"), Tid: p.int("tid"), Sig: p.signal("signal")}
+	},
+	"tkill":      func(p *argParser) Syscall { return Tkill{Tid: p.int("tid"), Sig: p.signal("signal")} },
+	"sigpending": func(p *argParser) Syscall { return Sigpending{} },
+	"kill":       func(p *argParser) Syscall { return Kill{Pid: p.int("pid"), Sig: p.signal("signal")} },
 }
 
 // protParseNames adds PROT_NONE, which String prints for 0, to the prot bits.
 var protParseNames = append([]flagName{{"PROT_NONE", 0}}, protNames...)
+
+// futexOpNames are the names a futex op is written with: a command and flags.
+var futexOpNames = append(append([]flagName(nil), futexNames...), futexFlagNames...)
+
+// word0 consumes the optional bare word w (clone's and sigaction's
+// optional arguments) and reports whether it was there.
+func (p *argParser) word0(w string) bool {
+	if p.err == nil && len(p.toks) > 0 && !p.toks[0].quoted && strings.EqualFold(p.toks[0].text, w) {
+		p.toks = p.toks[1:]
+		return true
+	}
+	return false
+}
+
+// tidPointers reads clone's optional ptid=ADDR and ctid=ADDR, in that order.
+func (p *argParser) tidPointers() (ptid, ctid uint64) {
+	for _, key := range []string{"ptid=", "ctid="} {
+		if p.err != nil || len(p.toks) == 0 || p.toks[0].quoted || !strings.HasPrefix(strings.ToLower(p.toks[0].text), key) {
+			continue
+		}
+		t := p.toks[0]
+		p.toks = p.toks[1:]
+		v, err := toUint64(t.text[len(key):], t.col+len(key), key[:4])
+		if err != nil {
+			p.fail(err)
+		}
+		if key == "ptid=" {
+			ptid = v
+		} else {
+			ctid = v
+		}
+	}
+	return ptid, ctid
+}
 
 // syscallNames lists the syscall names in sorted order, for error messages.
 func syscallNames() []string {
@@ -136,8 +190,9 @@ func syscallNames() []string {
 //
 //	3 | 0x100000000000 | ENOENT | errno(95)
 //	2 status=exit(1) | 3 status=signal(SIGTERM) | 2 status=0x137f
-//	2 frozen | exited | execed | killed(SIGSEGV)
-//	no-task | task-frozen | zombie | would-block | unsupported
+//	2 frozen | exited | execed | blocked | killed(SIGSEGV)
+//	sigset(SIGUSR1|SIGTERM) | action(handler|SA_RESTART)   a set, an old action
+//	no-task | task-frozen | zombie | task-blocked | unsupported
 //
 // Names are matched without regard to case. Errors are *SyntaxError.
 func ParseResult(s string) (Result, error) {
@@ -160,6 +215,8 @@ func ParseResult(s string) (Result, error) {
 		r.Outcome = OutcomeExited
 	case lower == "execed":
 		r.Outcome = OutcomeExeced
+	case lower == "blocked":
+		r.Outcome = OutcomeBlocked
 	case outcomeByName(lower) >= OutcomeNoTask:
 		r.Outcome = outcomeByName(lower)
 	case strings.HasPrefix(lower, "killed("):
@@ -172,9 +229,14 @@ func ParseResult(s string) (Result, error) {
 		r.Outcome, r.Signal = OutcomeKilled, int(sig)
 	default:
 		single = false
-		if isNumber(first.text) {
+		switch {
+		case isNumber(first.text):
 			r.Ret, err = toUint64(first.text, first.col, "return value")
-		} else {
+		case strings.HasPrefix(lower, "sigset("):
+			r.Ret, err = parseRetSet(first)
+		case strings.HasPrefix(lower, "action("):
+			r.Ret, err = parseRetAction(first)
+		default:
 			r.Err, err = parseErrno(first)
 		}
 		if err != nil {
@@ -698,4 +760,57 @@ func toBits(s string, col int, what string) (uint64, error) {
 		return -mag, nil
 	}
 	return mag, nil
+}
+
+// parseRetSet reads sigset(SIGA|SIGB) as a return value: the set's bits
+// (sigpending, sigprocmask with old).
+func parseRetSet(t token) (uint64, error) {
+	var set SigSet
+	_, err := parseCall(t, "sigset", func(arg string, col int) (int64, error) {
+		if arg == "0" {
+			return 0, nil
+		}
+		return 0, eachPart(token{text: arg, col: col}, func(part string, col int) error {
+			sig, err := parseSignalText(part, col)
+			if err == nil && (sig < 1 || sig > NSIG) {
+				err = errAt(col, "signal %s out of range 1..%d", part, NSIG)
+			}
+			set |= SigBit(int(sig))
+			return err
+		})
+	})
+	return uint64(set), err
+}
+
+// parseRetAction reads action(DISP|FLAGS) as a return value (OldAction:
+// sigaction with old).
+func parseRetAction(t token) (uint64, error) {
+	var ret uint64
+	_, err := parseCall(t, "action", func(arg string, col int) (int64, error) {
+		disp := -1
+		var flags uint64
+		err := eachPart(token{text: arg, col: col}, func(part string, col int) error {
+			if d, ok := lookupName(dispNames, part); ok && disp < 0 {
+				disp = int(d)
+				return nil
+			}
+			if isNumber(part) {
+				b, err := toBits(part, col, "sa_flags")
+				flags |= b
+				return err
+			}
+			b, ok := lookupName(saNames, part)
+			if !ok {
+				return errAt(col, "action: unknown name %q (want SIG_DFL, SIG_IGN or handler, then SA_* flags)", part)
+			}
+			flags |= b
+			return nil
+		})
+		if err == nil && disp < 0 {
+			err = errAt(col, "action: missing the disposition (SIG_DFL, SIG_IGN or handler)")
+		}
+		ret = OldAction(Disposition(max(disp, 0)), flags)
+		return 0, err
+	})
+	return ret, err
 }

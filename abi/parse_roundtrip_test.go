@@ -49,9 +49,11 @@ func syscallGens() []*rapid.Generator[Syscall] {
 		rapid.Just[Syscall](Getpid{}),
 		rapid.Just[Syscall](Getppid{}),
 		rapid.Just[Syscall](Gettid{}),
-		rapid.Custom(func(t *rapid.T) Syscall { return Clone{Flags: u.Draw(t, "flags")} }),
 		rapid.Custom(func(t *rapid.T) Syscall {
-			return Clone3{Flags: u.Draw(t, "flags"), ExitSignal: u.Draw(t, "exit_signal")}
+			return Clone{Flags: u.Draw(t, "flags"), Ptid: u.Draw(t, "ptid"), Ctid: u.Draw(t, "ctid")}
+		}),
+		rapid.Custom(func(t *rapid.T) Syscall {
+			return Clone3{Flags: u.Draw(t, "flags"), ExitSignal: u.Draw(t, "exit_signal"), Ptid: u.Draw(t, "ptid"), Ctid: u.Draw(t, "ctid")}
 		}),
 		rapid.Custom(func(t *rapid.T) Syscall { return Execve{Image: word().Draw(t, "image")} }),
 		rapid.Custom(func(t *rapid.T) Syscall { return Exit{Code: in.Draw(t, "code")} }),
@@ -82,18 +84,33 @@ func syscallGens() []*rapid.Generator[Syscall] {
 		}),
 		rapid.Custom(func(t *rapid.T) Syscall { return Umask{Mask: i64.Draw(t, "mask")} }),
 		rapid.Custom(func(t *rapid.T) Syscall {
-			return Sigaction{Sig: in.Draw(t, "sig"), Handler: Disposition(in.Draw(t, "handler")), Flags: u.Draw(t, "flags")}
+			return Sigaction{Sig: in.Draw(t, "sig"), Handler: Disposition(in.Draw(t, "handler")), Flags: u.Draw(t, "flags"),
+				Old: rapid.Bool().Draw(t, "old")}
 		}),
 		rapid.Custom(func(t *rapid.T) Syscall {
-			return Sigprocmask{How: i64.Draw(t, "how"), Set: SigSet(u.Draw(t, "set"))}
+			return Sigprocmask{How: i64.Draw(t, "how"), Set: SigSet(u.Draw(t, "set")), Old: rapid.Bool().Draw(t, "old")}
 		}),
+		rapid.Custom(func(t *rapid.T) Syscall { return Pipe2{Flags: i64.Draw(t, "flags")} }),
+		rapid.Custom(func(t *rapid.T) Syscall { return Read{Fd: in.Draw(t, "fd"), N: i64.Draw(t, "n")} }),
+		rapid.Custom(func(t *rapid.T) Syscall { return Dup2{Old: in.Draw(t, "old"), New: in.Draw(t, "new")} }),
+		rapid.Custom(func(t *rapid.T) Syscall {
+			return Dup3{Old: in.Draw(t, "old"), New: in.Draw(t, "new"), Flags: i64.Draw(t, "flags")}
+		}),
+		rapid.Custom(func(t *rapid.T) Syscall {
+			return Futex{Addr: u.Draw(t, "addr"), Op: i64.Draw(t, "op"), Val: u.Draw(t, "val")}
+		}),
+		rapid.Custom(func(t *rapid.T) Syscall {
+			return Tgkill{Tgid: in.Draw(t, "tgid"), Tid: in.Draw(t, "tid"), Sig: in.Draw(t, "sig")}
+		}),
+		rapid.Custom(func(t *rapid.T) Syscall { return Tkill{Tid: in.Draw(t, "tid"), Sig: in.Draw(t, "sig")} }),
+		rapid.Just[Syscall](Sigpending{}),
 		rapid.Custom(func(t *rapid.T) Syscall { return Kill{Pid: in.Draw(t, "pid"), Sig: in.Draw(t, "sig")} }),
 	}
 	return gens
 }
 
 // syscallTypes is the number of Syscall types; the generators must cover all.
-const syscallTypes = 28
+const syscallTypes = 36
 
 // TestSyscallRoundTrip: for every syscall type and any field values,
 // ParseSyscall(sc.String()) == sc. Each type is its own subtest, so that no

@@ -168,7 +168,12 @@ func TestParseResult(t *testing.T) {
 		{"no-task", Refuse(OutcomeNoTask)},
 		{"task-frozen", Refuse(OutcomeTaskFrozen)},
 		{"zombie", Refuse(OutcomeTaskZombie)},
-		{"would-block", Refuse(OutcomeWouldBlock)},
+		{"blocked", Refuse(OutcomeBlocked)},
+		{"task-blocked", Refuse(OutcomeTaskBlocked)},
+		{"sigset(SIGUSR1|SIGTERM)", Ok(uint64(SigBit(SIGUSR1) | SigBit(SIGTERM)))},
+		{"sigset(0)", Ok(0)},
+		{"action(handler|SA_RESTART)", Ok(OldAction(SigHandle, SA_RESTART))},
+		{"action(SIG_IGN)", Ok(OldAction(SigIgnore, 0))},
 		{"unsupported", Refuse(OutcomeUnsupported)},
 	}
 	for _, tt := range tests {

@@ -25,13 +25,25 @@ func (Vfork) String() string   { return "vfork" }
 func (Getpid) String() string  { return "getpid" }
 func (Getppid) String() string { return "getppid" }
 func (Gettid) String() string  { return "gettid" }
-func (c Clone) String() string { return "clone " + cloneFlags(c.Flags) }
+func (c Clone) String() string { return "clone " + cloneFlags(c.Flags) + tidPointers(c.Ptid, c.Ctid) }
 func (c Clone3) String() string {
 	sig := hex(c.ExitSignal)
 	if c.ExitSignal <= NSIG {
 		sig = SignalName(int(c.ExitSignal))
 	}
-	return "clone3 " + formatFlags(c.Flags, cloneNames) + " " + sig
+	return "clone3 " + formatFlags(c.Flags, cloneNames) + " " + sig + tidPointers(c.Ptid, c.Ctid)
+}
+
+// tidPointers prints clone's nonzero tid pointers as ptid=ADDR ctid=ADDR.
+func tidPointers(ptid, ctid uint64) string {
+	s := ""
+	if ptid != 0 {
+		s += " ptid=" + hex(ptid)
+	}
+	if ctid != 0 {
+		s += " ctid=" + hex(ctid)
+	}
+	return s
 }
 func (e Execve) String() string    { return "execve " + quoteWord(e.Image) }
 func (e Exit) String() string      { return "exit " + strconv.Itoa(e.Code) }
@@ -77,10 +89,44 @@ func (u Umask) String() string {
 	return "umask 0o" + strconv.FormatInt(u.Mask, 8)
 }
 func (s Sigaction) String() string {
-	return fmt.Sprintf("sigaction %s %s %s", SignalName(s.Sig), s.Handler, formatFlags(s.Flags, saNames))
+	return fmt.Sprintf("sigaction %s %s %s", SignalName(s.Sig), s.Handler, formatFlags(s.Flags, saNames)) + oldWord(s.Old)
 }
 func (s Sigprocmask) String() string {
-	return fmt.Sprintf("sigprocmask %s %s", formatEnum(s.How, howNames), s.Set)
+	return fmt.Sprintf("sigprocmask %s %s", formatEnum(s.How, howNames), s.Set) + oldWord(s.Old)
+}
+
+func oldWord(old bool) string {
+	if old {
+		return " old"
+	}
+	return ""
+}
+func (p Pipe2) String() string { return "pipe2 " + formatFlags(uint64(p.Flags), pipeNames) }
+func (r Read) String() string  { return fmt.Sprintf("read %d %d", r.Fd, r.N) }
+func (d Dup2) String() string  { return fmt.Sprintf("dup2 %d %d", d.Old, d.New) }
+func (d Dup3) String() string {
+	return fmt.Sprintf("dup3 %d %d %s", d.Old, d.New, formatFlags(uint64(d.Flags), openNames))
+}
+func (f Futex) String() string {
+	return fmt.Sprintf("futex %s %s %d", hex(f.Addr), futexOp(f.Op), f.Val)
+}
+func (t Tgkill) String() string {
+	return fmt.Sprintf("tgkill %d %d %s", t.Tgid, t.Tid, SignalName(t.Sig))
+}
+func (t Tkill) String() string    { return fmt.Sprintf("tkill %d %s", t.Tid, SignalName(t.Sig)) }
+func (Sigpending) String() string { return "sigpending" }
+
+// futexOp prints a futex op as its command's name and its flags.
+func futexOp(op int64) string {
+	cmd := op & FUTEX_CMD_MASK
+	s := formatEnum(cmd, futexNames)
+	if cmd < 0 || cmd > 0xffff {
+		s = hex(uint64(cmd))
+	}
+	if f := op &^ FUTEX_CMD_MASK; f != 0 {
+		s += "|" + formatFlags(uint64(f), futexFlagNames)
+	}
+	return s
 }
 func (k Kill) String() string { return fmt.Sprintf("kill %d %s", k.Pid, SignalName(k.Sig)) }
 
@@ -112,12 +158,13 @@ func quoteWord(s string) string {
 //	3 status=signal(SIGTERM)
 //	2 frozen             vfork returned 2; the caller is now frozen
 //	exited | execed | killed(SIGSEGV)
-//	no-task | task-frozen | zombie | would-block | unsupported
+//	blocked              the call sleeps (docs/conventions.md "Blocking")
+//	no-task | task-frozen | zombie | task-blocked | unsupported
 func (r Result) String() string {
 	switch {
 	case r.Outcome.Refused():
 		return r.Outcome.String()
-	case r.Outcome == OutcomeExited || r.Outcome == OutcomeExeced:
+	case r.Outcome == OutcomeExited || r.Outcome == OutcomeExeced || r.Outcome == OutcomeBlocked:
 		return r.Outcome.String()
 	case r.Outcome == OutcomeKilled:
 		return "killed(" + SignalName(r.Signal) + ")"

@@ -37,6 +37,12 @@ type World interface {
 	// Target reports whether a task with tid pid exists and whether its
 	// thread group is dying or dead (a signal sent to it is discarded).
 	Target(pid int) (exists, dying bool)
+	// TaskGroup returns the thread group of the task with tid tid (tgkill
+	// checks it); ok is false when there is none.
+	TaskGroup(tid int) (tgid int, ok bool)
+	// GroupWaiting reports whether another thread of the caller's group is
+	// blocked in wait4.
+	GroupWaiting() bool
 }
 
 // Worlds is implemented by backends that can answer World for a task, so
@@ -57,6 +63,11 @@ type FileState struct {
 	// may then hold a hole, whose extent depends on the file system's
 	// block allocation, so SEEK_DATA and SEEK_HOLE are not answered.
 	Sparse bool
+	// Pipe is set for an end of a pipe (Offset, Size and Sparse are then
+	// 0); WriteEnd says which. ReaderBlocked and WriterBlocked say whether
+	// some task is blocked reading from, or writing to, that pipe.
+	Pipe, WriteEnd               bool
+	ReaderBlocked, WriterBlocked bool
 }
 
 // VMA is one mapping as the rules see it: a View mapping plus the two
@@ -89,12 +100,18 @@ func Refusal(cfg Config, w World, sc Syscall) string {
 		return creationRefusal(cfg, w, CLONE_VM|CLONE_VFORK, SIGCHLD)
 	case Clone:
 		f := s.Flags & 0xffffffff // lower_32_bits in the clone syscall
-		return creationRefusal(cfg, w, f&^CSIGNAL, f&CSIGNAL)
+		if why := creationRefusal(cfg, w, f&^CSIGNAL, f&CSIGNAL); why != "" {
+			return why
+		}
+		return tidRefusal(cfg, w, f, s.Ptid, s.Ctid, true)
 	case Clone3:
 		if Clone3Invalid(s) {
 			return "" // EINVAL (clone3_args_valid)
 		}
-		return creationRefusal(cfg, w, s.Flags, s.ExitSignal)
+		if why := creationRefusal(cfg, w, s.Flags, s.ExitSignal); why != "" {
+			return why
+		}
+		return tidRefusal(cfg, w, s.Flags, s.Ptid, s.Ctid, false)
 	case Exit:
 		if w.InitGroup() && w.LastThread() {
 			return "init never exits (WORLD-1)"
@@ -109,6 +126,9 @@ func Refusal(cfg Config, w World, sc Syscall) string {
 		pid, opts := int32(s.Pid), uint32(s.Options)
 		if opts&^uint32(Wait4Valid) == 0 && pid != -1<<31 && (pid == 0 || pid < -1) {
 			return "wait4 of a process group (kernel_wait4 PIDTYPE_PGID)"
+		}
+		if opts&^uint32(Wait4Valid) == 0 && pid != -1<<31 && opts&uint32(WNOHANG) == 0 && w.GroupWaiting() {
+			return "a second thread of a group waiting in wait4 (the wait queue's order is not modelled)"
 		}
 	case Prctl:
 		if o := int32(s.Option); o != int32(PR_SET_CHILD_SUBREAPER) && o != int32(PR_GET_CHILD_SUBREAPER) {
@@ -130,11 +150,21 @@ func Refusal(cfg Config, w World, sc Syscall) string {
 			return "open flag not modelled"
 		}
 	case Fcntl:
-		if _, ok := w.File(s.Fd); ok && uint32(s.Cmd) != uint32(F_GETFD) && uint32(s.Cmd) != uint32(F_SETFD) {
+		if _, ok := w.File(s.Fd); ok && !FcntlModelled(s.Cmd) {
 			return "fcntl command not modelled"
 		}
 	case Write:
 		return writeRefusal(w, s)
+	case Read:
+		return readRefusal(w, s)
+	case Pipe2:
+		return pipe2Refusal(s)
+	case Futex:
+		return futexRefusal(cfg, w, s)
+	case Tgkill:
+		return tkillRefusal(w, int32(s.Tgid), int32(s.Tid), int32(s.Sig), true)
+	case Tkill:
+		return tkillRefusal(w, 0, int32(s.Tid), int32(s.Sig), false)
 	case Lseek:
 		return lseekRefusal(w, s)
 	case Sigaction:
@@ -643,11 +673,17 @@ func MappingAt(vmas []VMA, addr uint64) (VMA, bool) {
 // then depends on where the buffer is) and positions past FileMax.
 func writeRefusal(w World, s Write) string {
 	f, ok := w.File(s.Fd)
-	if !ok || WriteFaults(s.N) {
-		return ""
+	if !ok || WriteFaults(s.N) || (f.Pipe && !f.WriteEnd) {
+		return "" // EBADF, EFAULT
 	}
 	if s.N > WriteMax {
 		return "write count above WriteMax"
+	}
+	if f.Pipe {
+		if s.N != 0 && f.WriterBlocked {
+			return "a second writer on a pipe with a blocked writer (the wait queue's order is not modelled)"
+		}
+		return ""
 	}
 	if f.Offset+s.N > FileMax {
 		return "file position past FileMax (s_maxbytes is the file system's)"

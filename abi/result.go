@@ -20,6 +20,14 @@ const (
 	// OutcomeKilled: the caller's group died of Signal during the step (a bad
 	// memory access is SIGSEGV; kill of its own group with a fatal signal).
 	OutcomeKilled
+	// OutcomeBlocked: the call sleeps (wait4, read of an empty pipe, write to
+	// a full one, FUTEX_WAIT) and had not completed when the step ended: the
+	// caller is Blocked, and the View's TaskView.Call names the call. What
+	// the call did before it slept (part of a write) is done. When a later
+	// step wakes it and the call completes, TaskView.Return holds its result
+	// (docs/conventions.md "Blocking"). A call that sleeps and completes
+	// within its own step returns its result as usual.
+	OutcomeBlocked
 
 	// OutcomeNoTask: refused, no task has that tid (never created, reaped,
 	// released thread, or replaced by a non-leader's exec).
@@ -28,9 +36,8 @@ const (
 	OutcomeTaskFrozen
 	// OutcomeTaskZombie: refused, the task has exited and awaits its reaper.
 	OutcomeTaskZombie
-	// OutcomeWouldBlock: refused, a wait4 without WNOHANG would block
-	// (blocking waits are out of scope).
-	OutcomeWouldBlock
+	// OutcomeTaskBlocked: refused, the task is blocked in a call.
+	OutcomeTaskBlocked
 	// OutcomeUnsupported: refused, the arguments are valid for Linux but ask
 	// for something forkspec does not model (a namespace flag, a stop signal).
 	OutcomeUnsupported

@@ -20,10 +20,18 @@ type Fork struct{}
 type Vfork struct{}
 
 // Clone is the legacy clone(2). The low byte of Flags (CSIGNAL) is the
-// termination signal; the other bits are CLONE_* flags. Stack, tls and tid
-// pointers are not modelled: the child runs on the caller's stack as with fork.
+// termination signal; the other bits are CLONE_* flags. Ptid and Ctid are
+// the parent_tid and child_tid pointers (0 is NULL): CLONE_PARENT_SETTID
+// stores the child's tid at Ptid in the caller's memory, CLONE_CHILD_SETTID
+// at Ctid in the child's, and CLONE_CHILD_CLEARTID makes the child's
+// mm_release store 0 there and wake a futex (docs/libc.md). Like Load and
+// Store they name the word at the start of their page; the tid is its low
+// 32 bits. The stack and tls pointers are not modelled: the child runs on
+// the caller's stack as with fork, and CLONE_SETTLS sets a TLS base (0 on
+// the oracle) nothing observes.
 type Clone struct {
-	Flags uint64
+	Flags      uint64
+	Ptid, Ctid uint64
 }
 
 // Clone3 is clone3(2): 64-bit flags (CLONE_CLEAR_SIGHAND is only here) and the
@@ -31,6 +39,9 @@ type Clone struct {
 type Clone3 struct {
 	Flags      uint64
 	ExitSignal uint64
+	// Ptid and Ctid are clone_args.parent_tid and child_tid, as in Clone.
+	// clone3's pidfd pointer is always NULL.
+	Ptid, Ctid uint64
 }
 
 // Execve is execve(2) of an image from the fixed image table (Images).
@@ -49,8 +60,8 @@ type ExitGroup struct {
 }
 
 // Wait4 is wait4(2) without rusage. Pid > 0 or -1; Options are W* bits.
-// Blocking waits are not modelled: a wait4 without WNOHANG that would block is
-// refused with OutcomeWouldBlock and changes nothing.
+// A wait4 without WNOHANG that finds children but none to reap blocks
+// (OutcomeBlocked) until a child's death wakes it or a signal interrupts it.
 type Wait4 struct {
 	Pid     int
 	Options int64
@@ -136,17 +147,18 @@ type Dup struct {
 	Fd int
 }
 
-// Fcntl is fcntl(2) with F_GETFD or F_SETFD (other commands are
-// OutcomeUnsupported).
+// Fcntl is fcntl(2) with F_GETFD, F_SETFD, F_DUPFD, F_DUPFD_CLOEXEC or
+// F_GETPIPE_SZ (other commands are OutcomeUnsupported).
 type Fcntl struct {
 	Fd  int
 	Cmd int64
 	Arg int64
 }
 
-// Write is write(2) of N bytes: it advances the open file description's
-// shared offset by N and grows the file past its end. The bytes themselves
-// are not modelled.
+// Write is write(2) of N bytes: to a file it advances the open file
+// description's shared offset by N and grows the file past its end; to a
+// pipe it adds N bytes, blocking while the pipe is full (docs/pipes.md).
+// The bytes themselves are not modelled.
 type Write struct {
 	Fd int
 	N  int64
@@ -173,19 +185,24 @@ const (
 	SigHandle                     // a handler: the process counts the delivery and runs on
 )
 
-// Sigaction is sigaction(2) setting a disposition and sa_flags (SA_NOCLDWAIT
-// is the one with a modelled effect) for Sig. The old action is not returned.
+// Sigaction is sigaction(2) setting a disposition and sa_flags for Sig
+// (SA_NOCLDWAIT and SA_RESTART have modelled effects). With Old the call
+// passes an oldact pointer, and the Result's Ret carries the old action
+// (OldAction); without, oldact is NULL and Ret is 0.
 type Sigaction struct {
 	Sig     int
 	Handler Disposition
 	Flags   uint64
+	Old     bool
 }
 
 // Sigprocmask is sigprocmask(2) (rt_sigprocmask) on the calling thread. Set
-// is a SigSet; the old mask is not returned.
+// is a SigSet. With Old the call passes an oldset pointer and the Result's
+// Ret is the old mask (a SigSet); without, oldset is NULL and Ret is 0.
 type Sigprocmask struct {
 	How int64
 	Set SigSet
+	Old bool
 }
 
 // Kill is kill(2) to a process (Pid > 0). Process groups are not modelled

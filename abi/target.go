@@ -261,3 +261,81 @@ func ParseLayout(s string) (Layout, error) {
 	}
 	return 0, fmt.Errorf("mmap layout %q: want top-down or bottom-up", s)
 }
+
+// TargetLibcRefusal says why every backend refuses sc in a world that
+// targets t, for the calls of issue 12 (docs/libc.md, docs/pipes.md), or
+// "". Their oracle support — telling a sleeping agent from /proc, the
+// kernel's own stores to tid words, thread pending sets at exit — was built
+// and checked on this machine's kernel only, and on User-Mode Linux 6.1 it
+// does not hold yet: a wait4 that sleeps there was never seen asleep by
+// the oracle (it timed out with the task in state S), a tid pointer is a
+// trace address the guest's relocation does not carry, and an exited
+// thread's own pending signals stay in its zombie (SigPnd; this machine's
+// 6.18 drops them, SIG-5b). So on User-Mode Linux: a wait4 without
+// WNOHANG that v says would sleep (WaitSleeps), pipe2 (no pipe, so no
+// pipe sleeps), futex, tgkill and tkill, and a clone or clone3 with a tid
+// flag and a pointer are refused. v is the world's View before the step,
+// tid the caller.
+func TargetLibcRefusal(t Target, v View, tid int, sc Syscall) string {
+	if t.Arch != ArchUM {
+		return ""
+	}
+	const why = " on User-Mode Linux: the oracle's support for it is checked on x86-64 6.18 only (abi.TargetLibcRefusal)"
+	const tidFlags = CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID
+	switch s := sc.(type) {
+	case Wait4:
+		if WaitSleeps(v, tid, s) {
+			return "a sleeping wait4" + why
+		}
+	case Pipe2, Futex, Tgkill, Tkill:
+		return sc.Name() + why
+	case Clone:
+		if s.Flags&tidFlags != 0 && (s.Ptid != 0 || s.Ctid != 0) {
+			return "clone's tid pointers" + why
+		}
+	case Clone3:
+		if s.Flags&tidFlags != 0 && (s.Ptid != 0 || s.Ctid != 0) {
+			return "clone3's tid pointers" + why
+		}
+	}
+	return ""
+}
+
+// WaitSleeps reports whether wait4 s by task tid would sleep in the world
+// v shows (WAIT-6): valid options without WNOHANG, a pid that names no
+// process group, children that match and none waitable (a zombie leader
+// with no thread left). With __WNOTHREAD only the children the caller
+// created count, which v does not show: then any match counts as a sleep.
+func WaitSleeps(v View, tid int, s Wait4) bool {
+	opts := int64(uint32(s.Options))
+	pid := int(int32(s.Pid))
+	if opts&^Wait4Valid != 0 || opts&WNOHANG != 0 || pid == -1<<31 || pid == 0 || pid < -1 {
+		return false
+	}
+	var caller TaskView
+	for _, t := range v.Tasks {
+		if t.Tid == tid {
+			caller = t
+		}
+	}
+	threads := map[int]int{}
+	for _, t := range v.Tasks {
+		threads[t.Tgid]++
+	}
+	matches, waitable := 0, 0
+	for _, t := range v.Tasks {
+		clone := t.ExitSignal != SIGCHLD
+		if t.Tid != t.Tgid || t.Ppid != caller.Tgid || pid > 0 && t.Tgid != pid ||
+			opts&WALL == 0 && clone != (opts&WCLONE != 0) {
+			continue
+		}
+		matches++
+		if t.State == Zombie && threads[t.Tgid] == 1 {
+			waitable++
+		}
+	}
+	if opts&WNOTHREAD != 0 {
+		return matches > 0
+	}
+	return matches > 0 && waitable == 0
+}

@@ -84,3 +84,41 @@ func TestTargetRefusalWriteOnlyLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitSleeps(t *testing.T) {
+	v := View{Tasks: []TaskView{
+		{Tid: 1, Tgid: 1},
+		{Tid: 2, Tgid: 2, Ppid: 1, ExitSignal: SIGCHLD},
+		{Tid: 3, Tgid: 3, Ppid: 1, ExitSignal: SIGCHLD, State: Zombie},
+		{Tid: 4, Tgid: 4, Ppid: 2, ExitSignal: SIGUSR1},
+	}}
+	for _, c := range []struct {
+		tid  int
+		w    Wait4
+		want bool
+	}{
+		{1, Wait4{Pid: -1}, false}, // 3 is waitable
+		{1, Wait4{Pid: 2}, true},   // 2 runs
+		{1, Wait4{Pid: 2, Options: WNOHANG}, false},
+		{1, Wait4{Pid: 9}, false},  // ECHILD
+		{2, Wait4{Pid: -1}, false}, // 4 is a clone child: no match without __WCLONE
+		{2, Wait4{Pid: -1, Options: WALL}, true},
+		{2, Wait4{Pid: -1, Options: 0x100}, false}, // EINVAL
+		{1, Wait4{Pid: 0}, false},                  // process groups: not modelled
+		{1, Wait4{Pid: -1, Options: WNOTHREAD}, true},
+	} {
+		if got := WaitSleeps(v, c.tid, c.w); got != c.want {
+			t.Errorf("task %d %v: WaitSleeps %v, want %v", c.tid, c.w, got, c.want)
+		}
+	}
+	um := Target{Release: "6.1", Arch: ArchUM}
+	if why := TargetLibcRefusal(um, v, 1, Wait4{Pid: 2}); why == "" {
+		t.Error("a sleeping wait4 on User-Mode Linux is not refused")
+	}
+	if why := TargetLibcRefusal(um, v, 1, Wait4{Pid: -1}); why != "" {
+		t.Errorf("a wait4 that reaps on User-Mode Linux is refused: %s", why)
+	}
+	if why := TargetLibcRefusal(Target{}, v, 1, Futex{}); why != "" {
+		t.Errorf("futex refused on this machine's target: %s", why)
+	}
+}

@@ -16,6 +16,7 @@ type View struct {
 	Inodes   []InodeView   // the fixed files with nonzero size, sorted by Path
 	Sighands []SighandView // sorted by ID
 	Fss      []FsView      // sorted by ID
+	Pipes    []PipeView    // pipes some open file refers to, sorted by ID
 }
 
 // TaskState names what a task can do now.
@@ -30,6 +31,10 @@ const (
 	// Zombie: the task has exited and awaits being reaped (or, as a group
 	// leader, awaits its other threads); it cannot perform steps.
 	Zombie
+	// Blocked: the task sleeps in a call (TaskView.Call) until an event or
+	// a signal ends the sleep (docs/conventions.md "Blocking"); it cannot
+	// perform steps.
+	Blocked
 )
 
 // TaskView is one task (thread) in existence.
@@ -60,6 +65,23 @@ type TaskView struct {
 	// leaves the View with its counts, which ProcView.Handled keeps.
 	// Invariant: sorted by Sig, every Count > 0, nil when empty.
 	Handled []SigCount
+	// Pending is the thread's own pending set (task->pending: tgkill,
+	// tkill, SIGPIPE; /proc/PID/task/TID/status SigPnd).
+	Pending SigSet
+	// Call is the call a Blocked task sleeps in, in trace syntax. Once it
+	// completed in a later step than its own, Call stays and Returned and
+	// Return hold what it returned, until the task performs its next step:
+	// the task is back in user space with that result, which is then
+	// collected. Any step the task performs collects it, a failed one too
+	// (the only change a failed call with no partial effect makes); a step
+	// that is refused is not performed and collects nothing (WORLD-3), and
+	// no other task's step touches these fields except the one that
+	// completes the call.
+	// Invariant: "" unless State is Blocked or Returned is set; Returned
+	// only when State is not Blocked.
+	Call     string
+	Returned bool
+	Return   Result
 }
 
 // ProcView is per-process (thread-group) state.
@@ -124,11 +146,21 @@ type FdView struct {
 	Cloexec bool
 }
 
-// FileView is one open file description.
+// FileView is one open file description: of one of the fixed files (Path,
+// Offset), or one end of a pipe (Path "pipe", Pipe its identity, WriteEnd
+// which end, Offset 0).
 type FileView struct {
-	ID     int
-	Path   string
-	Offset int64
+	ID       int
+	Path     string
+	Offset   int64
+	Pipe     int
+	WriteEnd bool
+}
+
+// PipeView is one pipe: the bytes in it (FIONREAD).
+type PipeView struct {
+	ID    int
+	Bytes int64
 }
 
 // InodeView is the size of one of the fixed files.

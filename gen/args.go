@@ -173,7 +173,10 @@ var mmapFlagTable = []choice[int64]{
 // rate 0 (changes nothing, FD-3c), a count no buffer can hold (EFAULT) and
 // one above abi.WriteMax (refused).
 func writeCount(src Source) int64 {
-	switch weighted(src, "write-kind", 20, 8, 1, 1, 1) {
+	switch weighted(src, "write-kind", 20, 8, 1, 1, 1, 3) {
+	case 5:
+		// Pipe-sized: a page (PIPE_BUF, never split), a full pipe, more.
+		return []int64{abi.PipeBuf, abi.PipeCapacity, abi.PipeCapacity + abi.PipeBuf, 3 * abi.PipeBuf / 2}[intn(src, 4, "pipe-n")]
 	case 1:
 		return 0
 	case 2:
@@ -238,6 +241,7 @@ var sigTable = []choice[int]{
 	{2, abi.SIGUSR2},
 	{2, abi.SIGTERM},
 	{1, abi.SIGSEGV},
+	{2, abi.SIGPIPE}, // ignored or caught: a write with no reader is EPIPE (PIPE-3c)
 	{1, abi.SIGKILL}, // EINVAL for sigaction
 	{1, abi.SIGRTMIN + 1},
 	{1, 0},  // EINVAL
@@ -252,6 +256,7 @@ var killSigTable = []choice[int]{
 	{2, abi.SIGCHLD},
 	{1, 0},
 	{1, abi.SIGSEGV},
+	{1, abi.SIGPIPE},
 	{1, abi.SIGSTOP}, // unsupported
 	{1, 65},          // EINVAL
 	{1, -1},          // EINVAL

@@ -22,6 +22,9 @@ type Classifier struct {
 	creator map[int]int
 	// started is set once the first step's before-View has been remembered.
 	started bool
+	// clearTid maps a task created with CLONE_CHILD_CLEARTID to the page
+	// of its tid word, until the task leaves its address space.
+	clearTid map[int]uint64
 	// tids are the tasks of the View remembered last, in tid order: while
 	// none of them is gone, no memory keyed by a tid needs forgetting.
 	tids []int
@@ -72,6 +75,7 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 		c.wasShared = map[pageKey]bool{}
 		c.vforkParent = map[int]int{}
 		c.creator = map[int]int{}
+		c.clearTid = map[int]uint64{}
 	}
 	b, a := index(before), index(after)
 	if !c.started {
@@ -146,6 +150,7 @@ func (c *Classifier) Events(before, after abi.View, tid int, sc abi.Syscall, res
 	}
 	evs = signalEvents(evs, b.w, a.w, sc, res)
 	evs = threadEvents(evs, b, a, t, sc, res)
+	evs = c.libcEvents(evs, b, a, t, sc, res)
 	evs = c.transitions(evs, b, a, tid, t, sc, res)
 	c.remember(a)
 	return evs
@@ -260,6 +265,11 @@ func (c *Classifier) transitions(evs []Event, b, a viewIndex, tid int, t abi.Tas
 		if !still && bt.Tid == bt.Tgid {
 			reaped := false
 			if _, isWait := sc.(abi.Wait4); isWait && res.Ret == uint64(bt.Tid) {
+				reaped = true
+			}
+			// A wait4 asleep in another task that the death woke reaps
+			// it (WAIT-6a).
+			if wokenReaped(b, a, bt.Tid) {
 				reaped = true
 			}
 			// A non-leader's exec makes the old leader vanish (EXEC-5).

@@ -44,6 +44,13 @@ const (
 	SearchPassedAThread                // a kill's signal went to a thread past an earlier one that would take it: the search started at curr_target (SIG-2f)
 	SyncSignalFirst                    // a group died of a synchronous signal while a lower-numbered one it could take stayed pending (SIG-2i)
 	InitNotifiedByChain                // one step left init two or more new zombie children while it catches SIGCHLD: it runs after the chain (SIG-4b)
+	BlockedThenWoken                   // a task asleep in a call was woken by another task's step and its call returned (WAIT-6a, PIPE-2a, FUTEX-2a)
+	PipeEOF                            // a read of a pipe returned 0: no write end is open (PIPE-2a, PIPE-5a)
+	PipeEPIPE                          // a write to a pipe with no reader failed EPIPE (PIPE-3c, PIPE-4a)
+	CtidCleared                        // a task's exit or exec stored 0 at its CLONE_CHILD_CLEARTID word, seen by a task sharing the memory (CLONE-8c)
+	FutexWoken                         // a FUTEX_WAIT sleeper was woken: by FUTEX_WAKE or a cleared tid word (FUTEX-2a, FUTEX-4a)
+	SleepInterrupted                   // a caught signal ended a sleep with EINTR (SIG-8a)
+	SleepRestarted                     // a caught signal with SA_RESTART ran its handler and the call sleeps again (SIG-8a)
 
 	// Thread groups, clone flags and page-table edges (issue 16 item 2;
 	// events_threads.go classifies them).
@@ -67,6 +74,8 @@ const (
 	Reaped            // wait4 reaped a zombie (WAIT-1)
 	InvalidArgument   // a call failed EINVAL
 	Refused           // a step was refused (WORLD-3, unsupported, would-block)
+	PipeWriterSlept   // a write to a pipe filled it and slept (PIPE-3a)
+	ThreadPending     // tgkill or tkill left a signal on the thread's own pending set (SIG-5a)
 	NumEvents         // the number of events
 	firstOptional     = TaskLimit
 	requiredEventsEnd = firstOptional
@@ -95,6 +104,9 @@ var eventNames = [NumEvents]string{
 	TaskLimit:  "task-limit",
 	HandlerRan: "handler-ran", ClearSighand: "clear-sighand", VforkWithoutVM: "vfork-without-vm",
 	Reaped: "reaped", InvalidArgument: "einval", Refused: "refused",
+	BlockedThenWoken: "blocked-then-woken", PipeEOF: "eof", PipeEPIPE: "epipe", CtidCleared: "ctid-cleared",
+	FutexWoken: "futex-woken", SleepInterrupted: "sleep-interrupted", SleepRestarted: "sleep-restarted",
+	PipeWriterSlept: "pipe-writer-slept", ThreadPending: "thread-pending",
 }
 
 // String is the event's name, as printed in coverage tables.

@@ -31,7 +31,7 @@ var cloneTable = []choice[uint64]{
 	{1, abi.CLONE_THREAD | abi.SIGCHLD},  // EINVAL: THREAD without SIGHAND
 	{1, abi.CLONE_SIGHAND | abi.SIGCHLD}, // EINVAL: SIGHAND without VM
 	{1, abi.CLONE_FS | abi.CLONE_NEWNS},  // EINVAL: FS with NEWNS
-	{1, abi.CLONE_SETTLS | abi.SIGCHLD},  // valid, not modelled: unsupported
+	{1, abi.CLONE_SETTLS | abi.SIGCHLD},  // valid: the TLS base is not observable (CLONE-7e, docs/libc.md)
 	{1, abi.CLONE_PARENT | abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD},
 	// Checks as of Linux 6.18 (CLONE-7d): CLONE_PIDFD with CLONE_THREAD is
 	// valid since 6.9 (unsupported: pidfds are not modelled); with

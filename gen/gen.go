@@ -27,6 +27,9 @@ type Generator struct {
 	await int
 	// addr is the page a macro works on.
 	addr uint64
+	// pipeR and pipeW are the fds a macro's pipe2 takes (the two lowest
+	// free fds of the caller when it was emitted); 0 before one is.
+	pipeR, pipeW int
 	// value is the next stored value.
 	value uint64
 	// MacroPerMille is how often (per thousand steps taken outside a macro)
@@ -56,7 +59,8 @@ var kindNames = [nKinds]string{
 	kWait4: "wait4", kPrctl: "prctl", kMmap: "mmap", kMunmap: "munmap", kMprotect: "mprotect",
 	kMadvise: "madvise", kLoad: "load", kStore: "store", kOpen: "open", kClose: "close", kDup: "dup",
 	kFcntl: "fcntl", kWrite: "write", kLseek: "lseek", kUmask: "umask", kSigaction: "sigaction",
-	kSigprocmask: "sigprocmask", kKill: "kill",
+	kSigprocmask: "sigprocmask", kKill: "kill", kPipe2: "pipe2", kRead: "read", kDup2: "dup2",
+	kDup3: "dup3", kFutex: "futex", kTgkill: "tgkill", kTkill: "tkill", kSigpending: "sigpending",
 }
 
 // New returns a Generator for worlds with cfg's task limit.
@@ -73,6 +77,12 @@ func Next(src Source, v abi.View) (tid int, sc abi.Syscall) {
 // Next returns the next step for the world whose canonical View is v.
 func (g *Generator) Next(src Source, v abi.View) (tid int, sc abi.Syscall) {
 	w := newWorld(v)
+	tid, sc = g.next(src, w)
+	return tid, keepOneRunning(src, w, tid, sc)
+}
+
+// next chooses the step, a macro's or a drawn one.
+func (g *Generator) next(src Source, w world) (tid int, sc abi.Syscall) {
 	g.observe(w)
 	for len(g.script) > 0 {
 		step := g.script[0]
@@ -121,6 +131,7 @@ func (g *Generator) abort() {
 	g.script = nil
 	g.roles = [nRoles]int{}
 	g.await = -1
+	g.pipeR, g.pipeW = 0, 0
 }
 
 // actor chooses the task that performs the step: a running task mostly, and
@@ -193,6 +204,14 @@ const (
 	kSigaction
 	kSigprocmask
 	kKill
+	kPipe2
+	kRead
+	kDup2
+	kDup3
+	kFutex
+	kTgkill
+	kTkill
+	kSigpending
 	nKinds
 )
 
@@ -206,6 +225,7 @@ var baseWeights = [nKinds]int{
 	kMmap: 6, kMunmap: 3, kMprotect: 3, kMadvise: 4, kLoad: 7, kStore: 16,
 	kOpen: 3, kClose: 2, kDup: 2, kFcntl: 2, kWrite: 2, kLseek: 2, kUmask: 1,
 	kSigaction: 4, kSigprocmask: 3, kKill: 4,
+	kPipe2: 3, kRead: 3, kDup2: 2, kDup3: 1, kFutex: 3, kTgkill: 2, kTkill: 1, kSigpending: 1,
 }
 
 // weights returns the syscall mix for a world with n tasks: past half the
@@ -262,10 +282,13 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 	case kVfork:
 		return abi.Vfork{}
 	case kClone:
-		return abi.Clone{Flags: cloneFlags(src)}
+		f := cloneFlags(src)
+		ptid, ctid := tidPointers(src, m, f)
+		return abi.Clone{Flags: f, Ptid: ptid, Ctid: ctid}
 	case kClone3:
 		f, s := clone3Args(src)
-		return abi.Clone3{Flags: f, ExitSignal: s}
+		ptid, ctid := tidPointers(src, m, f)
+		return abi.Clone3{Flags: f, ExitSignal: s, Ptid: ptid, Ctid: ctid}
 	case kExecve:
 		return abi.Execve{Image: pickFrom(src, "image", imageTable)}
 	case kExit:
@@ -315,10 +338,13 @@ func (g *Generator) build(src Source, w world, tid int, k kind) abi.Syscall {
 	case kUmask:
 		return abi.Umask{Mask: []int64{0o022, 0o077, 0o7777}[intn(src, 3, "umask")]}
 	case kSigaction:
-		return abi.Sigaction{Sig: pickFrom(src, "sig", sigTable), Handler: pickFrom(src, "disposition", dispTable), Flags: pickFrom(src, "sa-flags", saFlagTable)}
+		return abi.Sigaction{Sig: pickFrom(src, "sig", sigTable), Handler: pickFrom(src, "disposition", dispTable),
+			Flags: pickFrom(src, "sa-flags", saFlagTable), Old: chance(src, 1, 3, "old-action?")}
 	case kSigprocmask:
 		how := []int64{abi.SIG_BLOCK, abi.SIG_UNBLOCK, abi.SIG_SETMASK, 7}[weighted(src, "how", 4, 4, 2, 1)]
-		return abi.Sigprocmask{How: how, Set: sigset(src)}
+		return abi.Sigprocmask{How: how, Set: sigset(src), Old: chance(src, 1, 3, "old-mask?")}
+	case kPipe2, kRead, kDup2, kDup3, kFutex, kTgkill, kTkill, kSigpending:
+		return g.buildLibc(src, w, t, m, k)
 	default:
 		return abi.Kill{Pid: killPid(src, w, t), Sig: pickFrom(src, "kill-sig", killSigTable)}
 	}
@@ -395,7 +421,15 @@ func openCall(src Source) abi.Syscall {
 }
 
 func fcntl(src Source, fd int) abi.Syscall {
-	switch weighted(src, "fcntl", 4, 2, 3, 1) {
+	switch weighted(src, "fcntl", 4, 2, 3, 1, 2, 2, 1) {
+	case 4, 5:
+		// F_DUPFD(_CLOEXEC): the lowest free fd at or above arg; arg at
+		// RLIMIT_NOFILE is EINVAL, just below it EMFILE if taken (FD-5).
+		cmd := []int64{abi.F_DUPFD, abi.F_DUPFD_CLOEXEC}[intn(src, 2, "dupfd-cmd")]
+		arg := []int64{0, 3, 10, abi.FdLimit - 1, abi.FdLimit}[weighted(src, "dupfd-arg", 3, 2, 2, 1, 1)]
+		return abi.Fcntl{Fd: fd, Cmd: cmd, Arg: arg}
+	case 6:
+		return abi.Fcntl{Fd: fd, Cmd: abi.F_GETPIPE_SZ} // EINVAL unless a pipe
 	case 1:
 		return abi.Fcntl{Fd: fd, Cmd: abi.F_SETFD, Arg: 0}
 	case 2:

@@ -125,8 +125,8 @@ type macro struct {
 	build func(g *Generator, src Source, w world, t abi.TaskView) []scriptStep
 }
 
-// macros lists the patterns with their weights.
-var macros = []macro{
+// macros lists the patterns with their weights (libcmacro.go's last).
+var macros = append([]macro{
 	{"fork-store-both", 5, forkStoreBoth},
 	{"vfork-then", 5, vforkThen},
 	{"thread-exec", 3, threadExec},
@@ -145,7 +145,7 @@ var macros = []macro{
 	{"large-group", 6, largeGroupMacro},
 	{"edge-fork", 4, edgeFork},
 	{"clone-parent-by-init", 1, cloneParentByInit},
-}
+}, libcMacros...)
 
 // startMacro chooses a pattern for a running task and installs its steps.
 func (g *Generator) startMacro(src Source, w world) bool {

@@ -63,6 +63,28 @@ func (w world) fdTable(id int) (abi.FdTableView, bool) {
 	return abi.FdTableView{}, false
 }
 
+// file returns the open file description with identity id.
+func (w world) file(id int) (abi.FileView, bool) {
+	for _, f := range w.v.Files {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return abi.FileView{}, false
+}
+
+// freeFds returns the n lowest fds not open in ft (as a pipe2 or an open
+// takes them).
+func freeFds(ft abi.FdTableView, n int) []int {
+	var out []int
+	for fd := 0; len(out) < n; fd++ {
+		if !slices.ContainsFunc(ft.Fds, func(f abi.FdView) bool { return f.Fd == fd }) {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
 // sighand returns the disposition table with identity id.
 func (w world) sighand(id int) (abi.SighandView, bool) {
 	for _, s := range w.v.Sighands {

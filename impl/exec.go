@@ -19,9 +19,9 @@ func (k *Kernel) sysExecve(t *task, name string) abi.Result {
 	k.deThread(t)
 	old := t.mm
 	t.mm = nm
-	k.releaseVforkParent(t, true) // exec_mmap → mm_release (EXEC-6)
-	k.mmput(old)                  // CLONE_VM partners keep the old mm (EXEC-1)
-	if t.files.refs > 1 {         // EXEC-4: unshare_files first
+	k.mmRelease(t, old, true) // exec_mmap → mm_release (EXEC-6, CLONE-8c)
+	k.mmput(old)              // CLONE_VM partners keep the old mm (EXEC-1)
+	if t.files.refs > 1 {     // EXEC-4: unshare_files first
 		nf := k.copyFiles(t.files)
 		k.putFiles(t.files)
 		t.files = nf

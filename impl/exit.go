@@ -92,17 +92,22 @@ func (k *Kernel) doExit(t *task) {
 	}
 	t.exiting = true
 	t.tif = false
+	// Its private queue goes with it (docs/libc.md SIG-5b).
+	t.pending = 0
 	if c := t.vforkChild; c != nil { // a frozen parent killed: the child runs on
 		c.vforkParent = nil
 		t.vforkChild = nil
 	}
+	k.endSleep(t) // a sleep ends with the task
+	t.done, t.doneCall = nil, ""
 	t.state = stateRunning
 	m := t.mm
 	t.mm = nil
-	// mm_release (complete_vfork_done) wakes a vfork parent before
-	// exit_notify; it runs once this task has finished exiting (runq), so a
-	// SIGCHLD already pending for it and this exit's merge.
-	k.releaseVforkParent(t, false)
+	// mm_release: clear_child_tid, then complete_vfork_done wakes a vfork
+	// parent, before exit_notify; it runs once this task has finished
+	// exiting (runq), so a SIGCHLD already pending for it and this exit's
+	// merge.
+	k.mmRelease(t, m, false)
 	k.mmput(m)
 	k.putFiles(t.files)
 	t.files = nil
@@ -186,6 +191,16 @@ func (k *Kernel) notifyParent(leader *task) (autoreap bool) {
 	}
 	if sig >= 1 && sig <= abi.NSIG {
 		k.sendSignal(p, sig)
+	}
+	// __wake_up_parent: the parent group's threads asleep in wait4 for
+	// this child (child_wait_callback's pid and __WNOTHREAD tests).
+	for _, u := range p.g.threads {
+		if w, ok := u.callOf().(abi.Wait4); ok {
+			pid := i32(int64(w.Pid))
+			if (pid == -1 || pid == int64(leader.g.tgid)) && (u32(w.Options)&uint64(wNothread) == 0 || u == p) {
+				k.wake(u)
+			}
+		}
 	}
 	return autoreap
 }

@@ -13,9 +13,14 @@ type openFile struct {
 	id     int
 	path   string
 	offset int64
-	// refs is the number of fd slots, in all tables, that refer to it.
-	// Invariant: == count of such slots; freed at 0 (FD-4).
+	// refs is the number of fd slots, in all tables, that refer to it, and
+	// of sleeping calls that hold it (sleep.file). Invariant: == count of
+	// such; freed at 0 (FD-4), which closes a pipe end (fput).
 	refs int
+	// pipe is the pipe this is an end of (path "pipe"), nil for a file; wr
+	// says it is the write end.
+	pipe *pipeObj
+	wr   bool
 }
 
 // fdSlot is one fd table entry.
@@ -64,8 +69,8 @@ func (k *Kernel) putFiles(ft *fdTable) {
 
 func (k *Kernel) closeSlot(ft *fdTable, fd int) {
 	if f := ft.fds[fd].file; f != nil {
-		f.refs--
 		ft.fds[fd] = fdSlot{}
+		k.fput(f)
 	}
 }
 
@@ -138,6 +143,24 @@ func (k *Kernel) sysFcntl(t *task, c abi.Fcntl) abi.Result {
 	}
 	s := &t.files.fds[fdIndex(c.Fd)]
 	switch u32(c.Cmd) { // an unsigned int
+	case uint64(abi.F_DUPFD), uint64(abi.F_DUPFD_CLOEXEC):
+		from := u32(c.Arg) // f_dupfd's unsigned from
+		if from >= abi.FdLimit {
+			return abi.Fail(abi.EINVAL)
+		}
+		for fd := int(from); fd < abi.FdLimit; fd++ {
+			if t.files.fds[fd].file == nil {
+				s.file.refs++
+				t.files.fds[fd] = fdSlot{file: s.file, cloexec: u32(c.Cmd) == uint64(abi.F_DUPFD_CLOEXEC)}
+				return abi.Ok(uint64(fd))
+			}
+		}
+		return abi.Fail(abi.EMFILE)
+	case uint64(abi.F_GETPIPE_SZ):
+		if s.file.pipe == nil {
+			return abi.Fail(abi.EBADF)
+		}
+		return abi.Ok(abi.PipeSlots * abi.PageSize)
 	case uint64(abi.F_GETFD):
 		if s.cloexec {
 			return abi.Ok(uint64(abi.FD_CLOEXEC))
@@ -161,8 +184,14 @@ func (k *Kernel) sysWrite(t *task, w abi.Write) abi.Result {
 	if f == nil {
 		return abi.Fail(abi.EBADF)
 	}
+	if f.pipe != nil && !f.wr {
+		return abi.Fail(abi.EBADF) // the read end is not FMODE_WRITE
+	}
 	if w.N < 0 || uint64(w.N) > abi.TaskSize {
 		return abi.Fail(abi.EFAULT) // no buffer holds that many bytes: access_ok fails
+	}
+	if f.pipe != nil {
+		return k.pipeWrite(t, f, w)
 	}
 	if w.N > math.MaxInt64-f.offset {
 		return abi.Fail(abi.EINVAL) // the offset would overflow
@@ -189,6 +218,12 @@ func (k *Kernel) sysLseek(t *task, l abi.Lseek) abi.Result {
 	f := t.files.get(l.Fd)
 	if f == nil {
 		return abi.Fail(abi.EBADF)
+	}
+	if f.pipe != nil { // ksys_lseek: whence first, then vfs_llseek's ESPIPE
+		if u32(l.Whence) > uint64(abi.SEEK_HOLE) {
+			return abi.Fail(abi.EINVAL)
+		}
+		return abi.Fail(abi.ESPIPE)
 	}
 	size := k.inodes[f.path]
 	var base int64
@@ -221,4 +256,55 @@ func (k *Kernel) sysLseek(t *task, l abi.Lseek) abi.Result {
 	}
 	f.offset = base + l.Offset
 	return abi.Ok(uint64(f.offset))
+}
+
+// sysRead is read(2): EBADF (a pipe's write end too), EFAULT, then a file's
+// bytes from the offset to its end, or a pipe read (pipe.go).
+func (k *Kernel) sysRead(t *task, c abi.Read) abi.Result {
+	f := t.files.get(c.Fd)
+	if f == nil || (f.pipe != nil && f.wr) {
+		return abi.Fail(abi.EBADF)
+	}
+	if c.N < 0 || uint64(c.N) > abi.TaskSize {
+		return abi.Fail(abi.EFAULT)
+	}
+	if f.pipe != nil {
+		return k.pipeRead(t, f, c)
+	}
+	n := c.N
+	if n > abi.MaxRWCount {
+		n = abi.MaxRWCount
+	}
+	if left := k.inodes[f.path] - f.offset; left < n {
+		n = max(left, 0)
+	}
+	f.offset += n
+	return abi.Ok(uint64(n))
+}
+
+// sysDup2 is dup2(2) (onto itself: the fd if open) and dup3(2) (flags
+// other than O_CLOEXEC and old == new are EINVAL): a new fd past the limit
+// is EBADF, then an old fd not open; new is closed first if open.
+func (k *Kernel) sysDup2(t *task, oldfd, newfd int, flags int64, dup2 bool) abi.Result {
+	o, n := uint32(oldfd), uint32(newfd)
+	f := t.files.get(oldfd)
+	if dup2 && o == n {
+		if f == nil {
+			return abi.Fail(abi.EBADF)
+		}
+		return abi.Ok(uint64(o))
+	}
+	switch {
+	case flags&^abi.O_CLOEXEC != 0, o == n:
+		return abi.Fail(abi.EINVAL)
+	case n >= abi.FdLimit, f == nil:
+		return abi.Fail(abi.EBADF)
+	}
+	f.refs++
+	old := t.files.fds[n].file
+	t.files.fds[n] = fdSlot{file: f, cloexec: flags&abi.O_CLOEXEC != 0}
+	if old != nil {
+		k.fput(old)
+	}
+	return abi.Ok(uint64(n))
 }

@@ -17,7 +17,7 @@ func (k *Kernel) sysClone3(t *task, c abi.Clone3) abi.Result {
 	case f&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && c.ExitSignal != 0:
 		return abi.Fail(abi.EINVAL)
 	}
-	return k.sysClone(t, f, int(c.ExitSignal))
+	return k.sysClone(t, f, int(c.ExitSignal), c.Ptid, c.Ctid, 0)
 }
 
 // sysClone is copy_process for fork, vfork, clone and clone3 (Linux 6.18):
@@ -27,10 +27,13 @@ func (k *Kernel) sysClone3(t *task, c abi.Clone3) abi.Result {
 // outside abi.CloneModelled, a stop signal as termination signal and an
 // uncertain fork commit charge were refused before the step (abi.Refusal).
 // Nothing is created on failure.
-func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
+//
+// pidfd is the pidfd pointer: parent_tid for the legacy clone, NULL for
+// clone3.
+func (k *Kernel) sysClone(t *task, flags uint64, sig int, ptid, ctid, pidfd uint64) abi.Result {
 	has := func(f uint64) bool { return flags&f != 0 }
 	switch {
-	case has(abi.CLONE_PIDFD) && has(abi.CLONE_PARENT_SETTID), // kernel_clone: one NULL pointer for both
+	case has(abi.CLONE_PIDFD) && has(abi.CLONE_PARENT_SETTID) && pidfd == ptid, // kernel_clone: pidfd == parent_tid
 		has(abi.CLONE_NEWNS) && has(abi.CLONE_FS),
 		has(abi.CLONE_NEWUSER) && has(abi.CLONE_FS),
 		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),
@@ -45,7 +48,7 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 	// a pending signal it can take (one aimed at a frozen sibling too)
 	// makes it take its signals and restart the call (ERESTARTNOINTR). If
 	// one kills the group, nothing is created.
-	if t.g.pending&^t.blocked != 0 {
+	if (t.pending|t.g.pending)&^t.blocked != 0 {
 		k.takeSignals(t)
 		if t.exiting {
 			return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
@@ -107,6 +110,17 @@ func (k *Kernel) sysClone(t *task, flags uint64, sig int) abi.Result {
 		c.g = g
 	}
 	k.tasks[c.tid] = c
+	// Tid pointers: clear_child_tid registered, the parent's put_user in
+	// kernel_clone, the child's in schedule_tail (CLONE-8).
+	if has(abi.CLONE_CHILD_CLEARTID) {
+		c.ctid = ctid
+	}
+	if has(abi.CLONE_PARENT_SETTID) && ptid != 0 {
+		k.putUser32(t.mm, ptid, uint32(c.tid))
+	}
+	if has(abi.CLONE_CHILD_SETTID) && ctid != 0 {
+		k.putUser32(c.mm, ctid, uint32(c.tid))
+	}
 	if has(abi.CLONE_VFORK) {
 		t.state = stateFrozen // VFORK-2: only the calling thread (VFORK-6)
 		t.vforkChild = c

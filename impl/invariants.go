@@ -195,6 +195,34 @@ func (c *checker) checkTasks() {
 			c.bad("fs %d: refs %d, users %d", s.id, s.refs, n)
 		}
 	}
+	pipeEnds := map[*pipeObj][2]int{}
+	for _, t := range k.tasks {
+		if t.sl != nil && t.sl.file != nil {
+			fileRefs[t.sl.file]++ // a sleeping read or write holds its file
+		}
+		if (t.state == stateBlocked) != (t.sl != nil) {
+			c.bad("task %d: blocked %v with sleep %v", t.tid, t.state == stateBlocked, t.sl != nil)
+		}
+	}
+	for f := range fileRefs {
+		if p := f.pipe; p != nil {
+			e := pipeEnds[p]
+			if f.wr {
+				e[1]++
+			} else {
+				e[0]++
+			}
+			pipeEnds[p] = e
+		}
+	}
+	for p, e := range pipeEnds {
+		if p.readers != e[0] || p.writers != e[1] {
+			c.bad("pipe %d: readers %d writers %d, open ends %d and %d", p.id, p.readers, p.writers, e[0], e[1])
+		}
+		if p.n > abi.PipeSlots {
+			c.bad("pipe %d: %d buffers", p.id, p.n)
+		}
+	}
 	for f, n := range fileRefs {
 		if f.refs != n {
 			c.bad("open file %d: refs %d, fds %d", f.id, f.refs, n)

@@ -41,6 +41,13 @@ type Kernel struct {
 	// run after the caller; initq those of init's group, which run after
 	// every other (signal.go). Both empty between steps.
 	runq, initq []*task
+	// futexq is every task queued on a futex, in queue order.
+	futexq []*task
+	// cpu is a woken sleeper finishing its call (sleep.go), nil otherwise.
+	cpu *task
+	// callerDone is the caller's result when its call slept and finished
+	// within its own step.
+	callerDone *abi.Result
 	// touch is what the last Step may have changed (observe.go).
 	touch abi.Touch
 }
@@ -167,6 +174,9 @@ func (k *Kernel) liveMMs() []*mm {
 // process (conventions "Signals").
 func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	k.touch = abi.Touch{Tids: append(k.touch.Tids[:0], tid)}
+	if k.libcWorld(sc) {
+		defer k.touchAll() // observe.go: libcWorld
+	}
 	t := k.tasks[tid]
 	switch {
 	case t == nil:
@@ -175,14 +185,22 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		return abi.Refuse(abi.OutcomeTaskZombie)
 	case t.state == stateFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
+	case t.state == stateBlocked:
+		return abi.Refuse(abi.OutcomeTaskBlocked)
 	}
-	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" {
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.cfg.Target, sc, t.mm.protAt) != "" ||
+		k.cfg.Target.Arch == abi.ArchUM && abi.TargetLibcRefusal(k.cfg.Target, k.View(), tid, sc) != "" {
 		return abi.Refuse(abi.OutcomeUnsupported) // the one refusal list (abi), then the target's
 	}
 	k.caller = t
+	// Its last sleep's result is behind it now; a refused step is not
+	// performed and leaves it (TaskView.Return).
+	done, doneCall := t.done, t.doneCall
+	t.done, t.doneCall = nil, ""
 	r := k.dispatch(t, sc)
 	if r.Outcome.Refused() {
 		k.caller = nil
+		t.done, t.doneCall = done, doneCall
 		return r
 	}
 	// Back to user space: the caller first, then whoever the step woke;
@@ -204,19 +222,30 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		k.returned = true
 	}
 	k.runWoken()
-	k.caller, k.returned, k.initq = nil, false, nil
+	if r.Outcome == abi.OutcomeBlocked {
+		// The call slept: it still does, or woken tasks finished it, or its
+		// group died meanwhile.
+		switch {
+		case t.exiting && t.g.killSig != 0:
+			r = abi.Result{Outcome: abi.OutcomeKilled, Signal: t.g.killSig}
+		case t.state == stateBlocked:
+		case k.callerDone != nil:
+			r = *k.callerDone
+		}
+	}
+	k.caller, k.returned, k.initq, k.callerDone = nil, false, nil, nil
 	return r
 }
 
 func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 	switch s := sc.(type) {
 	case abi.Fork:
-		return k.sysClone(t, 0, abi.SIGCHLD)
+		return k.sysClone(t, 0, abi.SIGCHLD, 0, 0, 0)
 	case abi.Vfork:
-		return k.sysClone(t, abi.CLONE_VM|abi.CLONE_VFORK, abi.SIGCHLD)
+		return k.sysClone(t, abi.CLONE_VM|abi.CLONE_VFORK, abi.SIGCHLD, 0, 0, 0)
 	case abi.Clone:
 		f := s.Flags & 0xffffffff // lower_32_bits in the clone syscall
-		return k.sysClone(t, f&^abi.CSIGNAL, int(f&abi.CSIGNAL))
+		return k.sysClone(t, f&^abi.CSIGNAL, int(f&abi.CSIGNAL), s.Ptid, s.Ctid, s.Ptid)
 	case abi.Clone3:
 		return k.sysClone3(t, s)
 	case abi.Execve:
@@ -226,7 +255,10 @@ func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 	case abi.ExitGroup:
 		return k.sysExitGroup(t, s.Code)
 	case abi.Wait4:
-		return k.sysWait4(t, s)
+		if r := k.sysWait4(t, s); r.Outcome != abi.OutcomeBlocked {
+			return r
+		}
+		return k.sleepOn(t, &sleep{call: s})
 	case abi.Getpid:
 		return abi.Ok(uint64(t.g.tgid))
 	case abi.Getppid:
@@ -269,6 +301,22 @@ func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 		return k.sysSigprocmask(t, s)
 	case abi.Kill:
 		return k.sysKill(t, s)
+	case abi.Pipe2:
+		return k.sysPipe2(t, s)
+	case abi.Read:
+		return k.sysRead(t, s)
+	case abi.Dup2:
+		return k.sysDup2(t, s.Old, s.New, 0, true)
+	case abi.Dup3:
+		return k.sysDup2(t, s.Old, s.New, s.Flags, false)
+	case abi.Futex:
+		return k.sysFutex(t, s)
+	case abi.Tgkill:
+		return k.sysTgkill(t, i32(int64(s.Tgid)), i32(int64(s.Tid)), int(i32(int64(s.Sig))), true)
+	case abi.Tkill:
+		return k.sysTgkill(t, 0, i32(int64(s.Tid)), int(i32(int64(s.Sig))), false)
+	case abi.Sigpending:
+		return abi.Ok(uint64((t.pending | t.g.pending) & t.blocked))
 	}
 	return abi.Refuse(abi.OutcomeUnsupported)
 }
@@ -300,7 +348,7 @@ func (k *Kernel) sysPrctl(t *task, p abi.Prctl) abi.Result {
 // point of view (abi.Worlds); ok is false when tid is not a running task.
 func (k *Kernel) World(tid int) (abi.World, bool) {
 	t := k.tasks[tid]
-	if t == nil || t.state == stateZombie || t.state == stateFrozen {
+	if t == nil || t.state != stateRunning {
 		return nil, false
 	}
 	return refusalWorld{k, t}, true
@@ -320,6 +368,9 @@ func (w refusalWorld) File(fd int) (abi.FileState, bool) {
 	if f == nil {
 		return abi.FileState{}, false
 	}
+	if p := f.pipe; p != nil {
+		return abi.FileState{Pipe: true, WriteEnd: f.wr, ReaderBlocked: p.rq != nil, WriterBlocked: p.wq != nil}, true
+	}
 	return abi.FileState{Offset: f.offset, Size: w.k.inodes[f.path], Sparse: w.k.sparse[f.path]}, true
 }
 
@@ -334,6 +385,30 @@ func (w refusalWorld) Mappings() []abi.VMA {
 
 func (w refusalWorld) Segv() (handler, blocked bool) {
 	return w.t.sh.act[abi.SIGSEGV].handler == abi.SigHandle, w.t.blocked.Has(abi.SIGSEGV)
+}
+
+func (w refusalWorld) TaskGroup(tid int) (int, bool) {
+	if t := w.k.tasks[tid]; t != nil {
+		return t.g.tgid, true
+	}
+	return 0, false
+}
+
+func (w refusalWorld) GroupWaiting() bool {
+	for _, u := range w.t.g.threads {
+		if _, ok := u.callOf().(abi.Wait4); ok && u != w.t {
+			return true
+		}
+	}
+	return false
+}
+
+// callOf is the call t sleeps in, nil when it does not.
+func (t *task) callOf() abi.Syscall {
+	if t.sl == nil {
+		return nil
+	}
+	return t.sl.call
 }
 
 func (w refusalWorld) Target(pid int) (exists, dying bool) {

@@ -47,3 +47,36 @@ func (k *Kernel) ViewOf(tids []int) abi.View {
 	ts = slices.Compact(ts)
 	return abi.CanonicalizeOwned(k.raw(ts))
 }
+
+// libcWorld reports whether a step may touch tasks the marks above miss: a
+// libc call of issue 12, a clone with tid pointers, or any step while a
+// task sleeps, holds an uncollected result, a tid word to clear or a
+// pending signal of its own, or a pipe is open. Such a step touches
+// everything (the model's rule too).
+func (k *Kernel) libcWorld(sc abi.Syscall) bool {
+	switch s := sc.(type) {
+	case abi.Pipe2, abi.Read, abi.Dup2, abi.Dup3, abi.Futex, abi.Tgkill, abi.Tkill, abi.Sigpending:
+		return true
+	case abi.Clone:
+		if s.Ptid != 0 || s.Ctid != 0 {
+			return true
+		}
+	case abi.Clone3:
+		if s.Ptid != 0 || s.Ctid != 0 {
+			return true
+		}
+	}
+	for _, t := range k.tasks {
+		if t.state == stateBlocked || t.done != nil || t.ctid != 0 || t.pending != 0 {
+			return true
+		}
+		if t.files != nil {
+			for _, sl := range t.files.fds {
+				if sl.file != nil && sl.file.pipe != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

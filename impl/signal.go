@@ -92,7 +92,33 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return
 	}
 	g.pending |= abi.SigBit(sig)
-	t := k.pickTaker(target, sig)
+	k.deliverTo(g, k.pickTaker(target, sig), act, sig)
+}
+
+// sendSignalTo generates sig for the thread target (PIDTYPE_PID: tgkill,
+// tkill, a pipe writer's SIGPIPE): the same discards as sendSignal, then it
+// waits in the thread's own pending set, and only that thread may be told.
+func (k *Kernel) sendSignalTo(target *task, sig int) {
+	g := target.g
+	sh := g.sighandOf()
+	// An exited thread (a zombie leader) takes nothing (SIG-5b).
+	if sh == nil || g.exited || g.fatal != 0 || target.exiting || target.pending.Has(sig) {
+		return
+	}
+	act := sh.act[sig]
+	if !target.blocked.Has(sig) && (ignores(act, sig) || (g.tgid == 1 && act.handler == abi.SigDefault)) {
+		return
+	}
+	target.pending |= abi.SigBit(sig)
+	var t *task
+	if k.wants(target, sig) {
+		t = target
+	}
+	k.deliverTo(g, t, act, sig)
+}
+
+// deliverTo is the end of complete_signal in g once t (possibly nil) was chosen.
+func (k *Kernel) deliverTo(g *group, t *task, act action, sig int) {
 	switch {
 	case t == nil:
 		// Nobody wants it now: it waits, even a fatal one, for a thread
@@ -109,11 +135,18 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 			if u.live() {
 				u.tif = true
 				k.wake(u) // SIGKILL ends even a frozen parent's wait
+			} else {
+				u.pending |= abi.SigBit(abi.SIGKILL) // a zombie keeps it (SigPnd)
 			}
 		}
 	default:
 		k.notify(t)
 	}
+}
+
+// wants is wants_signal for t.
+func (k *Kernel) wants(t *task, sig int) bool {
+	return t.live() && !t.blocked.Has(sig) && (sig == abi.SIGKILL || !t.tif || t == k.onCPU())
 }
 
 // pickTaker is complete_signal's choice: the target if it wants sig, else
@@ -148,6 +181,9 @@ func (k *Kernel) pickTaker(target *task, sig int) *task {
 // its call has returned, then nobody (later signals come from exiting
 // tasks).
 func (k *Kernel) onCPU() *task {
+	if k.cpu != nil {
+		return k.cpu
+	}
 	if k.returned {
 		return nil
 	}
@@ -158,8 +194,8 @@ func (k *Kernel) onCPU() *task {
 // parent sleeps killable and only learns of it at its release.
 func (k *Kernel) notify(t *task) {
 	t.tif = true
-	if t.state == stateRunning {
-		k.wake(t)
+	if t.state == stateRunning || t.state == stateBlocked {
+		k.wake(t) // a sleep in a call is interruptible
 	}
 }
 
@@ -231,7 +267,18 @@ func (k *Kernel) runOne(t *task) {
 	switch {
 	case !t.live() || t.g.exited:
 	case t.g.fatal != 0:
+		// Its sleep's condition first (do_wait rescans before it looks at
+		// signals): a wait4 the same event woke reaps, then the group dies.
+		if t.state == stateBlocked {
+			k.cpu = t
+			if r, ok := k.retrySleep(t, t.sl); ok {
+				k.finish(t, r)
+			}
+			k.cpu = nil
+		}
 		k.killGroup(t.g, t.g.fatal, nil, false)
+	case t.state == stateBlocked:
+		k.wakeUp(t)
 	case t.tif && t.state == stateRunning:
 		k.takeSignals(t)
 	}
@@ -247,35 +294,60 @@ func (k *Kernel) runOne(t *task) {
 // signals. A stop default cannot happen (stop signals are refused at kill
 // and as termination signals). With no death, the handlers run and count
 // for t and its group, and sigreturn restores the mask.
-func (k *Kernel) takeSignals(t *task) {
+//
+// The thread's own pending signals come before its group's
+// (dequeue_signal). It returns the first signal that got a frame (it
+// decides an interrupted call's restart), 0 if none.
+func (k *Kernel) takeSignals(t *task) int {
 	g := t.g
 	t.tif = false
 	if g.fatal != 0 {
 		k.killGroup(g, g.fatal, t, false) // complete_signal's group exit
-		return
+		return 0
 	}
 	sh := g.sighandOf()
-	ready := g.pending &^ t.blocked
-	var frames abi.SigSet
-	for sig := lowest(&ready); sig != 0; sig = lowest(&ready) {
-		g.pending &^= abi.SigBit(sig)
-		act := sh.act[sig]
-		if act.handler == abi.SigHandle {
-			frames |= abi.SigBit(sig)
-			continue
+	first := 0
+	// A round ends when nothing the frames leave unblocked is pending; the
+	// handlers' sigreturns then restore the mask, and a signal pending both
+	// for the thread and its group is deliverable again: another round.
+	for (t.pending|g.pending)&^t.blocked != 0 {
+		mask := t.blocked
+		var frames abi.SigSet
+		for {
+			own, ready := t.pending&^(mask|frames), g.pending&^(mask|frames)
+			sig := lowest(&own)
+			if sig != 0 {
+				t.pending &^= abi.SigBit(sig)
+			} else if sig = lowest(&ready); sig != 0 {
+				g.pending &^= abi.SigBit(sig)
+			} else {
+				break
+			}
+			act := sh.act[sig]
+			if act.handler == abi.SigHandle {
+				frames |= abi.SigBit(sig)
+				if first == 0 {
+					first = sig
+				}
+				continue
+			}
+			if ignores(act, sig) || defaultStop(sig) || g.tgid == 1 {
+				continue
+			}
+			t.blocked |= frames
+			k.killGroup(g, sig, t, true) // do_group_exit
+			return 0
 		}
-		if ignores(act, sig) || defaultStop(sig) || g.tgid == 1 {
-			continue
+		for f := uint64(frames); f != 0; f &= f - 1 {
+			sig := bits.TrailingZeros64(f) + 1
+			t.handled[sig]++
+			g.handled[sig]++
 		}
-		t.blocked |= frames
-		k.killGroup(g, sig, t, true) // do_group_exit
-		return
+		if frames == 0 {
+			break
+		}
 	}
-	for f := uint64(frames); f != 0; f &= f - 1 {
-		sig := bits.TrailingZeros64(f) + 1
-		t.handled[sig]++
-		g.handled[sig]++
-	}
+	return first
 }
 
 // sysSigaction is sigaction(2) (SIG-1).
@@ -285,10 +357,17 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	}
 	// Unmodelled flags and handlers were refused before the step (abi.Refusal).
+	old := t.sh.act[s.Sig]
 	a := action{handler: s.Handler, flags: s.Flags}
 	t.sh.act[s.Sig] = a
 	if ignores(a, s.Sig) {
 		t.g.pending &^= abi.SigBit(s.Sig) // do_sigaction flushes the caller's process
+		for _, u := range t.g.threads {
+			u.pending &^= abi.SigBit(s.Sig)
+		}
+	}
+	if s.Old {
+		return abi.Ok(abi.OldAction(old.handler, old.flags))
 	}
 	return abi.Ok(0)
 }
@@ -311,11 +390,35 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	}
 	mask &^= unblockable
+	var old uint64
+	if s.Old {
+		old = uint64(t.blocked)
+	}
 	if mask == t.blocked {
-		return abi.Ok(0)
+		return abi.Ok(old)
 	}
 	t.blocked = mask
-	t.tif = t.g.pending&^mask != 0
+	t.tif = (t.pending|t.g.pending)&^mask != 0
+	return abi.Ok(old)
+}
+
+// sysTgkill is tgkill(2) and tkill(2): EINVAL for a tid (or tgid) that is
+// not positive, ESRCH for a missing thread or one of another group, EINVAL
+// for a bad signal, 0 for signal 0, else the signal to that thread.
+func (k *Kernel) sysTgkill(t *task, tgid, tid int64, sig int, group bool) abi.Result {
+	if tid <= 0 || (group && tgid <= 0) {
+		return abi.Fail(abi.EINVAL)
+	}
+	target := k.tasks[int(tid)]
+	if target == nil || (group && int64(target.g.tgid) != tgid) {
+		return abi.Fail(abi.ESRCH)
+	}
+	if sig < 0 || sig > abi.NSIG {
+		return abi.Fail(abi.EINVAL)
+	}
+	if sig != 0 {
+		k.sendSignalTo(target, sig)
+	}
 	return abi.Ok(0)
 }
 

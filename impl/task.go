@@ -9,6 +9,7 @@ const (
 	stateRunning taskState = iota
 	stateFrozen            // a vfork parent waiting for its child (VFORK-2)
 	stateZombie            // exited; a group leader awaiting its reaper
+	stateBlocked           // asleep in a call (sleep.go)
 )
 
 // task is one thread (Linux's task_struct).
@@ -51,6 +52,17 @@ type task struct {
 	// handled counts the handler runs this thread performed (SIG-2).
 	// Invariant: handled[sig] <= g.handled[sig].
 	handled [abi.NSIG + 1]int
+	// sl is the call a blocked task sleeps in. Invariant: non-nil exactly
+	// when state == stateBlocked.
+	sl *sleep
+	// done and doneCall keep what a sleep returned when another task's
+	// step ended it, until this task's next step (TaskView.Return).
+	done     *abi.Result
+	doneCall string
+	// pending is the thread's own pending set (tgkill, tkill, SIGPIPE).
+	pending abi.SigSet
+	// ctid is clear_child_tid (CLONE_CHILD_CLEARTID), 0 for none.
+	ctid uint64
 }
 
 // live reports whether the task has not started to exit.

@@ -27,8 +27,15 @@ func (k *Kernel) raw(ts []*task) abi.View {
 	for _, t := range ts {
 		g := t.g
 		tv := abi.TaskView{Tid: t.tid, Tgid: g.tgid, Ppid: g.ppid(), ExitSignal: t.exitSignal, Image: t.image, Blocked: t.blocked,
-			Handled: counts(&t.handled)}
+			Handled: counts(&t.handled), Pending: t.pending}
+		if t.sl != nil {
+			tv.Call = t.sl.call.String()
+		} else if t.done != nil {
+			tv.Call, tv.Returned, tv.Return = t.doneCall, true, *t.done
+		}
 		switch {
+		case t.state == stateBlocked:
+			tv.State = abi.Blocked
 		case t.state == stateZombie:
 			tv.State = abi.Zombie
 			if len(g.threads) == 1 {
@@ -53,7 +60,12 @@ func (k *Kernel) raw(ts []*task) abi.View {
 					ftv.Fds = append(ftv.Fds, abi.FdView{Fd: fd, File: s.file.id, Cloexec: s.cloexec})
 					if !seen[s.file.id] {
 						seen[s.file.id] = true
-						v.Files = append(v.Files, abi.FileView{ID: s.file.id, Path: s.file.path, Offset: s.file.offset})
+						fv := abi.FileView{ID: s.file.id, Path: s.file.path, Offset: s.file.offset}
+						if p := s.file.pipe; p != nil {
+							fv.Pipe, fv.WriteEnd = p.id, s.file.wr
+							v.Pipes = append(v.Pipes, abi.PipeView{ID: p.id, Bytes: p.bytes()})
+						}
+						v.Files = append(v.Files, fv)
 					}
 				}
 				v.FdTables = append(v.FdTables, ftv)

@@ -62,7 +62,7 @@ func (k *Kernel) sysWait4(t *task, w abi.Wait4) abi.Result {
 	case best == nil && w.Options&abi.WNOHANG != 0:
 		return abi.Ok(0)
 	case best == nil:
-		return abi.Refuse(abi.OutcomeWouldBlock)
+		return abi.Result{Outcome: abi.OutcomeBlocked} // WAIT-6: dispatch sleeps
 	}
 	st := best.status
 	k.reap(best.leader)

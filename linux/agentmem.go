@@ -25,7 +25,7 @@ type plan struct {
 	// redirect (load, store): access this PROT_NONE reservation address
 	// instead, for the SIGSEGV an unmapped address gets.
 	redirect uint64
-	// faultCount (write): the count to pass instead, when the step's count
+	// faultCount (write, read): the count to pass instead, when the step's count
 	// is larger than the address space. access_ok then fails whatever the
 	// buffer (abi.WriteFaults), and the agent cannot map a scratch buffer
 	// that large; -1 fails at the same check, after the same fd checks.
@@ -62,6 +62,9 @@ func (k *Kernel) agentPreflight(t procTask, sc abi.Syscall) (abi.Result, bool, e
 	case abi.Store:
 		return k.planAccess(t, s.Addr)
 	case abi.Write:
+		k.plan.faultCount = s.N > 0 && abi.WriteFaults(s.N)
+	case abi.Read:
+		// vfs_read's access_ok fails the same way (FD-6).
 		k.plan.faultCount = s.N > 0 && abi.WriteFaults(s.N)
 	}
 	return abi.Result{}, false, nil

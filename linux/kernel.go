@@ -57,6 +57,10 @@ type Kernel struct {
 	subreaper map[int]bool
 	err       error
 	closed    bool
+	// clearTid maps a task created with CLONE_CHILD_CLEARTID and a
+	// child_tid pointer to that pointer's page, until the task leaves its
+	// memory (tidwords.go).
+	clearTid map[int]uint64
 	// values holds the value of every private data frame the last View
 	// saw, by PFN, for the pages no task can load now (pages.go).
 	values map[uint64]uint64
@@ -75,6 +79,13 @@ type Kernel struct {
 	// sparse holds the files a write extended past a gap (the model's
 	// abi.FileState.Sparse), kept by preflight.
 	sparse map[string]bool
+	// sleeping holds the calls agents sleep in, by tid; done the results
+	// of sleeps a later step ended, until the task's next step (block.go).
+	sleeping map[int]sleepRec
+	done     map[int]doneRec
+	// callerReport is the caller's own report when it came while await
+	// was making sure the caller sleeps (quiesce).
+	callerReport *report
 	// prioritized says New raised the process's priority for this world
 	// (patience.go), which Close lowers again.
 	prioritized bool
@@ -118,6 +129,8 @@ func New(cfg abi.Config) (*Kernel, error) {
 		cfg:           cfg,
 		machine:       m,
 		sparse:        map[string]bool{},
+		sleeping:      map[int]sleepRec{},
+		done:          map[int]doneRec{},
 		uid:           0x10000000 + (os.Getpid()&0xfffff)<<6 + int(uidCounter.Add(1)&63),
 		tasks:         map[int]*agentTask{},
 		pidfds:        map[int]int{},
@@ -360,6 +373,8 @@ func (k *Kernel) absorb(m *report) error {
 			k.threadHandled[tid] = map[int]int{}
 		}
 		k.threadHandled[tid][sig]++
+	case repResult:
+		k.absorbDone(m)
 	case repPong:
 		k.pong[m.Tid] = m.Words
 		k.pongSeq[m.Tid] = m.Seq

@@ -64,6 +64,9 @@ func (k *Kernel) World(tid int) (abi.World, bool) {
 	if !ok || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
 		return nil, false
 	}
+	if _, asleep := k.sleeping[tid]; asleep {
+		return nil, false // asleep in a call of the trace: it cannot step (Step)
+	}
 	return &procWorld{k: k, t: t, external: true, trace: space != HostSpace}, true
 }
 
@@ -123,6 +126,17 @@ func (w *procWorld) File(fd int) (abi.FileState, bool) {
 	if p == "" {
 		return abi.FileState{}, false
 	}
+	if ino := w.k.pipeInode(w.t, fd); ino != 0 {
+		dir := w.k.taskDir(w.t.Tgid, w.t.Tid)
+		info, err := os.ReadFile(filepath.Join(dir, "fdinfo", strconv.FormatUint(uint64(uint32(fd)), 10)))
+		if err != nil {
+			w.fail(err)
+			return abi.FileState{}, false
+		}
+		flags, _ := strconv.ParseUint(fieldOf(string(info), "flags"), 8, 64)
+		return abi.FileState{Pipe: true, WriteEnd: flags&3 == 1,
+			ReaderBlocked: w.k.pipeSleeper(ino, false), WriterBlocked: w.k.pipeSleeper(ino, true)}, true
+	}
 	dir := w.k.taskDir(w.t.Tgid, w.t.Tid)
 	info, err := os.ReadFile(filepath.Join(dir, "fdinfo", strconv.FormatUint(uint64(uint32(fd)), 10)))
 	if err != nil {
@@ -173,6 +187,26 @@ func (w *procWorld) Mappings() []abi.VMA {
 func (w *procWorld) Segv() (handler, blocked bool) {
 	bit := uint64(abi.SigBit(abi.SIGSEGV))
 	return w.t.SigCgt&bit != 0, w.t.SigBlk&bit != 0
+}
+
+func (w *procWorld) TaskGroup(tid int) (int, bool) {
+	t, ok, err := w.k.findTask(tid)
+	if err != nil || !ok {
+		w.fail(err)
+		return 0, false
+	}
+	return t.Tgid, true
+}
+
+func (w *procWorld) GroupWaiting() bool {
+	for tid, rec := range w.k.sleeping {
+		if _, ok := rec.call.(abi.Wait4); ok && tid != w.t.Tid {
+			if at := w.k.tasks[tid]; at != nil && at.tgid == w.t.Tgid {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (w *procWorld) Target(pid int) (exists, dying bool) {

@@ -63,6 +63,14 @@ const (
 	opSigaction
 	opSigprocmask
 	opKill
+	opPipe2
+	opReadFd
+	opDup2
+	opDup3
+	opFutex
+	opTgkill
+	opTkill
+	opSigpending
 )
 
 // Identity probes on a kernel without kcmp (identity.go; agent.c OP_*).

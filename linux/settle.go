@@ -27,6 +27,12 @@ import (
 func (k *Kernel) settle() error {
 	dying := wait("dying tasks to die", stepTimeout)
 	for round := 0; round < 50; round++ {
+		if len(k.sleeping) > 0 {
+			// Sleepers a step woke finish (and report) or sleep again.
+			if _, err := k.quiesce(nil, nil, 0, dying); err != nil {
+				return err
+			}
+		}
 		tasks, err := k.waitDying(dying)
 		if err != nil {
 			return err
@@ -38,7 +44,7 @@ func (k *Kernel) settle() error {
 		pongs := wait(fmt.Sprintf("pongs (settling round %d, ping %d)", round+1, seq), stepTimeout)
 		died := false
 		for _, t := range tasks {
-			if t.State == 'Z' || t.State == 'X' || t.State == 'D' {
+			if _, asleep := k.sleeping[t.Tid]; asleep || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
 				continue
 			}
 			if err := k.send(t.Tid, command{Seq: seq, Op: opPing}); err != nil {
@@ -153,6 +159,22 @@ func (k *Kernel) prune(tasks []procTask) {
 	for _, t := range tasks {
 		live[t.Tid] = true
 		groups[t.Tgid] = true
+	}
+	for _, t := range tasks {
+		if t.State == 'Z' || t.State == 'X' {
+			delete(k.sleeping, t.Tid)
+			delete(k.done, t.Tid)
+		}
+	}
+	for tid := range k.sleeping {
+		if !live[tid] {
+			delete(k.sleeping, tid)
+		}
+	}
+	for tid := range k.done {
+		if !live[tid] {
+			delete(k.done, tid)
+		}
 	}
 	for tid, t := range k.tasks {
 		if !live[tid] {

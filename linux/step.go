@@ -42,10 +42,14 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 	case t.State == 'D':
 		return abi.Refuse(abi.OutcomeTaskFrozen), nil
 	}
+	if _, asleep := k.sleeping[tid]; asleep {
+		return abi.Refuse(abi.OutcomeTaskBlocked), nil
+	}
 	k.plan = plan{}
 	if r, refused, err := k.preflight(t, sc); err != nil || refused {
-		return r, err
+		return r, err // not performed: its last sleep's result stays
 	}
+	delete(k.done, tid) // its last sleep's result is behind it now
 	if k.plan.splitting {
 		r, err := k.runSplit(tid, sc)
 		if err != nil {
@@ -84,8 +88,21 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 			s.N = -1 // agentmem.go: the same EFAULT, no scratch buffer
 			sc = s
 		}
+	case abi.Read:
+		if k.plan.faultCount {
+			s.N = -1
+			sc = s
+		}
 	}
 	c, err := k.encode(sc)
+	if err != nil {
+		return abi.Result{}, err
+	}
+	words, err := k.tidWordsBefore()
+	if err != nil {
+		return abi.Result{}, err
+	}
+	fp, err := k.futexBefore(t, sc)
 	if err != nil {
 		return abi.Result{}, err
 	}
@@ -103,8 +120,19 @@ func (k *Kernel) step(tid int, sc abi.Syscall) (abi.Result, error) {
 		// runs go with it, the old leader's go away.
 		k.threadHandled[t.Tgid] = k.threadHandled[t.Tid]
 		delete(k.threadHandled, t.Tid)
+		// The old leader died in de_thread: a sleep it was in, or a
+		// result it had not collected, is not the exec'ing thread's.
+		delete(k.sleeping, t.Tgid)
+		delete(k.done, t.Tgid)
 	}
 	if err := k.learnValues(t, sc, r); err != nil {
+		return r, err
+	}
+	if err := k.learnClearedTids(words, t, sc, r); err != nil {
+		return r, err
+	}
+	k.noteClearTid(sc, r)
+	if err := k.learnFutexCopy(t, fp); err != nil {
 		return r, err
 	}
 	if hole != 0 && r.Outcome == abi.OutcomeOK && r.Err == 0 {
@@ -123,9 +151,9 @@ func (k *Kernel) encode(sc abi.Syscall) (command, error) {
 	case abi.Vfork:
 		c.Op = opVfork
 	case abi.Clone:
-		c.Op, a[0] = opClone, s.Flags
+		c.Op, a[0], a[2], a[3] = opClone, s.Flags, s.Ptid, s.Ctid
 	case abi.Clone3:
-		c.Op, a[0], a[1] = opClone3, s.Flags, s.ExitSignal
+		c.Op, a[0], a[1], a[2], a[3] = opClone3, s.Flags, s.ExitSignal, s.Ptid, s.Ctid
 	case abi.Execve:
 		c.Op = opExecve
 		c.Payload = []byte(k.imagePath(s.Image) + "\x00" + s.Image + "\x00" + layout(s.Image) + "\x00")
@@ -174,11 +202,27 @@ func (k *Kernel) encode(sc abi.Syscall) (command, error) {
 	case abi.Umask:
 		c.Op, a[0] = opUmask, uint64(s.Mask)
 	case abi.Sigaction:
-		c.Op, a[0], a[1], a[2] = opSigaction, uint64(s.Sig), uint64(s.Handler), s.Flags
+		c.Op, a[0], a[1], a[2], a[3] = opSigaction, uint64(s.Sig), uint64(s.Handler), s.Flags, b2u(s.Old)
 	case abi.Sigprocmask:
-		c.Op, a[0], a[1] = opSigprocmask, uint64(s.How), uint64(s.Set)
+		c.Op, a[0], a[1], a[2] = opSigprocmask, uint64(s.How), uint64(s.Set), b2u(s.Old)
 	case abi.Kill:
 		c.Op, a[0], a[1] = opKill, uint64(s.Pid), uint64(s.Sig)
+	case abi.Pipe2:
+		c.Op, a[0] = opPipe2, uint64(s.Flags)
+	case abi.Read:
+		c.Op, a[0], a[1] = opReadFd, uint64(s.Fd), uint64(s.N)
+	case abi.Dup2:
+		c.Op, a[0], a[1] = opDup2, uint64(s.Old), uint64(s.New)
+	case abi.Dup3:
+		c.Op, a[0], a[1], a[2] = opDup3, uint64(s.Old), uint64(s.New), uint64(s.Flags)
+	case abi.Futex:
+		c.Op, a[0], a[1], a[2] = opFutex, s.Addr, uint64(s.Op), s.Val
+	case abi.Tgkill:
+		c.Op, a[0], a[1], a[2] = opTgkill, uint64(s.Tgid), uint64(s.Tid), uint64(s.Sig)
+	case abi.Tkill:
+		c.Op, a[0], a[1] = opTkill, uint64(s.Tid), uint64(s.Sig)
+	case abi.Sigpending:
+		c.Op = opSigpending
 	default:
 		return c, fmt.Errorf("unknown syscall %T", sc)
 	}
@@ -289,6 +333,32 @@ func (k *Kernel) await(t procTask, sc abi.Syscall, seq uint64) (abi.Result, erro
 		if err != nil {
 			return abi.Result{}, err
 		}
+		if ok && child == nil {
+			if in, err := k.asleepIn(now, sc); err != nil {
+				return abi.Result{}, err
+			} else if in {
+				k.callerReport = nil
+				q, err := k.quiesce(&now, sc, seq, p)
+				if err != nil {
+					return abi.Result{}, err
+				}
+				if q {
+					rec := sleepRec{seq: seq, call: sc}
+					switch s := sc.(type) {
+					case abi.Read:
+						rec.pipe = k.pipeInode(now, s.Fd)
+					case abi.Write:
+						rec.pipe = k.pipeInode(now, s.Fd)
+					}
+					k.sleeping[t.Tid] = rec
+					return abi.Result{Outcome: abi.OutcomeBlocked}, nil
+				}
+				if k.callerReport != nil {
+					result = k.callerReport
+					continue
+				}
+			}
+		}
 		if child != nil && freezesCaller(sc) && ok && now.State == 'D' {
 			return abi.Result{Ret: uint64(child.Tid), Outcome: abi.OutcomeFrozen}, nil
 		}
@@ -325,10 +395,17 @@ func decode(sc abi.Syscall, m *report) abi.Result {
 		return abi.Fail(abi.Errno(e))
 	}
 	switch s := sc.(type) {
-	case abi.Wait4:
-		if m.word(1) != 0 {
-			return abi.Refuse(abi.OutcomeWouldBlock)
+	case abi.Sigaction:
+		if s.Old {
+			return abi.Ok(abi.OldAction(abi.Disposition(m.word(0)), m.word(1)))
 		}
+	case abi.Sigprocmask:
+		if s.Old {
+			return abi.Ok(m.word(0))
+		}
+	case abi.Sigpending:
+		return abi.Ok(m.word(0))
+	case abi.Wait4:
 		r := abi.Ok(uint64(m.Ret))
 		if m.Ret > 0 {
 			r.Status = int(m.word(0))
@@ -364,4 +441,11 @@ func (k *Kernel) deathSignal(t procTask, sc abi.Syscall) (int, error) {
 		return abi.SIGSEGV, nil
 	}
 	return 0, fmt.Errorf("task %d died during %v and its signal is unknown", t.Tid, sc)
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

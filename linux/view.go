@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,6 +84,12 @@ func (k *Kernel) view() (abi.View, error) {
 			Sighand: ids[kcmpSighand][t.Tid], Fs: ids[kcmpFS][t.Tid],
 			Handled: sigCounts(k.threadHandled[t.Tid]),
 		}
+		if rec, ok := k.sleeping[t.Tid]; ok && t.State != 'Z' && t.State != 'X' {
+			tv.State, tv.Call = abi.Blocked, rec.call.String()
+		} else if d, ok := k.done[t.Tid]; ok {
+			tv.Call, tv.Returned, tv.Return = d.call, true, d.r
+		}
+		tv.Pending = abi.SigSet(t.SigPnd)
 		switch t.State {
 		case 'Z', 'X':
 			tv.State = abi.Zombie
@@ -110,7 +117,7 @@ func (k *Kernel) view() (abi.View, error) {
 	v.Mms = make([]abi.MmView, len(reps[kcmpVM]))
 	for _, loadable := range []bool{true, false} {
 		for i, rep := range reps[kcmpVM] {
-			reader := loader(live, ids[kcmpVM], i+1)
+			reader := loader(live, ids[kcmpVM], i+1, k.sleeping)
 			if (reader != 0) != loadable {
 				continue
 			}
@@ -145,9 +152,9 @@ func (k *Kernel) view() (abi.View, error) {
 
 // loader returns a task of address space class mm that can run a command
 // (not a frozen vfork parent), or 0 when there is none.
-func loader(live []procTask, mms map[int]int, mm int) int {
+func loader(live []procTask, mms map[int]int, mm int, sleeps map[int]sleepRec) int {
 	for _, t := range live {
-		if mms[t.Tid] == mm && t.State != 'D' {
+		if _, asleep := sleeps[t.Tid]; mms[t.Tid] == mm && t.State != 'D' && !asleep {
 			return t.Tid
 		}
 	}
@@ -205,7 +212,7 @@ func (k *Kernel) classes(ts []procTask, typ int) (map[int]int, []procTask, error
 // can run, the zombie's own exit code from /proc/PID/stat.
 func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
 	for _, p := range tasks {
-		if p.Tgid != z.Ppid || p.State == 'Z' || p.State == 'X' || p.State == 'D' {
+		if _, asleep := k.sleeping[p.Tid]; asleep || p.Tgid != z.Ppid || p.State == 'Z' || p.State == 'X' || p.State == 'D' {
 			continue
 		}
 		m, err := k.request(p.Tid, command{Op: opPeek, Args: [5]uint64{uint64(z.Tid)}})
@@ -341,6 +348,10 @@ func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
 			}
 			pos, _ := strconv.ParseInt(fieldOf(string(info), "pos"), 10, 64)
 			flags, _ := strconv.ParseUint(fieldOf(string(info), "flags"), 8, 64)
+			pipeIno := uint64(0)
+			if s, ok := strings.CutPrefix(target, "pipe:["); ok {
+				pipeIno, _ = strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64)
+			}
 			id := 0
 			for j, fr := range files {
 				same, err := k.sameFile(rep, fd, fr.rep, fr.fd)
@@ -355,7 +366,18 @@ func (k *Kernel) fdViews(reps []procTask, v *abi.View) error {
 			if id == 0 {
 				files = append(files, fileRep{rep, fd})
 				id = len(files)
-				v.Files = append(v.Files, abi.FileView{ID: id, Path: filepath.Base(target), Offset: pos})
+				fv := abi.FileView{ID: id, Path: filepath.Base(target), Offset: pos}
+				if pipeIno != 0 {
+					fv.Path, fv.Pipe, fv.WriteEnd = "pipe", int(pipeIno), flags&3 == 1
+					if !slices.ContainsFunc(v.Pipes, func(p abi.PipeView) bool { return p.ID == int(pipeIno) }) {
+						n, err := k.pipeBytes(rep, fd)
+						if err != nil {
+							return err
+						}
+						v.Pipes = append(v.Pipes, abi.PipeView{ID: int(pipeIno), Bytes: n})
+					}
+				}
+				v.Files = append(v.Files, fv)
 			}
 			tv.Fds = append(tv.Fds, abi.FdView{Fd: fd, File: id, Cloexec: flags&0o2000000 != 0})
 		}

@@ -7,6 +7,10 @@ import "github.com/forkspec/forkspec/abi"
 type cloneArgs struct {
 	flags      uint64
 	exitSignal int
+	// ptid and ctid are the parent_tid and child_tid pointers (0: NULL);
+	// pidfd is the pidfd pointer: the legacy clone passes parent_tid for
+	// it, clone3's is NULL (abi.Clone3).
+	ptid, ctid, pidfd uint64
 }
 
 // sysLegacyClone is clone(2): Linux keeps only the low 32 bits of the flags
@@ -14,7 +18,7 @@ type cloneArgs struct {
 // termination signal, any value 0..255 (CLONE-6).
 func (k *Kernel) sysLegacyClone(t *task, s abi.Clone) abi.Result {
 	f := s.Flags & 0xffffffff
-	return k.sysClone(t, cloneArgs{flags: f &^ abi.CSIGNAL, exitSignal: int(f & abi.CSIGNAL)})
+	return k.sysClone(t, cloneArgs{flags: f &^ abi.CSIGNAL, exitSignal: int(f & abi.CSIGNAL), ptid: s.Ptid, ctid: s.Ctid, pidfd: s.Ptid})
 }
 
 // sysClone3 is clone3(2): clone3_args_valid and copy_clone_args_from_user
@@ -32,15 +36,16 @@ func (k *Kernel) sysClone3(t *task, s abi.Clone3) abi.Result {
 		s.Flags&(abi.CLONE_THREAD|abi.CLONE_PARENT) != 0 && s.ExitSignal != 0:
 		return abi.Fail(abi.EINVAL)
 	}
-	return k.sysClone(t, cloneArgs{flags: s.Flags, exitSignal: int(s.ExitSignal)})
+	return k.sysClone(t, cloneArgs{flags: s.Flags, exitSignal: int(s.ExitSignal), ptid: s.Ptid, ctid: s.Ctid})
 }
 
 // sysClone is copy_process for fork, vfork, clone and clone3 (Linux 6.18).
 //
 // Validation, first failure wins (CLONE-7): kernel_clone rejects
-// CLONE_PIDFD with CLONE_PARENT_SETTID (the two would write through the same
-// pointer: the legacy clone passes parent_tid for both, and clone3's
-// pointers are NULL here); copy_process rejects CLONE_NEWNS or
+// CLONE_PIDFD with CLONE_PARENT_SETTID when the two would write through
+// the same pointer (always for the legacy clone, which passes parent_tid
+// for both; for clone3, whose pidfd pointer is NULL, when parent_tid is
+// NULL too); copy_process rejects CLONE_NEWNS or
 // CLONE_NEWUSER with CLONE_FS, CLONE_THREAD without CLONE_SIGHAND,
 // CLONE_SIGHAND without CLONE_VM, CLONE_PARENT from init's group
 // (SIGNAL_UNKILLABLE), CLONE_THREAD with CLONE_NEWUSER or CLONE_NEWPID, and
@@ -54,7 +59,7 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 	f := a.flags
 	has := func(bits uint64) bool { return f&bits == bits }
 	switch {
-	case has(abi.CLONE_PIDFD | abi.CLONE_PARENT_SETTID),
+	case has(abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID) && a.pidfd == a.ptid,
 		has(abi.CLONE_NEWNS | abi.CLONE_FS),
 		has(abi.CLONE_NEWUSER | abi.CLONE_FS),
 		has(abi.CLONE_THREAD) && !has(abi.CLONE_SIGHAND),
@@ -138,6 +143,22 @@ func (k *Kernel) sysClone(t *task, a cloneArgs) abi.Result {
 		c.group = g
 	}
 	k.tasks[c.tid] = c
+
+	// CLONE-8: the tid pointers (copy_process, kernel_clone, schedule_tail).
+	// The child registers its clear_child_tid; the parent's kernel_clone
+	// stores the child's tid at parent_tid in the parent's memory (after
+	// the copy: a fork child does not see it); the child, when it first
+	// runs, stores its tid at child_tid in its own. Stores that fault are
+	// ignored.
+	if has(abi.CLONE_CHILD_CLEARTID) {
+		c.clearChildTid = a.ctid
+	}
+	if has(abi.CLONE_PARENT_SETTID) && a.ptid != 0 {
+		k.putUser32(t.mm, a.ptid, uint32(c.tid))
+	}
+	if has(abi.CLONE_CHILD_SETTID) && a.ctid != 0 {
+		k.putUser32(c.mm, a.ctid, uint32(c.tid))
+	}
 
 	if has(abi.CLONE_VFORK) {
 		// VFORK-2, VFORK-6: only the calling thread freezes until the

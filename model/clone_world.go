@@ -31,6 +31,7 @@ func (k *Kernel) Clone() *Kernel {
 		files:  map[*openFile]*openFile{},
 		sighs:  map[*sighand]*sighand{},
 		fss:    map[*fsInfo]*fsInfo{},
+		pipes:  map[*pipe]*pipe{},
 	}
 	for tid, t := range k.tasks {
 		c.tasks[tid] = cp.task(t)
@@ -48,6 +49,7 @@ type copier struct {
 	files  map[*openFile]*openFile
 	sighs  map[*sighand]*sighand
 	fss    map[*fsInfo]*fsInfo
+	pipes  map[*pipe]*pipe
 }
 
 func (cp *copier) task(t *task) *task {
@@ -67,6 +69,24 @@ func (cp *copier) task(t *task) *task {
 	n.fs = cp.fs(t.fs)
 	n.vforkParent = cp.task(t.vforkParent)
 	n.handled = maps.Clone(t.handled)
+	if t.ret != nil {
+		r := *t.ret
+		n.ret = &r
+	}
+	if w := t.wait; w != nil {
+		nw := *w
+		nw.file = cp.file(w.file)
+		nw.key.mm = cp.mm(w.key.mm)
+		if o := w.key.obj; o != nil {
+			no, ok := cp.objs[o]
+			if !ok { // no longer mapped where the copier has been so far
+				no = &shmObj{id: o.id, pages: maps.Clone(o.pages)}
+				cp.objs[o] = no
+			}
+			nw.key.obj = no
+		}
+		n.wait = &nw
+	}
 	return n
 }
 
@@ -128,6 +148,15 @@ func (cp *copier) file(f *openFile) *openFile {
 	}
 	n := &openFile{}
 	*n = *f
+	if f.pipe != nil {
+		if np, ok := cp.pipes[f.pipe]; ok {
+			n.pipe = np
+		} else {
+			np := &pipe{id: f.pipe.id, bufs: append([]pipeBuf(nil), f.pipe.bufs...)}
+			cp.pipes[f.pipe] = np
+			n.pipe = np
+		}
+	}
 	cp.files[f] = n
 	return n
 }

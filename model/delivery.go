@@ -57,6 +57,9 @@ func nextSignal(ready abi.SigSet) int {
 // wants_signal): the step's caller during its call, nobody afterwards
 // (each later generation runs in a task that is exiting).
 func (k *Kernel) current() *task {
+	if k.oncpu != nil {
+		return k.oncpu // a woken sleeper finishing its call (block.go)
+	}
 	if k.callerReturned {
 		return nil
 	}
@@ -92,7 +95,37 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return
 	}
 	g.pending |= abi.SigBit(sig)
-	k.completeSignal(target, sig, a)
+	k.completeSignal(target, sig, a, false)
+}
+
+// sendThreadSignal generates sig for the thread target alone
+// (send_signal_locked with PIDTYPE_PID: tgkill, tkill, and the SIGPIPE a
+// pipe write sends its writer, send_sig): the same prepare_signal and
+// sig_ignored tests as sendSignal, then it is queued on the thread's own
+// pending set, once, and complete_signal may tell only that thread.
+func (k *Kernel) sendThreadSignal(target *task, sig int) {
+	g := target.group
+	h := g.sighand()
+	// A thread that has exited (a zombie leader whose group lives on)
+	// takes nothing: tkill returns 0 and its SigPnd stays empty, measured
+	// on this machine's 6.18 (docs/libc.md SIG-5b).
+	if g.groupExit || g.dead || g.fatal != 0 || h == nil || target.exiting {
+		return
+	}
+	a := h.actions[sig]
+	if !target.blocked.Has(sig) {
+		if g.isInit() && a.handler == abi.SigDefault {
+			return
+		}
+		if ignores(a, sig) {
+			return
+		}
+	}
+	if target.pending.Has(sig) {
+		return
+	}
+	target.pending |= abi.SigBit(sig)
+	k.completeSignal(target, sig, a, true)
 }
 
 // wantsSignal is wants_signal: t does not block sig and is not exiting, and
@@ -118,14 +151,16 @@ func (k *Kernel) wantsSignal(t *task, sig int) bool {
 // other signal, the thread is told (signal_wake_up): it takes the signal
 // when it next runs, a frozen one not before its release. A signal that no
 // thread wants is not fatal at once, even at its default action.
-func (k *Kernel) completeSignal(p *task, sig int, a action) {
+//
+// A thread-directed signal (thread) is told to p or to nobody.
+func (k *Kernel) completeSignal(p *task, sig int, a action, thread bool) {
 	g := p.group
 	var t *task
 	switch {
 	case k.wantsSignal(p, sig):
 		t = p
-	case len(g.threads) == 1:
-		return // thread_group_empty: p alone, and it does not need waking
+	case thread || len(g.threads) == 1:
+		return // PIDTYPE_PID, or thread_group_empty: nobody else to wake
 	default:
 		t = g.currTarget
 		for !k.wantsSignal(t, sig) {
@@ -151,6 +186,11 @@ func (k *Kernel) completeSignal(p *task, sig int, a action) {
 			if !u.exiting {
 				u.sigpending = true
 				k.enqueue(u) // SIGKILL ends even a killable wait
+			} else {
+				// Every thread in the list gets SIGKILL in its own set;
+				// the live ones take it out in get_signal, a zombie
+				// leader keeps it (SigPnd) until it is reaped.
+				u.pending |= abi.SigBit(abi.SIGKILL)
 			}
 		}
 		return
@@ -162,15 +202,16 @@ func (k *Kernel) completeSignal(p *task, sig int, a action) {
 // SIGKILL): TIF_SIGPENDING, and a wake-up that only a running task heeds.
 func (k *Kernel) signalWakeUp(t *task) {
 	t.sigpending = true
-	if t.state == abi.Running {
-		k.enqueue(t)
+	if t.state == abi.Running || t.state == abi.Blocked {
+		k.enqueue(t) // a Blocked task sleeps interruptible (block.go)
 	}
 }
 
 // recalcSigpending is recalc_sigpending on t: it is told of its signals
-// exactly when some pending one is not blocked by it.
+// exactly when some pending one, its own or its process's, is not blocked
+// by it.
 func (k *Kernel) recalcSigpending(t *task) bool {
-	t.sigpending = t.group.pending&^t.blocked != 0
+	t.sigpending = (t.pending|t.group.pending)&^t.blocked != 0
 	return t.sigpending
 }
 
@@ -244,7 +285,17 @@ func (k *Kernel) runQueue() {
 		switch {
 		case t.exiting || g.dead || g.groupExit:
 		case g.fatal != 0:
+			// A sleeper rechecks its condition before it looks at signals
+			// (do_wait's loop, ___wait_event): a wait4 the same event
+			// woke reaps its child before the group dies (WAIT-6b).
+			if t.state == abi.Blocked {
+				if r, done := k.retry(t, t.wait); done {
+					k.complete(t, r)
+				}
+			}
 			k.killGroup(g, g.fatal, nil, false)
+		case t.state == abi.Blocked:
+			k.resume(t)
 		case t.state == abi.Running && t.sigpending:
 			k.getSignal(t)
 		}
@@ -263,18 +314,53 @@ func (k *Kernel) runQueue() {
 // mask stays as the frames left it. A stop default is not modelled (the
 // step becomes unsupported). Otherwise the handlers run, innermost first,
 // each counted for t and its process (SIG-2), and their sigreturns restore
-// t's mask.
-func (k *Kernel) getSignal(t *task) {
+// t's mask. Its own pending signals are dequeued before its process's
+// (dequeue_signal). It returns the first signal that got a handler, 0 if
+// none (that one decides whether an interrupted call restarts, block.go).
+func (k *Kernel) getSignal(t *task) int {
 	g := t.group
 	if g.fatal != 0 {
 		k.killGroup(g, g.fatal, t, false) // complete_signal's group exit
-		return
+		return 0
 	}
 	h := g.sighand()
+	first := 0
+	// A pass ends when nothing deliverable is left; the handlers'
+	// sigreturns restore the mask (set_current_blocked recalculates), and a
+	// signal pending for the thread and for its process, whose first
+	// instance a frame blocked, is deliverable again: another pass.
+	for (t.pending|g.pending)&^t.blocked != 0 {
+		handled, ok := k.signalPass(t, h)
+		if !ok {
+			return 0
+		}
+		if first == 0 && len(handled) > 0 {
+			first = handled[0]
+		}
+		if len(handled) == 0 {
+			break
+		}
+	}
+	t.sigpending = false
+	return first
+}
+
+// signalPass is one pass of getSignal's dequeue loop for t, then its
+// handlers; it returns the signals handled, in frame order, and false when
+// a default action ended the group (or is not modelled).
+func (k *Kernel) signalPass(t *task, h *sighand) ([]int, bool) {
+	g := t.group
 	mask := t.blocked
 	var frames []int
-	for sig := nextSignal(g.pending &^ t.blocked); sig != 0; sig = nextSignal(g.pending &^ t.blocked) {
-		g.pending &^= abi.SigBit(sig)
+	for {
+		sig := nextSignal(t.pending &^ t.blocked)
+		if sig != 0 {
+			t.pending &^= abi.SigBit(sig)
+		} else if sig = nextSignal(g.pending &^ t.blocked); sig != 0 {
+			g.pending &^= abi.SigBit(sig)
+		} else {
+			break
+		}
 		a := h.actions[sig]
 		switch {
 		case a.handler == abi.SigHandle:
@@ -283,14 +369,13 @@ func (k *Kernel) getSignal(t *task) {
 		case ignores(a, sig), g.isInit():
 		case defaultOf(sig) == actStop:
 			k.unsupported = true
-			return
+			return nil, false
 		default:
 			t.sigpending = false
 			k.killGroup(g, sig, t, true) // do_group_exit
-			return
+			return nil, false
 		}
 	}
-	t.sigpending = false
 	for _, sig := range frames {
 		if t.handled == nil {
 			t.handled = map[int]int{}
@@ -299,6 +384,7 @@ func (k *Kernel) getSignal(t *task) {
 		g.handled[sig]++
 	}
 	t.blocked = mask
+	return frames, true
 }
 
 // nextThread is next_thread: the thread after t in the group's list,

@@ -21,15 +21,17 @@ func (k *Kernel) sysExecve(t *task, s abi.Execve) abi.Result {
 	g := t.group
 	k.deThread(t)
 
-	// EXEC-4: unshare_files, then do_close_on_exec.
+	// EXEC-4: unshare_files (do_close_on_exec comes after exec_mmap).
 	t.files = k.copyFdTable(t.files)
+	// EXEC-1: exec_mmap; the old mm stays with any CLONE_VM partner.
+	// exec_mm_release → mm_release: clear_child_tid, then complete_vfork_done.
+	k.mmRelease(t, t.mm)
+	t.mm = k.imageMm(img)
 	t.files.closeOnExec()
+	k.wakePipes()
 	// EXEC-3: unshare_sighand, then flush_signal_handlers(me, 0).
 	t.sighand = k.copySighand(t.sighand)
 	t.sighand.flushHandlers()
-	// EXEC-1: exec_mmap; the old mm stays with any CLONE_VM partner.
-	k.releaseVforkParent(t) // exec_mm_release → complete_vfork_done
-	t.mm = k.imageMm(img)
 	g.image = img.Name
 	g.exitSignal = abi.SIGCHLD
 	t.selfExecID++

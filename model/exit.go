@@ -105,17 +105,28 @@ func (k *Kernel) finishExit(t *task) {
 	k.exitSignals(t)
 	t.exiting = true
 	t.sigpending = false
-	// exit_mm → mm_release wakes a vfork parent before exit_notify sends
-	// this task's exit signal; the parent runs after this task has finished
-	// exiting (Kernel.runq), so a SIGCHLD already pending for it and this
-	// exit's SIGCHLD merge.
-	k.releaseVforkParent(t)
+	// The signals queued for this thread alone (tgkill, tkill, SIGPIPE)
+	// are dropped with it: a zombie's SigPnd reads empty, blocked ones
+	// included, on this machine's 6.18 (docs/libc.md SIG-5b); a SIGKILL a
+	// later group exit adds to a zombie leader stays (completeSignal).
+	t.pending = 0
+	t.state, t.wait = abi.Running, nil // a sleep ends with the task
+	t.ret, t.retCall = nil, ""
+	// exit_mm → mm_release: clear_child_tid's store and futex wake, then a
+	// vfork parent is woken, before exit_notify sends this task's exit
+	// signal; the parent runs after this task has finished exiting
+	// (Kernel.runq), so a SIGCHLD already pending for it and this exit's
+	// SIGCHLD merge.
+	k.mmRelease(t, t.mm)
 	for _, tid := range k.sortedTids() {
 		if c := k.tasks[tid]; c.vforkParent == t {
 			c.vforkParent = nil // wait_for_vfork_done: the killed parent lets go
 		}
 	}
-	t.mm, t.files, t.sighand, t.fs = nil, nil, nil, nil
+	t.mm = nil
+	// exit_files: the last fd on a pipe's end closes it (pipe_release).
+	t.files, t.sighand, t.fs = nil, nil, nil
+	k.wakePipes()
 	k.reparentChildren(t)
 	g := t.group
 	if t == g.leader {
@@ -202,6 +213,7 @@ func (k *Kernel) notifyParent(g *group) {
 	if autoreap {
 		k.reap(g)
 	}
+	k.wakeParent(g, p)
 }
 
 // reap removes the dead process g's zombie leader (release_task).

@@ -28,8 +28,12 @@ type fdSlot struct {
 type openFile struct {
 	id   int
 	path string
-	// offset is the file position. Invariant: >= 0.
+	// offset is the file position. Invariant: >= 0; 0 for a pipe's end.
 	offset int64
+	// pipe is the pipe this is an end of (path "pipe"), nil for a file;
+	// writeEnd says which end.
+	pipe     *pipe
+	writeEnd bool
 }
 
 // copy returns a new table with the same fds, the same open file
@@ -82,6 +86,7 @@ func (k *Kernel) sysClose(t *task, s abi.Close) abi.Result {
 		return abi.Fail(abi.EBADF)
 	}
 	*sl = fdSlot{}
+	k.wakePipes() // the last fd on a pipe's end closes it
 	return abi.Ok(0)
 }
 
@@ -108,6 +113,25 @@ func (k *Kernel) sysFcntl(t *task, s abi.Fcntl) abi.Result {
 		return abi.Fail(abi.EBADF)
 	}
 	switch u32(s.Cmd) {
+	case uint64(abi.F_DUPFD), uint64(abi.F_DUPFD_CLOEXEC):
+		// f_dupfd: the lowest free fd at or above arg (an unsigned int);
+		// arg at or past RLIMIT_NOFILE is EINVAL, no free fd EMFILE (FD-5).
+		from := u32(s.Arg)
+		if from >= abi.FdLimit {
+			return abi.Fail(abi.EINVAL)
+		}
+		for fd := int(from); fd < abi.FdLimit; fd++ {
+			if t.files.fds[fd].file == nil {
+				t.files.fds[fd] = fdSlot{file: sl.file, cloexec: u32(s.Cmd) == uint64(abi.F_DUPFD_CLOEXEC)}
+				return abi.Ok(uint64(fd))
+			}
+		}
+		return abi.Fail(abi.EMFILE)
+	case uint64(abi.F_GETPIPE_SZ):
+		if sl.file.pipe == nil {
+			return abi.Fail(abi.EBADF) // pipe_fcntl: not a pipe
+		}
+		return abi.Ok(abi.PipeCapacity) // PIPE-4
 	case uint64(abi.F_GETFD):
 		if sl.cloexec {
 			return abi.Ok(uint64(abi.FD_CLOEXEC))
@@ -135,10 +159,16 @@ func (k *Kernel) sysWrite(t *task, s abi.Write) abi.Result {
 	if !ok {
 		return abi.Fail(abi.EBADF)
 	}
+	if sl.file.pipe != nil && !sl.file.writeEnd {
+		return abi.Fail(abi.EBADF) // not FMODE_WRITE
+	}
 	if s.N < 0 || uint64(s.N) > abi.TaskSize {
 		return abi.Fail(abi.EFAULT) // access_ok: no buffer holds that many bytes
 	}
 	f := sl.file
+	if f.pipe != nil {
+		return k.pipeWrite(t, s, f)
+	}
 	if s.N > math.MaxInt64-f.offset {
 		return abi.Fail(abi.EINVAL)
 	}
@@ -168,6 +198,12 @@ func (k *Kernel) sysLseek(t *task, s abi.Lseek) abi.Result {
 		return abi.Fail(abi.EBADF)
 	}
 	f := sl.file
+	if f.pipe != nil {
+		if u32(s.Whence) > uint64(abi.SEEK_HOLE) {
+			return abi.Fail(abi.EINVAL) // ksys_lseek checks whence first
+		}
+		return abi.Fail(abi.ESPIPE) // PIPE-5: a pipe has no position
+	}
 	size := k.sizes[f.path]
 	var base int64
 	switch u32(s.Whence) {
@@ -196,6 +232,57 @@ func (k *Kernel) sysLseek(t *task, s abi.Lseek) abi.Result {
 	}
 	f.offset = base + s.Offset
 	return abi.Ok(uint64(f.offset))
+}
+
+// sysRead is read(2) (FD-6, PIPE-2), in vfs_read's order: the fd (EBADF,
+// also for a pipe's write end), a count no buffer can hold (EFAULT), at
+// most MAX_RW_COUNT bytes. From a file: the bytes between the shared
+// offset and the end, up to the count; the offset advances. From a pipe:
+// pipeRead. Counts above abi.WriteMax were refused before the step.
+func (k *Kernel) sysRead(t *task, s abi.Read) abi.Result {
+	sl, ok := t.files.lookup(s.Fd)
+	if !ok || (sl.file.pipe != nil && sl.file.writeEnd) {
+		return abi.Fail(abi.EBADF)
+	}
+	if s.N < 0 || uint64(s.N) > abi.TaskSize {
+		return abi.Fail(abi.EFAULT)
+	}
+	f := sl.file
+	if f.pipe != nil {
+		return k.pipeRead(t, s, f)
+	}
+	n := min(s.N, abi.MaxRWCount, max(k.sizes[f.path]-f.offset, 0))
+	f.offset += n
+	return abi.Ok(uint64(n))
+}
+
+// sysDup3 is dup3(2), and dup2(2) when dup2 (FD-5, ksys_dup3): dup2 of an
+// fd onto itself returns it if open (EBADF if not) and changes nothing;
+// dup3's flags other than O_CLOEXEC are EINVAL, and so is old == new; a
+// new fd at or past RLIMIT_NOFILE is EBADF, then an old fd not open. The
+// description goes to new, close-on-exec as the flags say (off for dup2),
+// and whatever new held is closed (do_dup2).
+func (k *Kernel) sysDup3(t *task, oldfd, newfd int, flags int64, dup2 bool) abi.Result {
+	o, n := uint32(oldfd), uint32(newfd)
+	if dup2 && o == n {
+		if _, ok := t.files.lookup(oldfd); !ok {
+			return abi.Fail(abi.EBADF)
+		}
+		return abi.Ok(uint64(o))
+	}
+	if flags&^abi.O_CLOEXEC != 0 || o == n {
+		return abi.Fail(abi.EINVAL)
+	}
+	if n >= abi.FdLimit {
+		return abi.Fail(abi.EBADF)
+	}
+	sl, ok := t.files.lookup(oldfd)
+	if !ok {
+		return abi.Fail(abi.EBADF)
+	}
+	t.files.fds[n] = fdSlot{file: sl.file, cloexec: flags&abi.O_CLOEXEC != 0}
+	k.wakePipes() // what new held may have been a pipe end's last fd
+	return abi.Ok(uint64(n))
 }
 
 // fsInfo is the fs struct (fs_struct): the umask; CLONE_FS shares it

@@ -94,13 +94,27 @@ func (k *Kernel) CheckInvariants() error {
 					if f.offset < 0 {
 						bad("fd %d of task %d: negative offset %d", fd, tid, f.offset)
 					}
-					if !slices.Contains(abi.Files, f.path) {
+					switch {
+					case f.pipe != nil:
+						if f.path != "pipe" || f.offset != 0 {
+							bad("fd %d of task %d: a pipe end with path %q offset %d", fd, tid, f.path, f.offset)
+						}
+						if err := f.pipe.check(); err != "" {
+							bad("fd %d of task %d: pipe %d: %s", fd, tid, f.pipe.id, err)
+						}
+					case !slices.Contains(abi.Files, f.path):
 						bad("fd %d of task %d: unknown path %q", fd, tid, f.path)
 					}
 				} else if sl.cloexec {
 					bad("closed fd %d of task %d has close-on-exec set", fd, tid)
 				}
 			}
+		}
+		if (t.state == abi.Blocked) != (t.wait != nil) {
+			bad("task %d: state %v with wait %v", tid, t.state, t.wait != nil)
+		}
+		if t.wait != nil && t.ret != nil {
+			bad("task %d: asleep with a result kept", tid)
 		}
 		if t.sighand != nil {
 			for _, sig := range []int{abi.SIGKILL, abi.SIGSTOP} {

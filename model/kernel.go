@@ -43,6 +43,12 @@ type Kernel struct {
 	// runq holds the tasks woken during the step and not yet run, in wake
 	// order, to run after the caller (delivery.go). Empty between steps.
 	runq []*task
+	// oncpu is a woken sleeper while it finishes its call (block.go): the
+	// task on the CPU for wants_signal. nil otherwise.
+	oncpu *task
+	// callerDone is the result of the caller's call when it slept and
+	// completed within its own step (block.go). nil otherwise.
+	callerDone *abi.Result
 	// sizes holds the size of each fixed file (abi.Files).
 	sizes map[string]int64
 	// sparse holds the files a write has extended past a gap (FD-3c): they
@@ -104,6 +110,9 @@ func (k *Kernel) newToken() uint64 { t := k.nextToken; k.nextToken++; return t }
 func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	k.touch = abi.Touch{Tids: k.touch.Tids[:0]}
 	k.touched(tid)
+	if k.libcWorld(sc) {
+		defer k.touchAll() // observe.go: libcWorld
+	}
 	t, ok := k.tasks[tid]
 	switch {
 	case !ok:
@@ -112,8 +121,11 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 		return abi.Refuse(abi.OutcomeTaskZombie)
 	case t.state == abi.VforkFrozen:
 		return abi.Refuse(abi.OutcomeTaskFrozen)
+	case t.state == abi.Blocked:
+		return abi.Refuse(abi.OutcomeTaskBlocked)
 	}
-	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.target, sc, t.mm.protAt) != "" {
+	if why := abi.Refusal(k.cfg, refusalWorld{k, t}, sc); why != "" || abi.TargetRefusal(k.target, sc, t.mm.protAt) != "" ||
+		k.target.Arch == abi.ArchUM && abi.TargetLibcRefusal(k.target, k.View(), tid, sc) != "" {
 		// The one refusal list, shared with the impl and the Linux oracle;
 		// then the target's (abi.TargetRefusal).
 		return abi.Refuse(abi.OutcomeUnsupported)
@@ -123,6 +135,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	// restore the copy (no reasoning about which steps can end so).
 	snap := k.Clone()
 	k.caller = t
+	t.ret, t.retCall = nil, "" // its last sleep's result is behind it now
 	defer k.endStep()
 	r := k.dispatch(t, sc)
 	if !r.Outcome.Refused() && !k.unsupported {
@@ -140,6 +153,7 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 			k.callerReturned = true
 		}
 		k.runQueue()
+		r = k.sleptFate(t, r)
 	}
 	if r.Outcome.Refused() || k.unsupported {
 		if !r.Outcome.Refused() {
@@ -153,7 +167,25 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 
 // endStep clears the step's own state.
 func (k *Kernel) endStep() {
-	k.caller, k.callerReturned, k.runq = nil, false, nil
+	k.caller, k.callerReturned, k.runq, k.callerDone = nil, false, nil, nil
+}
+
+// sleptFate is the result of a step whose call slept: still blocked, or
+// what the call returned when tasks the step woke completed it, or killed
+// when its group died while it slept (docs/conventions.md "Blocking").
+func (k *Kernel) sleptFate(t *task, r abi.Result) abi.Result {
+	if r.Outcome != abi.OutcomeBlocked {
+		return r
+	}
+	switch {
+	case t.exiting && t.group.killSig != 0:
+		return abi.Result{Outcome: abi.OutcomeKilled, Signal: t.group.killSig}
+	case t.state == abi.Blocked:
+		return r
+	case k.callerDone != nil:
+		return *k.callerDone
+	}
+	return r
 }
 
 // callerFate turns the result of a call into OutcomeKilled when the caller's
@@ -193,7 +225,10 @@ func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 	case abi.ExitGroup:
 		return k.sysExitGroup(t, s)
 	case abi.Wait4:
-		return k.sysWait4(t, s)
+		if r := k.sysWait4(t, s); r.Outcome != abi.OutcomeBlocked {
+			return r
+		}
+		return k.block(t, &waitState{call: s})
 	case abi.Getpid:
 		return abi.Ok(uint64(t.group.tgid))
 	case abi.Gettid:
@@ -234,6 +269,22 @@ func (k *Kernel) dispatch(t *task, sc abi.Syscall) abi.Result {
 		return k.sysSigprocmask(t, s)
 	case abi.Kill:
 		return k.sysKill(t, s)
+	case abi.Pipe2:
+		return k.sysPipe2(t, s)
+	case abi.Read:
+		return k.sysRead(t, s)
+	case abi.Dup2:
+		return k.sysDup3(t, s.Old, s.New, 0, true)
+	case abi.Dup3:
+		return k.sysDup3(t, s.Old, s.New, s.Flags, false)
+	case abi.Futex:
+		return k.sysFutex(t, s)
+	case abi.Tgkill:
+		return k.sysTkill(t, int64(s.Tgid), int64(s.Tid), int64(s.Sig), true)
+	case abi.Tkill:
+		return k.sysTkill(t, 0, int64(s.Tid), int64(s.Sig), false)
+	case abi.Sigpending:
+		return k.sysSigpending(t)
 	}
 	return abi.Refuse(abi.OutcomeUnsupported)
 }
@@ -305,6 +356,10 @@ func (w refusalWorld) File(fd int) (abi.FileState, bool) {
 	if !ok {
 		return abi.FileState{}, false
 	}
+	if pp := sl.file.pipe; pp != nil {
+		return abi.FileState{Pipe: true, WriteEnd: sl.file.writeEnd,
+			ReaderBlocked: w.k.pipeSleeper(pp, false) != nil, WriterBlocked: w.k.pipeSleeper(pp, true) != nil}, true
+	}
 	p := sl.file.path
 	return abi.FileState{Offset: sl.file.offset, Size: w.k.sizes[p], Sparse: w.k.sparse[p]}, true
 }
@@ -321,6 +376,24 @@ func (w refusalWorld) Mappings() []abi.VMA {
 func (w refusalWorld) Segv() (handler, blocked bool) {
 	return w.t.sighand.actions[abi.SIGSEGV].handler == abi.SigHandle, w.t.blocked.Has(abi.SIGSEGV)
 }
+
+func (w refusalWorld) TaskGroup(tid int) (int, bool) {
+	if t, ok := w.k.tasks[tid]; ok {
+		return t.group.tgid, true
+	}
+	return 0, false
+}
+
+func (w refusalWorld) GroupWaiting() bool {
+	for _, u := range w.t.group.threads {
+		if u != w.t && u.state == abi.Blocked && isWait4(u.wait.call) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWait4(sc abi.Syscall) bool { _, ok := sc.(abi.Wait4); return ok }
 
 func (w refusalWorld) Target(pid int) (exists, dying bool) {
 	target, ok := w.k.tasks[pid]

@@ -51,3 +51,38 @@ func (k *Kernel) ViewOf(tids []int) abi.View {
 	slices.Sort(ts)
 	return abi.CanonicalizeOwned(k.raw(slices.Compact(ts)))
 }
+
+// libcWorld reports whether a step in this world may touch tasks the
+// rules above do not mark: a libc call of issue 12 (a pipe write wakes a
+// reader, a futex wake its waiters, tgkill another thread), a clone with
+// tid pointers, or any step while a task sleeps, holds an uncollected
+// result, has a tid word to clear or a pipe is open (a death or close
+// ends sleeps and stores into shared memory). Such a step touches
+// everything: conservative, and only worlds that use these calls pay.
+func (k *Kernel) libcWorld(sc abi.Syscall) bool {
+	switch s := sc.(type) {
+	case abi.Pipe2, abi.Read, abi.Dup2, abi.Dup3, abi.Futex, abi.Tgkill, abi.Tkill, abi.Sigpending:
+		return true
+	case abi.Clone:
+		if s.Ptid != 0 || s.Ctid != 0 {
+			return true
+		}
+	case abi.Clone3:
+		if s.Ptid != 0 || s.Ctid != 0 {
+			return true
+		}
+	}
+	for _, t := range k.tasks {
+		if t.state == abi.Blocked || t.ret != nil || t.clearChildTid != 0 || t.pending != 0 {
+			return true
+		}
+		if t.files != nil {
+			for _, sl := range t.files.fds {
+				if sl.file != nil && sl.file.pipe != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -88,6 +88,7 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	}
 	// Unmodelled flags and handlers were refused before the step (abi.Refusal).
+	old := t.sighand.actions[sig]
 	a := action{handler: s.Handler, flags: s.Flags}
 	t.sighand.actions[sig] = a
 	if ignores(a, int(sig)) {
@@ -95,6 +96,14 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 		// (its shared pending set and each of its threads), even when
 		// CLONE_SIGHAND shares the table with another process.
 		t.group.pending &^= abi.SigBit(int(sig))
+		for _, u := range t.group.threads {
+			u.pending &^= abi.SigBit(int(sig))
+		}
+	}
+	if s.Old {
+		// SIG-1c: oldact gets the action as it was (SA_RESTORER, which
+		// every libc adds, is the agent's and is not shown).
+		return abi.Ok(abi.OldAction(old.handler, old.flags))
 	}
 	return abi.Ok(0)
 }
@@ -110,6 +119,10 @@ func (k *Kernel) sysSigaction(t *task, s abi.Sigaction) abi.Result {
 func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 	set := s.Set &^ (abi.SigBit(abi.SIGKILL) | abi.SigBit(abi.SIGSTOP))
 	mask := t.blocked
+	ret := uint64(0)
+	if s.Old {
+		ret = uint64(t.blocked) // SIG-3g: oldset is the mask before the call
+	}
 	switch i32(s.How) {
 	case abi.SIG_BLOCK:
 		mask |= set
@@ -121,14 +134,14 @@ func (k *Kernel) sysSigprocmask(t *task, s abi.Sigprocmask) abi.Result {
 		return abi.Fail(abi.EINVAL)
 	}
 	if mask == t.blocked {
-		return abi.Ok(0)
+		return abi.Ok(ret)
 	}
 	// __set_task_blocked would retarget the signals newly blocked if the
 	// caller had TIF_SIGPENDING; a thread making a syscall never has it
 	// (it took its signals on its way back to user space).
 	t.blocked = mask
 	k.recalcSigpending(t)
-	return abi.Ok(0)
+	return abi.Ok(ret)
 }
 
 // sysKill is kill(2) to a process (SIG-2). Linux looks the pid up before it

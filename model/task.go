@@ -8,9 +8,24 @@ type task struct {
 	tid int
 	// group is the thread group (process) the task belongs to.
 	group *group
-	// state is Running, VforkFrozen or Zombie. Invariant: only a group
-	// leader is ever a Zombie (other threads are released at once, EXIT-2).
+	// state is Running, VforkFrozen, Blocked or Zombie. Invariant: only a
+	// group leader is ever a Zombie (other threads are released at once,
+	// EXIT-2); Blocked ⇔ wait != nil.
 	state abi.TaskState
+	// wait is the call a Blocked task sleeps in (block.go).
+	wait *waitState
+	// ret and retCall are the result and the call of the task's last sleep
+	// once it completed in a step another task performed: the View shows
+	// them (TaskView.Return) until the task's next step. nil otherwise.
+	ret     *abi.Result
+	retCall string
+	// pending is the thread's own pending set (task->pending: tgkill,
+	// tkill, SIGPIPE). Invariant: never holds a signal twice (a set).
+	pending abi.SigSet
+	// clearChildTid is the address CLONE_CHILD_CLEARTID registered
+	// (clear_child_tid), 0 for none: mm_release stores 0 there and wakes a
+	// futex (futex.go).
+	clearChildTid uint64
 	// exiting is Linux's PF_EXITING: set when the task starts to exit, so
 	// that reparenting never picks it (find_alive_thread). Invariant: a
 	// zombie is exiting; a task still in tasks that is exiting is a zombie

@@ -28,6 +28,13 @@ func (k *Kernel) raw(tids []int) abi.View {
 			Image:   g.image,
 			Blocked: t.blocked,
 			Handled: sigCounts(t.handled),
+			Pending: t.pending,
+		}
+		switch {
+		case t.wait != nil:
+			tv.Call = t.wait.call.String()
+		case t.ret != nil:
+			tv.Call, tv.Returned, tv.Return = t.retCall, true, *t.ret
 		}
 		if t == g.leader {
 			tv.ExitSignal = g.exitSignal
@@ -72,7 +79,12 @@ func (k *Kernel) raw(tids []int) abi.View {
 				fv.Fds = append(fv.Fds, abi.FdView{Fd: fd, File: sl.file.id, Cloexec: sl.cloexec})
 				if !seen[sl.file.id] {
 					seen[sl.file.id] = true
-					v.Files = append(v.Files, abi.FileView{ID: sl.file.id, Path: sl.file.path, Offset: sl.file.offset})
+					fv := abi.FileView{ID: sl.file.id, Path: sl.file.path, Offset: sl.file.offset}
+					if p := sl.file.pipe; p != nil {
+						fv.Pipe, fv.WriteEnd = p.id, sl.file.writeEnd
+						v.Pipes = append(v.Pipes, abi.PipeView{ID: p.id, Bytes: p.bytes()})
+					}
+					v.Files = append(v.Files, fv)
 				}
 			}
 			v.FdTables = append(v.FdTables, fv)

@@ -13,9 +13,10 @@ const (
 	wClone    = uint64(abi.WCLONE)
 )
 
-// sysWait4 is wait4(2) without blocking (WAIT-1 … WAIT-5,
-// docs/conventions.md "Parents, waiting, reaping"). pid and options are C
-// ints: Linux sees their low 32 bits.
+// sysWait4 is wait4(2) (WAIT-1 … WAIT-6, docs/conventions.md "Parents,
+// waiting, reaping"). pid and options are C ints: Linux sees their low 32
+// bits. When it would sleep it returns OutcomeBlocked and dispatch puts the
+// caller to sleep (block.go); a retry after a wake-up runs it again.
 func (k *Kernel) sysWait4(t *task, s abi.Wait4) abi.Result {
 	opts := u32(s.Options)
 	pid := i32(int64(s.Pid))
@@ -52,7 +53,31 @@ func (k *Kernel) sysWait4(t *task, s abi.Wait4) abi.Result {
 	if opts&uint64(abi.WNOHANG) != 0 {
 		return abi.Ok(0) // WAIT-2
 	}
-	return abi.Refuse(abi.OutcomeWouldBlock)
+	return abi.Result{Outcome: abi.OutcomeBlocked} // WAIT-6: do_wait sleeps
+}
+
+// wakeParent is __wake_up_parent for the process g that just died (or was
+// reparented as a zombie), whose parent thread is p: every thread of p's
+// group sleeping in wait4 is woken when g could be what it waits for
+// (child_wait_callback: the pid matches, and with __WNOTHREAD the sleeper
+// is the parent thread itself). It retries its wait when it runs.
+func (k *Kernel) wakeParent(g *group, p *task) {
+	if p == nil {
+		return
+	}
+	for _, u := range p.group.threads {
+		if u.state != abi.Blocked {
+			continue
+		}
+		w, ok := u.wait.call.(abi.Wait4)
+		if !ok {
+			continue
+		}
+		pid := i32(int64(w.Pid))
+		if (pid == -1 || pid == int64(g.tgid)) && (u32(w.Options)&wNothread == 0 || u == p) {
+			k.enqueue(u)
+		}
+	}
 }
 
 // waiters returns the threads whose children a wait by t considers, in

@@ -87,14 +87,15 @@ func TestWORLD3_StepsByTasksThatCannotRun(t *testing.T) {
 		2 getpid -> no-task
 		1 fork -> 3
 		3 wait4 -1 0 -> ECHILD
-		1 wait4 3 0 -> would-block
+		1 wait4 3 0 -> blocked
+		1 getpid -> task-blocked
 	`)
 	// None of the refusals changed anything.
 	before := w.k.View()
 	for _, s := range []struct {
 		tid  int
 		call string
-	}{{7, "fork"}, {2, "exit 0"}, {1, "wait4 -1 0"}, {1, "wait4 0 WNOHANG"}, {1, "clone CLONE_NEWPID|SIGCHLD"}} {
+	}{{7, "fork"}, {2, "exit 0"}, {1, "wait4 -1 0"}, {3, "wait4 0 WNOHANG"}, {3, "clone CLONE_NEWPID|SIGCHLD"}} {
 		if r := w.do(s.tid, s.call); !r.Outcome.Refused() {
 			t.Fatalf("%d %s: got %v, want a refusal", s.tid, s.call, r)
 		}

@@ -20,7 +20,30 @@ type stepCtx struct {
 	machine abi.Machine
 }
 
+// unchanged reports whether the step left the View exactly as it was: what
+// a refused step must do (WORLD-3).
 func (c *stepCtx) unchanged() bool { return c.before.Equal(c.after) }
+
+// changedNothingElse reports whether the step changed nothing but what any
+// step the caller performs changes: the result of its last sleep is
+// collected (abi.TaskView.Return). What a failed call with no partial
+// effect must do; a refused step is not performed and collects nothing.
+func (c *stepCtx) changedNothingElse() bool {
+	return collected(c.before, c.tid).Equal(c.after)
+}
+
+// collected is v after task tid performed a step and nothing else changed:
+// the call its last sleep completed, and that call's result, leave its
+// TaskView (abi.TaskView.Return). v itself is not modified.
+func collected(v abi.View, tid int) abi.View {
+	i, ok := slices.BinarySearchFunc(v.Tasks, tid, func(t abi.TaskView, tid int) int { return t.Tid - tid })
+	if !ok || !v.Tasks[i].Returned {
+		return v
+	}
+	v.Tasks = slices.Clone(v.Tasks)
+	v.Tasks[i].Call, v.Tasks[i].Returned, v.Tasks[i].Return = "", false, abi.Result{}
+	return v
+}
 
 // properties runs the enabled checks for backend i, in the order of
 // propertyNames, and returns the name of the first that fails with its
@@ -79,7 +102,9 @@ func (c Check) String() string {
 // call whose man page promises no partial effect. mprotect and madvise are
 // left out: Linux applies them up to the first hole before ENOMEM (MEM-4,
 // MEM-5); so is a MAP_SHARED|MAP_FIXED mmap that fails its commit charge
-// (MEM-3l).
+// (MEM-3l); nor is a write that fails EPIPE, which sends SIGPIPE first
+// (PIPE-3c), or a shared futex call, which may copy the page it names
+// (FUTEX-3a): those may change what that implies and nothing else.
 func checkRefusals(c *stepCtx) error {
 	if c.res.Outcome.Refused() && !c.unchanged() {
 		return fmt.Errorf("refused (%v) but the View changed", c.res)
@@ -96,6 +121,18 @@ func checkRefusals(c *stepCtx) error {
 			// tables were cleared: the range is left unmapped.
 			return nil
 		}
+	case abi.Write:
+		if c.res.Err == abi.EPIPE {
+			return sigpipeOnly(c)
+		}
+	case abi.Futex:
+		if c.res.Err != abi.EFAULT && c.res.Err != abi.ENOSYS {
+			// FUTEX-3b: a shared futex's key takes the page as
+			// get_user_pages_fast(FOLL_WRITE) does (get_futex_key): a
+			// private page shared by COW is copied first; and reading
+			// the word faults a MAP_SHARED page in (a frame appears).
+			return framesOnly(c)
+		}
 	case abi.Fork, abi.Vfork, abi.Clone, abi.Clone3:
 		if c.res.Err == abi.EAGAIN {
 			// copy_process calls recalc_sigpending before the task-limit
@@ -105,7 +142,7 @@ func checkRefusals(c *stepCtx) error {
 			return createdNothing(c.before, c.after)
 		}
 	}
-	if !c.unchanged() {
+	if !c.changedNothingElse() {
 		return fmt.Errorf("failed with %v but the View changed", c.res.Err)
 	}
 	return nil
@@ -274,4 +311,105 @@ func users(v abi.View, id int) []int {
 		}
 	}
 	return out
+}
+
+// sigpipeOnly: a write that fails EPIPE sent SIGPIPE to the writing thread
+// first (pipe_write's send_sig), which the thread took on its way back
+// (a handler run), left pending (blocked) or dropped (ignored); its way
+// back may take other signals pending for it (get_signal). Nothing but
+// signal state changes.
+func sigpipeOnly(c *stepCtx) error {
+	b := collected(c.before, c.tid)
+	bt, _ := task(b, c.tid)
+	at, ok := task(c.after, c.tid)
+	if !ok {
+		return fmt.Errorf("failed with EPIPE but the writer %d is gone", c.tid)
+	}
+	took := handledCount(at.Handled, abi.SIGPIPE) == handledCount(bt.Handled, abi.SIGPIPE)+1
+	pending := at.Pending.Has(abi.SIGPIPE) && !bt.Pending.Has(abi.SIGPIPE)
+	if !took && !pending && !sigpipeIgnored(b, bt) {
+		return fmt.Errorf("failed with EPIPE, but SIGPIPE was neither taken, left pending nor ignored (PIPE-3c)")
+	}
+	if !withoutSignals(b).Equal(withoutSignals(c.after)) {
+		return fmt.Errorf("failed with EPIPE but the View changed beyond signal state")
+	}
+	return nil
+}
+
+// sigpipeIgnored reports whether SIGPIPE is ignored for t: SIG_IGN, or
+// SIG_DFL in init's group (WORLD-1), and not blocked.
+func sigpipeIgnored(v abi.View, t abi.TaskView) bool {
+	if t.Blocked.Has(abi.SIGPIPE) {
+		return false
+	}
+	h := abi.SigDefault
+	for _, s := range v.Sighands {
+		if s.ID != t.Sighand {
+			continue
+		}
+		for _, a := range s.Actions {
+			if a.Sig == abi.SIGPIPE {
+				h = a.Handler
+			}
+		}
+	}
+	return h == abi.SigIgnore || h == abi.SigDefault && t.Tgid == 1
+}
+
+func handledCount(hs []abi.SigCount, sig int) int {
+	for _, h := range hs {
+		if h.Sig == sig {
+			return h.Count
+		}
+	}
+	return 0
+}
+
+// withoutSignals is v with every pending set and handler count cleared.
+func withoutSignals(v abi.View) abi.View {
+	v.Tasks, v.Procs = slices.Clone(v.Tasks), slices.Clone(v.Procs)
+	for i := range v.Tasks {
+		v.Tasks[i].Pending, v.Tasks[i].Handled = 0, nil
+	}
+	for i := range v.Procs {
+		v.Procs[i].Pending, v.Procs[i].Handled = 0, nil
+	}
+	return v
+}
+
+// framesOnly: the step changed nothing but which frames back pages (a
+// copy-on-write break or a fresh zero frame on an untouched page); every
+// page keeps its value (COW-7: a fresh page reads 0).
+func framesOnly(c *stepCtx) error {
+	b, a := collected(c.before, c.tid), c.after
+	if len(b.Mms) != len(a.Mms) {
+		return fmt.Errorf("failed with %v but the address spaces changed", c.res.Err)
+	}
+	for i := range b.Mms {
+		bv, av := values(b.Mms[i]), values(a.Mms[i])
+		for addr, v := range av {
+			if bv[addr] != v {
+				return fmt.Errorf("failed with %v but page %#x changed from %#x to %#x", c.res.Err, addr, bv[addr], v)
+			}
+		}
+		for addr, v := range bv {
+			if _, ok := av[addr]; !ok && v != 0 {
+				return fmt.Errorf("failed with %v but page %#x lost its frame", c.res.Err, addr)
+			}
+		}
+	}
+	b, a = withoutFrames(b), withoutFrames(a)
+	if !b.Equal(a) {
+		return fmt.Errorf("failed with %v but the View changed beyond its frames", c.res.Err)
+	}
+	return nil
+}
+
+// withoutFrames is v with the Pages of every mm dropped.
+func withoutFrames(v abi.View) abi.View {
+	v.Mms = slices.Clone(v.Mms)
+	for i := range v.Mms {
+		v.Mms[i].Pages = nil
+	}
+	return v
 }

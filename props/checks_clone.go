@@ -12,6 +12,16 @@ type cloneArgs struct {
 	sig     uint64 // requested termination signal
 	clone3  bool
 	rawFlag uint64 // clone3's flag word as given, for the unknown-bit check
+	// ptid and ctid are the tid pointers (0 for fork and vfork).
+	ptid, ctid uint64
+}
+
+// tidPointerRefused reports a tid pointer the flags use at or above
+// abi.UserAddrMax, which every backend refuses (docs/libc.md CLONE-8b: the
+// oracle's own memory lies there).
+func (a cloneArgs) tidPointerRefused() bool {
+	return a.flags&abi.CLONE_PARENT_SETTID != 0 && a.ptid >= abi.UserAddrMax ||
+		a.flags&(abi.CLONE_CHILD_SETTID|abi.CLONE_CHILD_CLEARTID) != 0 && a.ctid >= abi.UserAddrMax
 }
 
 // stopExit reports a child that would end by sending its parent a stop
@@ -31,9 +41,9 @@ func asClone(sc abi.Syscall) (cloneArgs, bool) {
 		return cloneArgs{flags: abi.CLONE_VM | abi.CLONE_VFORK, sig: abi.SIGCHLD}, true
 	case abi.Clone:
 		f := s.Flags & 0xffffffff // lower_32_bits in the clone syscall
-		return cloneArgs{flags: f &^ abi.CSIGNAL, sig: f & abi.CSIGNAL}, true
+		return cloneArgs{flags: f &^ abi.CSIGNAL, sig: f & abi.CSIGNAL, ptid: s.Ptid, ctid: s.Ctid}, true
 	case abi.Clone3:
-		return cloneArgs{flags: s.Flags, sig: s.ExitSignal, clone3: true, rawFlag: s.Flags}, true
+		return cloneArgs{flags: s.Flags, sig: s.ExitSignal, clone3: true, rawFlag: s.Flags, ptid: s.Ptid, ctid: s.Ctid}, true
 	}
 	return cloneArgs{}, false
 }
@@ -58,6 +68,10 @@ func cloneEINVAL(a cloneArgs, callerTgid int) string {
 		}
 	}
 	switch {
+	case f&(abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID) == abi.CLONE_PIDFD|abi.CLONE_PARENT_SETTID && (!a.clone3 || a.ptid == 0):
+		// kernel_clone: pidfd == parent_tid. The legacy clone passes its
+		// parent_tid for both; clone3's pidfd pointer is NULL.
+		return "CLONE_PIDFD with CLONE_PARENT_SETTID through one pointer"
 	case f&abi.CLONE_NEWNS != 0 && f&abi.CLONE_FS != 0:
 		return "CLONE_NEWNS with CLONE_FS"
 	case f&abi.CLONE_NEWUSER != 0 && f&abi.CLONE_FS != 0:
@@ -72,10 +86,6 @@ func cloneEINVAL(a cloneArgs, callerTgid int) string {
 		return "CLONE_THREAD into a new user or pid namespace"
 	case f&abi.CLONE_PIDFD != 0 && f&abi.CLONE_DETACHED != 0:
 		return "CLONE_PIDFD with CLONE_DETACHED"
-	case f&abi.CLONE_PIDFD != 0 && f&abi.CLONE_PARENT_SETTID != 0:
-		// kernel_clone: the pidfd and the parent tid would land in the same
-		// place (the legacy clone passes one pointer for both).
-		return "CLONE_PIDFD with CLONE_PARENT_SETTID"
 	}
 	return ""
 }
@@ -103,7 +113,7 @@ func checkClone(c *stepCtx) error {
 	// A thread for init's group is refused (conventions "The world": init
 	// stays single-threaded).
 	initThread := a.flags&abi.CLONE_THREAD != 0 && caller.Tgid == 1
-	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() && !initThread &&
+	if cloneEINVAL(a, caller.Tgid) == "" && a.flags&^abi.CloneModelled == 0 && (!a.clone3 || a.rawFlag&^abi.CloneKnown == 0) && !a.stopExit() && !initThread && !a.tidPointerRefused() &&
 		!forkChargeMayRefuse(c, a, caller) {
 		full := len(c.before.Tasks) >= c.limit
 		switch {
@@ -119,7 +129,7 @@ func checkClone(c *stepCtx) error {
 		return createdNothing(c.before, c.after)
 	}
 	if c.res.Err != 0 || c.res.Outcome.Refused() {
-		if !c.unchanged() {
+		if c.res.Outcome.Refused() && !c.unchanged() || !c.res.Outcome.Refused() && !c.changedNothingElse() {
 			return fmt.Errorf("%v failed (%v) but the View changed", c.sc, c.res)
 		}
 		return nil

@@ -65,18 +65,37 @@ func fdOf(v abi.View, tid, fd int) (abi.FdView, bool) {
 //     and after any other step every description does;
 //   - a fork child without CLONE_FILES has the caller's fds, each on the
 //     caller's description with the caller's close-on-exec flag; dup's new
-//     fd is on the old fd's description with close-on-exec off.
+//     fd is on the old fd's description with close-on-exec off, and so is
+//     that of dup2, dup3 and F_DUPFD, with close-on-exec as their flags say
+//     (FD-5); a dup2 or dup3 target is the one fd that changes description;
+//   - a read of a file moves its offset by what it returns (FD-6); pipes
+//     have no offset.
 func checkSharedOffsets(c *stepCtx) error {
 	if c.res.Outcome.Refused() {
 		return nil
 	}
 	before, after := fileRefs(c.before), fileRefs(c.after)
+	if caller, _ := task(c.before, c.tid); c.res.Outcome == abi.OutcomeExeced && caller.Tid != caller.Tgid {
+		// EXEC-5: the exec'ing thread takes its leader's tid; the old
+		// leader, and its fds by that tid, are gone.
+		renamed := map[fdRef]abi.FileView{}
+		for r, f := range before {
+			switch r.tid {
+			case caller.Tgid:
+			case caller.Tid:
+				renamed[fdRef{caller.Tgid, r.fd}] = f
+			default:
+				renamed[r] = f
+			}
+		}
+		before = renamed
+	}
 	// The description the step moves, by its id in before, and where to.
 	moved, to := 0, int64(0)
 	if c.res.Err == 0 && c.res.Outcome == abi.OutcomeOK {
 		switch s := c.sc.(type) {
 		case abi.Write:
-			if f, ok := before[fdRef{c.tid, int(uint32(s.Fd))}]; ok {
+			if f, ok := before[fdRef{c.tid, int(uint32(s.Fd))}]; ok && f.Pipe == 0 {
 				if c.res.Ret != uint64(s.N) {
 					return fmt.Errorf("FD-3: %v by %d returned %d, want %d", s, c.tid, c.res.Ret, s.N)
 				}
@@ -86,6 +105,12 @@ func checkSharedOffsets(c *stepCtx) error {
 				if size := inodeSize(c.after, f.Path); s.N > 0 && size < to {
 					return fmt.Errorf("FD-3: %v by %d moved %s's offset to %d, but its size is %d", s, c.tid, f.Path, to, size)
 				}
+			}
+		case abi.Read:
+			// FD-6: a read of a file moves the offset by what it returns;
+			// a pipe has none.
+			if f, ok := before[fdRef{c.tid, int(uint32(s.Fd))}]; ok && f.Pipe == 0 {
+				moved, to = f.ID, f.Offset+int64(c.res.Ret)
 			}
 		case abi.Lseek:
 			if f, ok := before[fdRef{c.tid, int(uint32(s.Fd))}]; ok {
@@ -98,12 +123,14 @@ func checkSharedOffsets(c *stepCtx) error {
 			}
 		}
 	}
-	// Line the descriptions up through the fds open in both Views.
+	// Line the descriptions up through the fds open in both Views, but for
+	// the target of a dup2 or dup3, which the step points elsewhere (FD-5).
+	retarget := dupTarget(c)
 	fwd, back := map[int]int{}, map[int]int{}
 	for _, r := range sortedRefs(before) {
 		bf := before[r]
 		af, ok := after[r]
-		if !ok {
+		if !ok || retarget(r) {
 			continue
 		}
 		if p, seen := fwd[bf.ID]; seen && p != af.ID {
@@ -136,14 +163,65 @@ func checkSharedOffsets(c *stepCtx) error {
 			return fmt.Errorf("FORK-4: %v by %d: the child has %d fds, the caller %d", c.sc, c.tid, n, m)
 		}
 	}
-	if d, ok := c.sc.(abi.Dup); ok && c.res.Err == 0 && c.res.Outcome == abi.OutcomeOK {
-		old, _ := fdOf(c.after, c.tid, int(uint32(d.Fd)))
+	if c.res.Err != 0 || c.res.Outcome != abi.OutcomeOK {
+		return nil
+	}
+	oldFd, cloexec, isDup := -1, false, true
+	switch d := c.sc.(type) {
+	case abi.Dup:
+		oldFd = int(uint32(d.Fd))
+	case abi.Dup2:
+		oldFd = int(uint32(d.Old))
+		if d.Old == d.New {
+			// dup2 of an open fd onto itself returns it and changes
+			// nothing, its close-on-exec flag included (FD-5).
+			was, _ := fdOf(c.before, c.tid, oldFd)
+			cloexec = was.Cloexec
+		}
+	case abi.Dup3:
+		oldFd, cloexec = int(uint32(d.Old)), d.Flags&abi.O_CLOEXEC != 0
+	case abi.Fcntl:
+		switch int64(int32(d.Cmd)) {
+		case abi.F_DUPFD:
+			oldFd = int(uint32(d.Fd))
+		case abi.F_DUPFD_CLOEXEC:
+			oldFd, cloexec = int(uint32(d.Fd)), true
+		default:
+			isDup = false
+		}
+	default:
+		isDup = false
+	}
+	if isDup {
+		old, _ := fdOf(c.after, c.tid, oldFd)
 		nfd, ok := fdOf(c.after, c.tid, int(c.res.Ret))
-		if !ok || nfd.File != old.File || nfd.Cloexec {
-			return fmt.Errorf("FD-2: %v by %d returned fd %d = %v, want fd %d's description %d with close-on-exec off", d, c.tid, c.res.Ret, nfd, d.Fd, old.File)
+		if !ok || nfd.File != old.File || nfd.Cloexec != cloexec {
+			return fmt.Errorf("FD-2, FD-5: %v by %d returned fd %d = %v, want fd %d's description %d with close-on-exec %v", c.sc, c.tid, c.res.Ret, nfd, oldFd, old.File, cloexec)
 		}
 	}
 	return nil
+}
+
+// dupTarget returns, for a successful dup2 or dup3 (FD-5), whether an fd
+// reference is its target fd in the caller's table (as seen by any task
+// sharing that table): the step closed what it held and points it at the
+// old fd's description. For any other step it reports false.
+func dupTarget(c *stepCtx) func(fdRef) bool {
+	target := -1
+	switch d := c.sc.(type) {
+	case abi.Dup2:
+		target = int(uint32(d.New))
+	case abi.Dup3:
+		target = int(uint32(d.New))
+	}
+	caller, _ := task(c.before, c.tid)
+	if target < 0 || c.res.Err != 0 || c.res.Outcome != abi.OutcomeOK {
+		return func(fdRef) bool { return false }
+	}
+	return func(r fdRef) bool {
+		t, _ := task(c.before, r.tid)
+		return r.fd == target && t.FdTable == caller.FdTable
+	}
 }
 
 // fdsOf lists the fds of task tid in v.

@@ -82,9 +82,12 @@ func checkDontForkWipeOnFork(c *stepCtx) error {
 	cm, _ := mmOf(c.after, child.Mm)
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if !slices.Equal(pm.Mappings, was.Mappings) || !slices.Equal(pageValues(pm), pageValues(was)) {
+	callerTid, childTid := tidWordPages(a, was)
+	if !slices.Equal(pm.Mappings, was.Mappings) || !slices.Equal(pageValues(pm, callerTid), pageValues(was, callerTid)) {
 		bad("the caller's address space changed (FORK-2)")
 	}
+	bad2 := checkTidWords(was, pm, cm, callerTid, childTid, child.Tid)
+	errs = append(errs, bad2...)
 	want := slices.DeleteFunc(slices.Clone(pm.Mappings), func(m abi.MappingView) bool { return m.DontFork })
 	if !slices.Equal(cm.Mappings, want) {
 		bad("child's mappings %v, want the caller's without its DONTFORK ranges %v", cm.Mappings, want)
@@ -98,6 +101,8 @@ func checkDontForkWipeOnFork(c *stepCtx) error {
 		switch {
 		case !ok:
 			bad("child page %#x holds a frame outside the caller's mappings", p.Addr)
+		case (callerTid[p.Addr] || childTid[p.Addr]) && !mp.Shared && !mp.DontFork:
+			// A tid word: checkTidWords.
 		case mp.DontFork:
 			bad("child page %#x of a DONTFORK range holds a frame", p.Addr)
 		case mp.WipeOnFork:
@@ -113,7 +118,7 @@ func checkDontForkWipeOnFork(c *stepCtx) error {
 		have[p.Addr] = true
 	}
 	for _, p := range pm.Pages {
-		if mp, _ := mappingAt(pm, p.Addr); !mp.DontFork && !mp.WipeOnFork && !mp.Shared && !have[p.Addr] {
+		if mp, _ := mappingAt(pm, p.Addr); !mp.DontFork && !mp.WipeOnFork && !mp.Shared && !have[p.Addr] && !callerTid[p.Addr] {
 			bad("the caller's private page %#x (value %#x) is missing in the child", p.Addr, p.Value)
 		}
 	}
@@ -142,12 +147,72 @@ func mappingAt(m abi.MmView, addr uint64) (abi.MappingView, bool) {
 
 // pageValues is m's pages without their frame identities, which the
 // canonical numbering may shift when other address spaces appear.
-func pageValues(m abi.MmView) []abi.PageView {
-	out := make([]abi.PageView, len(m.Pages))
-	for i, p := range m.Pages {
-		out[i] = abi.PageView{Addr: p.Addr, Value: p.Value}
+func pageValues(m abi.MmView, skip map[uint64]bool) []abi.PageView {
+	out := make([]abi.PageView, 0, len(m.Pages))
+	for _, p := range m.Pages {
+		if !skip[p.Addr] {
+			out = append(out, abi.PageView{Addr: p.Addr, Value: p.Value})
+		}
 	}
 	return out
+}
+
+// tidWordPages are the pages a creation's tid stores write (CLONE-8a):
+// parent_tid's in the caller's memory (after the copy), child_tid's in the
+// child's (schedule_tail). A tid word on a MAP_SHARED page is written
+// through both.
+func tidWordPages(a cloneArgs, was abi.MmView) (caller, child map[uint64]bool) {
+	caller, child = map[uint64]bool{}, map[uint64]bool{}
+	if a.flags&abi.CLONE_PARENT_SETTID != 0 && a.ptid != 0 {
+		caller[a.ptid&^(abi.PageSize-1)] = true
+	}
+	if a.flags&abi.CLONE_CHILD_SETTID != 0 && a.ctid != 0 {
+		child[a.ctid&^(abi.PageSize-1)] = true
+	}
+	for _, pair := range [][2]map[uint64]bool{{caller, child}, {child, caller}} {
+		for addr := range pair[0] {
+			if mp, ok := mappingAt(was, addr); ok && mp.Shared {
+				pair[1][addr] = true
+			}
+		}
+	}
+	return caller, child
+}
+
+// checkTidWords: a tid word in a writable mapping holds the child's tid in
+// its low 32 bits and the old upper half (x86-64 is little-endian); one the
+// store cannot reach keeps its value; the child's copy of a private
+// parent_tid page is the caller's page from before the store.
+func checkTidWords(was, pm, cm abi.MmView, callerTid, childTid map[uint64]bool, tid int) []string {
+	var errs []string
+	old := values(was)
+	check := func(who string, m abi.MmView, addr uint64) {
+		mp, ok := mappingAt(m, addr)
+		want := old[addr]
+		switch {
+		case !ok:
+			want = 0 // a DONTFORK range the child does not have
+		case who == "child" && mp.WipeOnFork:
+			want = 0
+		}
+		if ok && mp.Prot&abi.PROT_WRITE != 0 {
+			want = want&^0xffffffff | uint64(tid)
+		}
+		if got := values(m)[addr]; got != want {
+			errs = append(errs, fmt.Sprintf("the %s's tid word at %#x holds %#x, want %#x (CLONE-8a)", who, addr, got, want))
+		}
+	}
+	for addr := range callerTid {
+		check("caller", pm, addr)
+		if mp, ok := mappingAt(was, addr); ok && !mp.Shared && !childTid[addr] && values(cm)[addr] != old[addr] {
+			errs = append(errs, fmt.Sprintf("the child's copy of the parent_tid page %#x holds %#x, want the caller's %#x from before the store", addr, values(cm)[addr], old[addr]))
+		}
+	}
+	for addr := range childTid {
+		check("child", cm, addr)
+	}
+	slices.Sort(errs)
+	return errs
 }
 
 // checkSignalInheritance is FORK-3, FORK-5 and CLONE-4 at task creation and

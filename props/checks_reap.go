@@ -2,6 +2,7 @@ package props
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -157,6 +158,9 @@ func (et *execTracker) checkAutoReap(c *stepCtx) error {
 		switch reap := sig == abi.SIGCHLD && ign != ""; {
 		case reap && present:
 			return fmt.Errorf("WAIT-5: process %d ended with termination signal %d and its parent %d %s, but it stays a zombie", g, sig, parent, ign)
+		case !reap && !present && wokenReaped(c, g):
+			// A wait4 asleep in the parent, woken by this end, reaped it
+			// (WAIT-6).
 		case !reap && !present:
 			why := "does not ignore SIGCHLD"
 			if sig != abi.SIGCHLD {
@@ -175,6 +179,9 @@ func (et *execTracker) checkAutoReap(c *stepCtx) error {
 func zombieVanished(c *stepCtx, was abi.TaskView) error {
 	if _, ok := c.sc.(abi.Wait4); ok && c.res.Err == 0 && int(c.res.Ret) == was.Tgid {
 		return nil // reaped by this wait
+	}
+	if wokenReaped(c, was.Tgid) {
+		return nil // reaped by a wait4 asleep in its (new) parent, which the step woke
 	}
 	if alive(c.after, was.Ppid) {
 		return fmt.Errorf("WAIT-5: the zombie %d vanished in %v by %d, which is no wait4 for it, while its parent %d lives", was.Tgid, c.sc, c.tid, was.Ppid)
@@ -206,4 +213,19 @@ func ignoresSIGCHLD(v abi.View, p int) (how string, ok bool) {
 		return "", true
 	}
 	return "", false
+}
+
+// wokenReaped reports whether a wait4 that slept in a task of the parent's
+// group (abi.TaskView.Call) completed in the step with g's pid: the step
+// woke it and it reaped g (WAIT-6).
+func wokenReaped(c *stepCtx, g int) bool {
+	for _, bt := range c.before.Tasks {
+		if bt.State != abi.Blocked || !strings.HasPrefix(bt.Call, "wait4 ") {
+			continue
+		}
+		if at, ok := task(c.after, bt.Tid); ok && at.Returned && at.Return.Err == 0 && at.Return.Outcome == abi.OutcomeOK && at.Return.Ret == uint64(g) {
+			return true
+		}
+	}
+	return false
 }

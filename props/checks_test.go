@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/forkspec/forkspec/abi"
+	"github.com/forkspec/forkspec/traces"
 )
 
 // viewBender wraps the model and rewrites its View after chosen steps: a
@@ -113,5 +114,63 @@ func TestCloneValidationSeesAnUnsharedTable(t *testing.T) {
 	}
 	if got := propertyFails(t, CheckCloneValidation, unshare, step(1, abi.Clone{Flags: abi.CLONE_THREAD | abi.SIGCHLD})); got != "" {
 		t.Errorf("clone CLONE_THREAD without SIGHAND fails EINVAL on the model: %q", got)
+	}
+}
+
+// TestRefusalsSeeAnotherTasksReturnCollected pins what a failed call may
+// change (abi.TaskView.Return): the caller's own completed sleep is
+// collected by any step it performs, but a failed step by another task, or
+// a refused step by the caller, leaves it in the View.
+func TestRefusalsSeeAnotherTasksReturnCollected(t *testing.T) {
+	forget := func(last abi.Syscall, v *abi.View) {
+		switch s := last.(type) {
+		case abi.Close:
+			if s.Fd != 99 {
+				return
+			}
+		case abi.Clone:
+		default:
+			return
+		}
+		for i := range v.Tasks {
+			if v.Tasks[i].Tid == 1 {
+				v.Tasks[i].Call, v.Tasks[i].Returned, v.Tasks[i].Return = "", false, abi.Result{}
+			}
+		}
+	}
+	woken := []func(m *Machine) (abi.Result, error){
+		step(1, abi.Fork{}), step(1, abi.Fork{}),
+		step(1, abi.Wait4{Pid: 2}), // blocked
+		step(2, abi.Exit{Code: 0}), // completes 1's wait4
+	}
+	if got := propertyFails(t, CheckRefusals, forget, append(woken, step(1, abi.Close{Fd: 99}))...); got != "" {
+		t.Errorf("the waiter's own failed close collects its wait4's result, but: %q", got)
+	}
+	got := propertyFails(t, CheckRefusals, forget, append(woken, step(3, abi.Close{Fd: 99}))...)
+	if !strings.Contains(got, "failed with EBADF but the View changed") {
+		t.Errorf("another task's failed close cleared the waiter's result: %q, want a refusal failure", got)
+	}
+	got = propertyFails(t, CheckRefusals, forget, append(woken, step(1, abi.Clone{Flags: abi.CLONE_NEWCGROUP | abi.SIGCHLD}))...)
+	if !strings.Contains(got, "refused") {
+		t.Errorf("the waiter's refused clone cleared its result: %q, want a refusal failure", got)
+	}
+}
+
+// TestSharedOffsetsFollowsANonLeadersExec: after a non-leader's exec the
+// leader's tid names the exec'ing thread and its fd table (EXEC-5), so its
+// fds are lined up with that thread's from before, not the old leader's.
+// Found by TestRefinement once gen drew pipes: two tables whose fd 2 held
+// the two ends of one pipe read as a split description.
+func TestSharedOffsetsFollowsANonLeadersExec(t *testing.T) {
+	steps := []traces.Step{
+		{Tid: 1, Call: abi.Pipe2{}},
+		{Tid: 1, Call: abi.Fork{}},
+		{Tid: 2, Call: abi.Clone{Flags: abi.CLONE_VM | abi.CLONE_SIGHAND | abi.CLONE_THREAD | abi.SIGCHLD}},
+		{Tid: 2, Call: abi.Dup{Fd: 0}},
+		{Tid: 3, Call: abi.Dup{Fd: 1}},
+		{Tid: 3, Call: abi.Execve{Image: "sh"}},
+	}
+	if _, err := Replay(opts, CheckSharedOffsets, []Backend{Model}, steps, nil); err != nil {
+		t.Error(err)
 	}
 }

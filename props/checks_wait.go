@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/forkspec/forkspec/abi"
 )
@@ -20,8 +21,10 @@ import (
 //   - a match is waitable when its leader is a zombie and no other thread
 //     of it is left: the wait returns one of those, with its status, and
 //     the View loses exactly that process;
-//   - matches but none waitable: 0 under WNOHANG (nothing changes), else
-//     the step is refused as blocking.
+//   - matches but none waitable: 0 under WNOHANG (nothing changes but the
+//     caller's collected sleep result, abi.TaskView.Return), else the
+//     caller sleeps in the call (WAIT-6), or the step is refused when
+//     another thread of its group already sleeps in wait4 (abi.Refusal).
 //
 // With __WNOTHREAD only the children the calling thread itself created
 // count, which the View does not show: then the matches are an upper bound
@@ -77,7 +80,7 @@ func checkWaitEligibility(c *stepCtx) error {
 		if c.res.Status != z.WaitStatus {
 			return fail(fmt.Sprintf("status %#x, the zombie's (WAIT-1)", z.WaitStatus))
 		}
-		if want := without(c.before, g); !reflect.DeepEqual(c.after, want) {
+		if want := without(collected(c.before, c.tid), g); !reflect.DeepEqual(c.after, want) {
 			return fmt.Errorf("WAIT-1: %v by %d reaped %d, but the View changed otherwise:\n%s", w, c.tid, g, viewDiff(want, c.after))
 		}
 		return nil
@@ -96,13 +99,31 @@ func checkWaitEligibility(c *stepCtx) error {
 		if c.res != abi.Ok(0) {
 			return fail(fmt.Sprintf("0: children %v match but none is waitable (WAIT-2)", matches))
 		}
-		if !c.unchanged() {
+		if !c.changedNothingElse() {
 			return fmt.Errorf("WAIT-2: %v by %d returned 0 but the View changed", w, c.tid)
 		}
-	case c.res.Outcome != abi.OutcomeWouldBlock:
-		return fail(fmt.Sprintf("a refusal as blocking: children %v match, none waitable", matches))
+	case c.res.Outcome == abi.OutcomeUnsupported:
+		if !groupWaits(c.before, caller) {
+			return fail(fmt.Sprintf("a sleep: children %v match, none waitable, and no other thread of the group waits (WAIT-6)", matches))
+		}
+	case c.res.Outcome != abi.OutcomeBlocked:
+		return fail(fmt.Sprintf("a sleep: children %v match, none waitable (WAIT-6)", matches))
+	default:
+		if at, _ := task(c.after, c.tid); at.State != abi.Blocked || at.Call != w.String() {
+			return fmt.Errorf("WAIT-6: %v by %d sleeps, but the View shows it %v in %q", w, c.tid, at.State, at.Call)
+		}
 	}
 	return nil
+}
+
+// groupWaits reports whether another thread of t's group sleeps in wait4.
+func groupWaits(v abi.View, t abi.TaskView) bool {
+	for _, u := range v.Tasks {
+		if u.Tgid == t.Tgid && u.Tid != t.Tid && u.State == abi.Blocked && strings.HasPrefix(u.Call, "wait4 ") {
+			return true
+		}
+	}
+	return false
 }
 
 // tasksOf lists the tasks of process tgid in v.

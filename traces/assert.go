@@ -54,6 +54,8 @@ type Assertion struct {
 	set         abi.SigSet
 	disp        abi.Disposition
 	flags       uint64
+	result      abi.Result // returned
+	call        string     // sleeps: the call in canonical syntax
 }
 
 // expectPrefix starts an assertion's comment text.
@@ -86,12 +88,12 @@ func ParseAssertion(text string) (Assertion, error) {
 	var err error
 	switch a.kind {
 	case "state":
-		if err := want(2, "state T running|vfork-frozen|zombie|gone"); err != nil {
+		if err := want(2, "state T running|vfork-frozen|blocked|zombie|gone"); err != nil {
 			return a, err
 		}
 		a.state = args[1]
-		if !slices.Contains([]string{"running", "vfork-frozen", "zombie", "gone"}, a.state) {
-			return a, fmt.Errorf("unknown state %q (want running, vfork-frozen, zombie or gone)", a.state)
+		if !slices.Contains([]string{"running", "vfork-frozen", "blocked", "zombie", "gone"}, a.state) {
+			return a, fmt.Errorf("unknown state %q (want running, vfork-frozen, blocked, zombie or gone)", a.state)
 		}
 		a.tid, err = parseTid(args[0])
 	case "group":
@@ -125,7 +127,44 @@ func ParseAssertion(text string) (Assertion, error) {
 			return a, err
 		}
 		a.sig, err = parseSignal(args[1], true)
-	case "pending", "blocked":
+	case "returned":
+		if len(args) < 2 {
+			return a, fmt.Errorf("want \"returned T RESULT\"")
+		}
+		if a.tid, err = parseTid(args[0]); err != nil {
+			return a, err
+		}
+		a.result, err = abi.ParseResult(strings.Join(args[1:], " "))
+	case "sleeps":
+		if len(args) < 2 {
+			return a, fmt.Errorf("want \"sleeps T CALL\"")
+		}
+		if a.tid, err = parseTid(args[0]); err != nil {
+			return a, err
+		}
+		sc, perr := abi.ParseSyscall(strings.Join(args[1:], " "))
+		if perr != nil {
+			return a, perr
+		}
+		a.call = sc.String()
+	case "pipe", "pipebytes":
+		form := "pipe T RFD WFD"
+		if a.kind == "pipebytes" {
+			form = "pipebytes T FD N"
+		}
+		if err := want(3, form); err != nil {
+			return a, err
+		}
+		if a.tid, err = parseTid(args[0]); err != nil {
+			return a, err
+		}
+		if a.n, err = strconv.Atoi(args[1]); err != nil {
+			return a, err
+		}
+		var m int
+		m, err = strconv.Atoi(args[2])
+		a.addr = uint64(m)
+	case "pending", "blocked", "thread-pending":
 		if err := want(2, a.kind+" T SET"); err != nil {
 			return a, err
 		}
@@ -196,7 +235,7 @@ func ParseAssertion(text string) (Assertion, error) {
 			return a, fmt.Errorf("frame count must be a number >= 0, got %q", args[0])
 		}
 	default:
-		return a, fmt.Errorf("unknown assertion %q (want state, group, ppid, exitsignal, pending, blocked, handled, handled-by, action, same, differ, frame or frames)", a.kind)
+		return a, fmt.Errorf("unknown assertion %q (want state, group, ppid, exitsignal, pending, thread-pending, blocked, handled, handled-by, action, same, differ, frame, frames, sleeps, returned, pipe or pipebytes)", a.kind)
 	}
 	return a, err
 }
@@ -309,6 +348,71 @@ func (a Assertion) Check(v abi.View, before, now FrameRef) error {
 		}
 		if t.Blocked != a.set {
 			return fmt.Errorf("task %d blocks %v", a.tid, t.Blocked)
+		}
+	case "thread-pending":
+		t, err := live(a.tid)
+		if err != nil {
+			return err
+		}
+		if t.Pending != a.set {
+			return fmt.Errorf("thread %d has pending %v", a.tid, t.Pending)
+		}
+	case "sleeps":
+		t, err := live(a.tid)
+		if err != nil {
+			return err
+		}
+		if t.State != abi.Blocked || t.Call != a.call {
+			return fmt.Errorf("task %d is %v in %q", a.tid, t.State, t.Call)
+		}
+	case "returned":
+		t, err := live(a.tid)
+		if err != nil {
+			return err
+		}
+		if !t.Returned {
+			return fmt.Errorf("task %d has no finished sleep to report (state %v, call %q)", a.tid, t.State, t.Call)
+		}
+		if t.Return != a.result {
+			return fmt.Errorf("task %d's %s returned %v", a.tid, t.Call, t.Return)
+		}
+	case "pipe", "pipebytes":
+		t, err := live(a.tid)
+		if err != nil {
+			return err
+		}
+		file := func(fd int) (abi.FileView, bool) {
+			for _, ft := range v.FdTables {
+				if ft.ID != t.FdTable {
+					continue
+				}
+				for _, f := range ft.Fds {
+					if f.Fd == fd {
+						for _, fv := range v.Files {
+							if fv.ID == f.File {
+								return fv, true
+							}
+						}
+					}
+				}
+			}
+			return abi.FileView{}, false
+		}
+		r, ok := file(a.n)
+		if !ok || r.Pipe == 0 {
+			return fmt.Errorf("fd %d of task %d is not a pipe's end", a.n, a.tid)
+		}
+		if a.kind == "pipebytes" {
+			for _, p := range v.Pipes {
+				if p.ID == r.Pipe && p.Bytes != int64(a.addr) {
+					return fmt.Errorf("the pipe at fd %d of task %d holds %d bytes", a.n, a.tid, p.Bytes)
+				}
+			}
+			return nil
+		}
+		w, ok := file(int(a.addr))
+		if r.WriteEnd || !ok || !w.WriteEnd || w.Pipe != r.Pipe {
+			return fmt.Errorf("fds %d and %d of task %d are not the read and write ends of one pipe", a.n, a.addr, a.tid)
 		}
 	case "action":
 		t, err := live(a.tid)

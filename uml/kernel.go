@@ -102,7 +102,11 @@ func (k *Kernel) Step(tid int, sc abi.Syscall) abi.Result {
 	}
 	// The target's refusals come after the task's own (no task, zombie,
 	// frozen: the guest answers those), as in the model.
-	if why := abi.TargetRefusal(k.m.Target(), sc, ProtAt(k.view, tid)); why != "" && k.running(tid) {
+	why := abi.TargetRefusal(k.m.Target(), sc, ProtAt(k.view, tid))
+	if why == "" {
+		why = abi.TargetLibcRefusal(k.m.Target(), k.view, tid, sc)
+	}
+	if why != "" && k.running(tid) {
 		k.refused = why
 		return abi.Refuse(abi.OutcomeUnsupported)
 	}

@@ -35,7 +35,11 @@ func (m *Machine) TraceFits(t *traces.Trace) string {
 	cfg.Target = m.Target()
 	w := model.New(cfg)
 	for _, s := range t.Steps {
-		if why := abi.TargetRefusal(cfg.Target, s.Call, ProtAt(w.View(), s.Tid)); why != "" {
+		why := abi.TargetRefusal(cfg.Target, s.Call, ProtAt(w.View(), s.Tid))
+		if why == "" {
+			why = abi.TargetLibcRefusal(cfg.Target, w.View(), s.Tid, s.Call)
+		}
+		if why != "" {
 			if r := w.Step(s.Tid, s.Call); r.Outcome == abi.OutcomeUnsupported {
 				return fmt.Sprintf("line %d: refused on %s: %s", s.Line, describe(cfg.Target), why)
 			}

@@ -330,7 +330,7 @@ func (p *picture) fdText(f abi.FdView) string {
 // actionText is a disposition in the sigaction step's syntax without the
 // name: SIG HANDLER [FLAGS].
 func actionText(a abi.ActionView) string {
-	t := strings.TrimPrefix(abi.Sigaction(a).String(), "sigaction ")
+	t := strings.TrimPrefix(abi.Sigaction{Sig: a.Sig, Handler: a.Handler, Flags: a.Flags}.String(), "sigaction ")
 	return strings.TrimSuffix(t, " 0")
 }
 

@@ -235,17 +235,26 @@ static void child_main(u64 seq)
 	task_loop(seq, START_CHILD);
 }
 
-static s64 do_clone(u64 nr, u64 flags, u64 exitsig, u64 seq, int legacy)
+static s64 do_clone(u64 nr, u64 flags, u64 exitsig, u64 seq, int legacy, u64 ptid, u64 ctid)
 {
 	u64 stack = 0;
 	if (flags & CLONE_VM)
 		stack = alloc_stack();
+	g_clone_ptid = 0;
+	g_clone_ctid = 0;
 	if (nr == SYS_fork)
 		return clone_call(SYS_fork, 0, 0, child_main, seq);
+	/* tid pointers name the word at the start of their page (abi.Clone) */
+	g_clone_ptid = ptid & ~4095UL;
+	g_clone_ctid = ctid & ~4095UL;
 	if (legacy)
 		return clone_call(SYS_clone, (s64)flags, (s64)stack, child_main, seq);
+	g_clone_ptid = 0;
+	g_clone_ctid = 0;
 	u64 args[11] = {0};
 	args[0] = flags;
+	args[2] = ctid & ~4095UL;
+	args[3] = ptid & ~4095UL;
 	args[4] = exitsig;
 	if (stack) {
 		args[5] = stack - STACK_SIZE;
@@ -292,18 +301,27 @@ static s64 do_execve(s64 tid, u64 seq, const char *payload, u64 len)
 	return sys3(SYS_execve, path, argv, envp);
 }
 
-static s64 do_write(s64 fd, s64 n)
+/* scratch is this task's own buffer in the scratch zone: 32 MiB per tid, so
+ * that a read or write asleep in one CLONE_VM thread keeps its buffer while
+ * another thread's call maps its own. */
+static u64 scratch(void)
+{
+	return SCRATCH_AREA + ((u64)sys0(SYS_gettid) % 4096) * (32UL << 20);
+}
+
+static s64 do_rw(u64 nr, s64 fd, s64 n)
 {
 	if (fd >= FD_LIMIT)
 		return -9;
+	u64 buf = scratch();
 	if (n <= 0)
-		return sys3(SYS_write, fd, SCRATCH_AREA, n);
+		return sys3(nr, fd, buf, n);
 	u64 len = ((u64)n + 4095) & ~4095UL;
-	if (sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_READ,
+	if (sys6(SYS_mmap, (s64)buf, (s64)len, nr == SYS_read ? PROT_READ | PROT_WRITE : PROT_READ,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) < 0)
 		die("scratch");
-	s64 r = sys3(SYS_write, fd, SCRATCH_AREA, n);
-	sys6(SYS_mmap, (s64)SCRATCH_AREA, (s64)len, PROT_READ,
+	s64 r = sys3(nr, fd, buf, n);
+	sys6(SYS_mmap, (s64)buf, (s64)len, PROT_READ,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	return r;
 }
@@ -348,16 +366,16 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		n = 2;
 		break;
 	case OP_FORK:
-		r = do_clone(SYS_fork, 0, 0, c->seq, 1);
+		r = do_clone(SYS_fork, 0, 0, c->seq, 1, 0, 0);
 		break;
 	case OP_VFORK:
-		r = do_clone(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, c->seq, 1);
+		r = do_clone(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, c->seq, 1, 0, 0);
 		break;
 	case OP_CLONE:
-		r = do_clone(SYS_clone, a[0], 0, c->seq, 1);
+		r = do_clone(SYS_clone, a[0], 0, c->seq, 1, a[2], a[3]);
 		break;
 	case OP_CLONE3:
-		r = do_clone(SYS_clone3, a[0], a[1], c->seq, 0);
+		r = do_clone(SYS_clone3, a[0], a[1], c->seq, 0, a[2], a[3]);
 		break;
 	case OP_EXECVE:
 		r = do_execve(tid, c->seq, payload, c->len);
@@ -371,13 +389,12 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		die("exit_group returned");
 		break;
 	case OP_WAIT4: {
+		/* May sleep: the driver sees it asleep in /proc (linux/block.go)
+		 * and collects this report when a later step ends the sleep. */
 		int st = 0;
-		/* Blocking waits are out of scope: probe with WNOHANG and report
-		 * would-block (w[1]) when the real call would have slept. */
-		r = sys4(SYS_wait4, a[0], &st, a[1] | WNOHANG, 0);
+		r = sys4(SYS_wait4, a[0], &st, a[1], 0);
 		w[0] = (u64)(u32)st;
-		w[1] = (r == 0 && !(a[1] & WNOHANG));
-		n = 2;
+		n = 1;
 		break;
 	}
 	case OP_GETPID:
@@ -460,8 +477,43 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		r = (s64)a[0] >= FD_LIMIT ? -9 : sys3(SYS_fcntl, a[0], a[1], a[2]);
 		break;
 	case OP_WRITE:
-		r = do_write((s64)a[0], (s64)a[1]);
+		r = do_rw(SYS_write, (s64)a[0], (s64)a[1]);
 		break;
+	case OP_READFD:
+		r = do_rw(SYS_read, (s64)a[0], (s64)a[1]);
+		break;
+	case OP_PIPE2: {
+		int fds[2] = {-1, -1};
+		r = sys2(SYS_pipe2, fds, a[0]);
+		w[0] = (u64)(s64)fds[0];
+		w[1] = (u64)(s64)fds[1];
+		n = 2;
+		break;
+	}
+	case OP_DUP2:
+		/* the agent's own fds (>= FD_LIMIT) are not the trace's */
+		r = sys2(SYS_dup2, (s64)a[0] >= FD_LIMIT ? 99999 : a[0], a[1]);
+		break;
+	case OP_DUP3:
+		r = sys3(SYS_dup3, (s64)a[0] >= FD_LIMIT ? 99999 : a[0], a[1], a[2]);
+		break;
+	case OP_FUTEX:
+		/* the futex word is the u32 at the start of the page (abi.Futex) */
+		r = sys6(SYS_futex, (s64)(a[0] & ~4095UL), (s64)a[1], (s64)a[2], 0, 0, 0xffffffffL);
+		break;
+	case OP_TGKILL:
+		r = sys3(SYS_tgkill, a[0], a[1], a[2]);
+		break;
+	case OP_TKILL:
+		r = sys2(SYS_tkill, a[0], a[1]);
+		break;
+	case OP_SIGPENDING: {
+		u64 set = 0;
+		r = sys2(SYS_rt_sigpending, &set, 8);
+		w[0] = set;
+		n = 1;
+		break;
+	}
 	case OP_LSEEK:
 		r = (s64)a[0] >= FD_LIMIT ? -9 : sys3(SYS_lseek, a[0], a[1], a[2]);
 		break;
@@ -473,12 +525,18 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		act.handler = a[1] == 0 ? 0 : a[1] == 1 ? 1 : (u64)on_signal;
 		act.flags = a[2] | SA_RESTORER;
 		act.restorer = (u64)restore_rt;
-		r = sys4(SYS_rt_sigaction, a[0], &act, 0, 8);
+		struct kernel_sigaction old = {0};
+		r = sys4(SYS_rt_sigaction, a[0], &act, a[3] ? &old : 0, 8);
+		w[0] = old.handler == 0 ? 0 : old.handler == 1 ? 1 : 2;
+		w[1] = old.flags & ~SA_RESTORER;
+		n = 2;
 		break;
 	}
 	case OP_SIGPROCMASK: {
-		u64 set = a[1];
-		r = sys4(SYS_rt_sigprocmask, a[0], &set, 0, 8);
+		u64 set = a[1], old = 0;
+		r = sys4(SYS_rt_sigprocmask, a[0], &set, a[2] ? &old : 0, 8);
+		w[0] = old;
+		n = 1;
 		break;
 	}
 	case OP_KILL:

@@ -43,6 +43,8 @@ enum {
 	SYS_sched_setscheduler = 144, SYS_sched_setaffinity = 203, SYS_clock_gettime = 228,
 	SYS_exit_group = 231, SYS_waitid = 247, SYS_mknodat = 259,
 	SYS_readlinkat = 267, SYS_fchmodat = 268, SYS_prlimit64 = 302, SYS_clone3 = 435,
+	SYS_pipe2 = 293, SYS_futex = 202, SYS_tgkill = 234, SYS_tkill = 200,
+	SYS_rt_sigpending = 127,
 };
 
 /* Report kinds (linux/proto.go). */
@@ -59,6 +61,7 @@ enum {
 	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MADVISE, OP_LOAD, OP_STORE,
 	OP_OPEN, OP_CLOSE, OP_DUP, OP_FCNTL, OP_WRITE, OP_LSEEK, OP_UMASK,
 	OP_SIGACTION, OP_SIGPROCMASK, OP_KILL,
+	OP_PIPE2, OP_READFD, OP_DUP2, OP_DUP3, OP_FUTEX, OP_TGKILL, OP_TKILL, OP_SIGPENDING,
 };
 
 #define CLONE_VM 0x100UL
@@ -130,6 +133,10 @@ static inline s64 sys6(s64 n, s64 a, s64 b, s64 c, s64 d, s64 e, s64 f)
  * child it calls fn(arg) on whatever stack the kernel gave it and never
  * returns; in the parent it returns the syscall's result.
  */
+/* The legacy clone's parent_tid and child_tid pointers (tls is 0), read by
+ * clone_call: written by the acting task just before the call (steps are
+ * serialized). */
+u64 g_clone_ptid = 0, g_clone_ctid = 0;
 s64 clone_call(s64 nr, s64 a1, s64 a2, void (*fn)(u64), u64 arg);
 __asm__(".text\n"
 	".globl clone_call\n"
@@ -141,8 +148,8 @@ __asm__(".text\n"
 	"  mov %rdi, %rax\n"
 	"  mov %rsi, %rdi\n"
 	"  mov %rdx, %rsi\n"
-	"  xor %edx, %edx\n"
-	"  xor %r10d, %r10d\n"
+	"  mov g_clone_ptid(%rip), %rdx\n"
+	"  mov g_clone_ctid(%rip), %r10\n"
 	"  xor %r8d, %r8d\n"
 	"  syscall\n"
 	"  test %rax, %rax\n"
