@@ -29,6 +29,10 @@ type tidWordBefore struct {
 	tid, tgid int
 	addr, pfn uint64
 	peers     []int
+	// writable says the word's mapping allows writes: mm_release's
+	// put_user faults on any other (a PROT_READ or an execute-only page)
+	// and stores nothing (access_error: no VM_WRITE).
+	writable bool
 }
 
 // noteClearTid registers the child of a successful clone or clone3 with
@@ -69,6 +73,9 @@ func (k *Kernel) tidWordsBefore() ([]tidWordBefore, error) {
 		}
 		b := tidWordBefore{tid: tid, tgid: t.Tgid, addr: k.clearTid[tid]}
 		if b.pfn, _, err = k.frameAt(t.Tgid, tid, b.addr); err != nil {
+			return nil, err
+		}
+		if b.writable, err = k.writableAt(t.Tgid, tid, b.addr); err != nil {
 			return nil, err
 		}
 		for _, u := range sortedKeys(boolKeys(k.tasks)) {
@@ -127,6 +134,9 @@ func (k *Kernel) learnClearedTids(before []tidWordBefore, caller procTask, sc ab
 			continue
 		}
 		delete(k.clearTid, b.tid) // clear_child_tid is NULL from now on
+		if !b.writable {
+			continue // put_user faulted: nothing stored, no page copied
+		}
 		old, known := uint64(0), true
 		if b.pfn != 0 {
 			old, known = k.values[b.pfn]
@@ -179,6 +189,23 @@ func (k *Kernel) frameAt(tgid, tid int, addr uint64) (pfn uint64, present bool, 
 	}
 	pfn, present = dataFrame(e[0], zero)
 	return pfn, present, nil
+}
+
+// writableAt reports whether task tid maps page addr writable (smaps).
+func (k *Kernel) writableAt(tgid, tid int, addr uint64) (bool, error) {
+	maps, err := readSmaps(filepath.Join(k.taskDir(tgid, tid), "smaps"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading the tid word's mapping of %d: %w", tid, err)
+	}
+	for _, m := range maps {
+		if addr >= m.Start && addr < m.End {
+			return len(m.Perms) > 1 && m.Perms[1] == 'w', nil
+		}
+	}
+	return false, nil
 }
 
 // boolKeys is the key set of a map keyed by tid.
