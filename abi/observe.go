@@ -48,6 +48,21 @@ func (t Touch) Add(u Touch) Touch {
 	return t
 }
 
+// Mark records that the step touched task tid (nothing to record once
+// All is set). Backends keep one Touch and Mark it as a step runs.
+func (t *Touch) Mark(tid int) {
+	if !t.All {
+		t.Tids = append(t.Tids, tid)
+	}
+}
+
+// MarkAll records that the step may have touched anything.
+func (t *Touch) MarkAll() { t.All = true }
+
+// Copy is t with a Tids slice of its own, for Observer.Touched to return
+// while the backend reuses its own for the next step.
+func (t Touch) Copy() Touch { return Touch{All: t.All, Tids: slices.Clone(t.Tids)} }
+
 // restrictedSections names the View fields that Restrict and Uncovered
 // handle, in View's order. TestObserveKnowsEverySection fails when View
 // gains a field: a new section must be cut by Restrict (reached through

@@ -14,11 +14,7 @@ import (
 // Objects reached from a touched task are seen through it.
 
 // touched marks task tid as touched by the current step.
-func (k *Kernel) touched(tid int) {
-	if !k.touch.All {
-		k.touch.Tids = append(k.touch.Tids, tid)
-	}
-}
+func (k *Kernel) touched(tid int) { k.touch.Mark(tid) }
 
 // touchGroup marks every thread of g as touched.
 func (k *Kernel) touchGroup(g *group) {
@@ -28,11 +24,11 @@ func (k *Kernel) touchGroup(g *group) {
 }
 
 // touchAll marks the current step as possibly touching anything.
-func (k *Kernel) touchAll() { k.touch.All = true }
+func (k *Kernel) touchAll() { k.touch.MarkAll() }
 
 // Touched reports what the last Step may have changed (abi.Observer).
 func (k *Kernel) Touched() abi.Touch {
-	return abi.Touch{All: k.touch.All, Tids: slices.Clone(k.touch.Tids)}
+	return k.touch.Copy()
 }
 
 // ViewOf is View cut down to the tasks tids (abi.Observer).
