@@ -83,19 +83,24 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return
 	}
 	a := h.actions[sig]
-	if !target.blocked.Has(sig) {
-		if g.isInit() && a.handler == abi.SigDefault {
-			return
-		}
-		if ignores(a, sig) {
-			return
-		}
+	if discarded(target, a, sig) {
+		return
 	}
 	if g.pending.Has(sig) {
 		return
 	}
 	g.pending |= abi.SigBit(sig)
 	k.completeSignal(target, sig, a, false)
+}
+
+// discarded is what prepare_signal and sig_ignored decide for sig sent to
+// target with action a: unless target blocks it, a signal init has at its
+// default (SIGNAL_UNKILLABLE, WORLD-1) or one that is ignored is dropped.
+func discarded(target *task, a action, sig int) bool {
+	if target.blocked.Has(sig) {
+		return false
+	}
+	return (target.group.isInit() && a.handler == abi.SigDefault) || ignores(a, sig)
 }
 
 // sendThreadSignal generates sig for the thread target alone
@@ -113,13 +118,8 @@ func (k *Kernel) sendThreadSignal(target *task, sig int) {
 		return
 	}
 	a := h.actions[sig]
-	if !target.blocked.Has(sig) {
-		if g.isInit() && a.handler == abi.SigDefault {
-			return
-		}
-		if ignores(a, sig) {
-			return
-		}
+	if discarded(target, a, sig) {
+		return
 	}
 	if target.pending.Has(sig) {
 		return
