@@ -495,7 +495,9 @@ static void run(s64 tid, struct cmd *c, char *payload)
 		r = sys2(SYS_dup2, (s64)a[0] >= FD_LIMIT ? 99999 : a[0], a[1]);
 		break;
 	case OP_DUP3:
-		r = sys3(SYS_dup3, (s64)a[0] >= FD_LIMIT ? 99999 : a[0], a[1], a[2]);
+		/* dup3(x, x) is EINVAL before oldfd is looked up (ksys_dup3):
+		 * keep an agent fd only where the two differ */
+		r = sys3(SYS_dup3, (s64)a[0] >= FD_LIMIT && a[0] != a[1] ? 99999 : a[0], a[1], a[2]);
 		break;
 	case OP_FUTEX:
 		/* the futex word is the u32 at the start of the page (abi.Futex) */
