@@ -171,6 +171,9 @@ func (k *Kernel) learnClearedTids(before []tidWordBefore, caller procTask, sc ab
 // frameAt returns the data frame behind page addr of task tid (pagemap);
 // present is false when the page holds none.
 func (k *Kernel) frameAt(tgid, tid int, addr uint64) (pfn uint64, present bool, err error) {
+	if addr >= space.TaskSize {
+		return 0, false, nil // not user memory: pagemap ends at TASK_SIZE
+	}
 	zero, err := zeroFrame()
 	if err != nil {
 		return 0, false, err
