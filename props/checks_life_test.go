@@ -29,17 +29,7 @@ func (k *resultBender) Step(tid int, sc abi.Syscall) abi.Result {
 // resultFails is propertyFails for a backend whose Results are bent.
 func resultFails(t *testing.T, checks Check, bend func(abi.Syscall, *abi.Result), steps ...func(m *Machine) (abi.Result, error)) string {
 	t.Helper()
-	b := Backend{Name: "bent", New: func(cfg abi.Config) abi.Kernel { return &resultBender{Kernel: Model.New(cfg), bend: bend} }}
-	m, err := NewMachine(opts, checks, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range steps {
-		if _, err := s(m); err != nil {
-			return err.(*Failure).Detail
-		}
-	}
-	return ""
+	return bentFails(t, checks, func(cfg abi.Config) abi.Kernel { return &resultBender{Kernel: Model.New(cfg), bend: bend} }, steps...)
 }
 
 func noBend(abi.Syscall, *abi.View) {}

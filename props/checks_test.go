@@ -34,8 +34,15 @@ func (k *viewBender) View() abi.View {
 // first failure's detail ("" when none).
 func propertyFails(t *testing.T, checks Check, bend func(abi.Syscall, *abi.View), steps ...func(m *Machine) (abi.Result, error)) string {
 	t.Helper()
-	b := Backend{Name: "bent", New: func(cfg abi.Config) abi.Kernel { return &viewBender{Kernel: Model.New(cfg), bend: bend} }}
-	m, err := NewMachine(opts, checks, b)
+	return bentFails(t, checks, func(cfg abi.Config) abi.Kernel { return &viewBender{Kernel: Model.New(cfg), bend: bend} }, steps...)
+}
+
+// bentFails runs steps with checks on the one backend newBent builds (a
+// model with something bent) and returns the first failure's detail (""
+// when none).
+func bentFails(t *testing.T, checks Check, newBent func(abi.Config) abi.Kernel, steps ...func(m *Machine) (abi.Result, error)) string {
+	t.Helper()
+	m, err := NewMachine(opts, checks, Backend{Name: "bent", New: newBent})
 	if err != nil {
 		t.Fatal(err)
 	}
