@@ -112,6 +112,21 @@ func (k *Kernel) findTask(tid int) (procTask, bool, error) {
 	return k.readTask(tgid, tid)
 }
 
+// statFields splits a stat line: the comm between its parentheses, and
+// the fields after them, f[0] being field 3 (state) and field N f[N-3];
+// there are at least 50 (up to field 52, the exit code).
+func statFields(s string) (comm string, f []string, err error) {
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open {
+		return "", nil, fmt.Errorf("bad stat %q", s)
+	}
+	f = strings.Fields(s[close+1:])
+	if len(f) < 50 {
+		return "", nil, fmt.Errorf("short stat %q", s)
+	}
+	return s[open+1 : close], f, nil
+}
+
 // readTask reads stat, status and comm of one task; ok is false when it has
 // vanished.
 func (k *Kernel) readTask(tgid, tid int) (procTask, bool, error) {
@@ -125,17 +140,11 @@ func (k *Kernel) readTask(tgid, tid int) (procTask, bool, error) {
 		return procTask{}, false, nil
 	}
 	t := procTask{Tid: tid, Tgid: tgid}
-	s := string(stat)
-	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || close < open {
-		return t, false, fmt.Errorf("task %d: bad stat %q", tid, s)
+	comm, f, err := statFields(string(stat))
+	if err != nil {
+		return t, false, fmt.Errorf("task %d: %w", tid, err)
 	}
-	t.Comm = s[open+1 : close]
-	f := strings.Fields(s[close+1:])
-	// f[0] is field 3 (state); field N is f[N-3].
-	if len(f) < 50 {
-		return t, false, fmt.Errorf("task %d: short stat %q", tid, s)
-	}
+	t.Comm = comm
 	t.State = f[0][0]
 	t.Ppid, _ = strconv.Atoi(f[1])
 	t.ExitSignal, _ = strconv.Atoi(f[35])

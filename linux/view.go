@@ -249,14 +249,9 @@ func (k *Kernel) groupExitCode(z procTask) (int, error) {
 	if err != nil {
 		return z.ExitCode, nil
 	}
-	s := string(b)
-	close := strings.LastIndexByte(s, ')')
-	if close < 0 {
-		return 0, fmt.Errorf("process %d: bad stat %q", z.Tgid, s)
-	}
-	f := strings.Fields(s[close+1:])
-	if len(f) < 50 {
-		return 0, fmt.Errorf("process %d: short stat %q", z.Tgid, s)
+	_, f, err := statFields(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("process %d: %w", z.Tgid, err)
 	}
 	code, err := strconv.Atoi(f[49])
 	if err != nil {
