@@ -74,7 +74,7 @@ func (k *Kernel) resume(t *task) {
 	w := t.wait
 	if r, done := k.retry(t, w); done {
 		k.complete(t, r)
-		k.afterResume(t)
+		k.returnToUser(t)
 		return
 	}
 	if !t.sigpending {
@@ -82,10 +82,12 @@ func (k *Kernel) resume(t *task) {
 	}
 	if w.written > 0 {
 		k.complete(t, abi.Ok(uint64(w.written))) // pipe_write: what it wrote
-		k.afterResume(t)
+		k.returnToUser(t)
 		return
 	}
-	// -ERESTARTSYS: leave the sleep, take the signals, then EINTR or restart.
+	// -ERESTARTSYS: leave the sleep, take the signals, then EINTR or restart
+	// (SIG-8a; signal(7) "Interruption of system calls and library
+	// functions by signal handlers", arch_do_signal_or_restart).
 	call := w.call
 	t.state, t.wait = abi.Running, nil
 	first := k.getSignal(t)
@@ -101,15 +103,7 @@ func (k *Kernel) resume(t *task) {
 	if r := k.dispatch(t, call); r.Outcome != abi.OutcomeBlocked {
 		t.wait = &waitState{call: call}
 		k.complete(t, r)
-		k.afterResume(t)
-	}
-}
-
-// afterResume is a completed sleeper's return to user space: a group exit
-// started meanwhile ends it, else it takes the signals it was told of.
-func (k *Kernel) afterResume(t *task) {
-	if !t.exiting && t.state == abi.Running && (t.group.fatal != 0 || t.sigpending) {
-		k.getSignal(t)
+		k.returnToUser(t)
 	}
 }
 

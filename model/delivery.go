@@ -79,7 +79,7 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 	k.touchGroup(target.group)
 	g := target.group
 	h := g.sighand()
-	if g.groupExit || g.dead || g.fatal != 0 || h == nil {
+	if g.dying() || h == nil {
 		return
 	}
 	a := h.actions[sig]
@@ -114,7 +114,7 @@ func (k *Kernel) sendThreadSignal(target *task, sig int) {
 	// A thread that has exited (a zombie leader whose group lives on)
 	// takes nothing: tkill returns 0 and its SigPnd stays empty, measured
 	// on this machine's 6.18 (docs/libc.md SIG-5b).
-	if g.groupExit || g.dead || g.fatal != 0 || h == nil || target.exiting {
+	if g.dying() || h == nil || target.exiting {
 		return
 	}
 	a := h.actions[sig]

@@ -162,7 +162,7 @@ func (k *Kernel) sysWrite(t *task, s abi.Write) abi.Result {
 	if sl.file.pipe != nil && !sl.file.writeEnd {
 		return abi.Fail(abi.EBADF) // not FMODE_WRITE
 	}
-	if s.N < 0 || uint64(s.N) > abi.TaskSize {
+	if abi.WriteFaults(s.N) {
 		return abi.Fail(abi.EFAULT) // access_ok: no buffer holds that many bytes
 	}
 	f := sl.file
@@ -244,8 +244,8 @@ func (k *Kernel) sysRead(t *task, s abi.Read) abi.Result {
 	if !ok || (sl.file.pipe != nil && sl.file.writeEnd) {
 		return abi.Fail(abi.EBADF)
 	}
-	if s.N < 0 || uint64(s.N) > abi.TaskSize {
-		return abi.Fail(abi.EFAULT)
+	if abi.WriteFaults(s.N) {
+		return abi.Fail(abi.EFAULT) // access_ok, as for write
 	}
 	f := sl.file
 	if f.pipe != nil {

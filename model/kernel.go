@@ -401,5 +401,5 @@ func (w refusalWorld) Target(pid int) (exists, dying bool) {
 		return false, false
 	}
 	g := target.group
-	return true, g.groupExit || g.dead || g.fatal != 0
+	return true, g.dying()
 }

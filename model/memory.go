@@ -315,16 +315,13 @@ func (k *Kernel) sysLoad(t *task, s abi.Load) abi.Result {
 	m := t.mm
 	a := pageDown(s.Addr)
 	i := m.find(a)
-	if i < 0 || m.vmas[i].prot == abi.PROT_NONE {
+	// MEM-3i: on a CPU with PKU the execute-only key denies data access too
+	// (a pkey fault, SEGV_PKUERR); with PKU unknown such a load was refused
+	// before the step (abi.Refusal).
+	if i < 0 || !k.readable(m.vmas[i]) {
 		return k.forceSegv(t)
 	}
 	v := m.vmas[i]
-	if v.execOnly && k.machine.PKU == abi.FeaturePresent {
-		// MEM-3i: the execute-only key denies data access (a pkey fault,
-		// SEGV_PKUERR). With PKU unknown the load was refused before the
-		// step (abi.Refusal).
-		return k.forceSegv(t)
-	}
 	if v.obj != nil {
 		return abi.Ok(k.touchShared(v, a).value)
 	}

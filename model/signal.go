@@ -168,7 +168,7 @@ func (k *Kernel) sysKill(t *task, s abi.Kill) abi.Result {
 		return abi.Ok(0)
 	}
 	g := target.group
-	if g.groupExit || g.dead || g.fatal != 0 {
+	if g.dying() {
 		return abi.Ok(0) // prepare_signal: a dying or dead group takes nothing
 	}
 	// Queued real-time signals and (SIG-2) the stop signals were refused

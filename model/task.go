@@ -120,6 +120,11 @@ type group struct {
 	dead bool
 }
 
+// dying reports whether the group is exiting or dead, or has a fatal
+// signal on its way: prepare_signal (kernel/signal.c) lets such a group
+// take no new signal (SIG-2).
+func (g *group) dying() bool { return g.groupExit || g.dead || g.fatal != 0 }
+
 // ppid is what getppid returns in the group: the tgid of the parent thread's
 // group, 0 for task 1's group.
 func (g *group) ppid() int {
