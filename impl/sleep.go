@@ -71,7 +71,7 @@ func (k *Kernel) wakeUp(t *task) {
 	s := t.sl
 	if r, ok := k.retrySleep(t, s); ok {
 		k.finish(t, r)
-		k.returnFromSleep(t)
+		k.afterCall(t)
 		return
 	}
 	if !t.tif {
@@ -79,7 +79,7 @@ func (k *Kernel) wakeUp(t *task) {
 	}
 	if s.done > 0 {
 		k.finish(t, abi.Ok(uint64(s.done)))
-		k.returnFromSleep(t)
+		k.afterCall(t)
 		return
 	}
 	call := s.call
@@ -96,14 +96,7 @@ func (k *Kernel) wakeUp(t *task) {
 	if r := k.dispatch(t, call); r.Outcome != abi.OutcomeBlocked {
 		t.sl = &sleep{call: call}
 		k.finish(t, r)
-		k.returnFromSleep(t)
-	}
-}
-
-// returnFromSleep takes the signals a finished sleeper was told of.
-func (k *Kernel) returnFromSleep(t *task) {
-	if t.live() && t.state == stateRunning && (t.tif || t.g.fatal != 0) {
-		k.takeSignals(t)
+		k.afterCall(t)
 	}
 }
 
