@@ -33,6 +33,10 @@ func pickBackends(spec string) ([]traces.Backend, error) {
 	seen := map[string]bool{}
 	for _, n := range names {
 		n = strings.TrimSpace(n)
+		if seen[n] {
+			return nil, fmt.Errorf("backend %q named twice in %q (name each backend once)", n, spec)
+		}
+		seen[n] = true
 		if n == "uml" {
 			b, err := umlBackend()
 			if err != nil {
@@ -45,10 +49,6 @@ func pickBackends(spec string) ([]traces.Backend, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown backend %q (want model, impl, linux, uml, both, or a comma-separated list)", n)
 		}
-		if seen[n] {
-			return nil, fmt.Errorf("backend %q named twice in %q (name each backend once)", n, spec)
-		}
-		seen[n] = true
 		if n == "linux" {
 			if ok, why := linux.Available(); !ok {
 				return nil, fmt.Errorf("backend linux cannot run here: %s", why)

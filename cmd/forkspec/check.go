@@ -70,7 +70,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "seed of the first sequence (0: from the clock; the seed used is printed)")
 	out := fs.String("out", "forkspec-failures", "directory for failing traces")
 	maxTasks := fs.Int("max-tasks", 12, "task limit of every world (FORK-7)")
-	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux")
+	backend := fs.String("backend", "model,impl", "backends to compare, the reference first: a comma-separated list of model, impl, linux, uml")
 	keepGoing := fs.Bool("keep-going", false, "continue after a divergence (every failure is saved)")
 	reduce := fs.Int("reduce", 300, "replays to spend shrinking a failing sequence (0: save it unreduced)")
 	jobs := fs.Int("j", 1, "run sequences on N workers in parallel (model and impl only); the output is the same whatever N (the times aside)")

@@ -44,7 +44,7 @@ disagree, or a backend breaks an invariant.`
 func runExplain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("explain", "[-format text|dot|html] [-backend B] [-step N] FILE", explainHelp, stderr)
 	format := fs.String("format", "text", "output format: text, dot or html")
-	backend := fs.String("backend", "model", "backend to run: model, impl or linux; for html also a comma-separated list or both (model,impl), shown side by side")
+	backend := fs.String("backend", "model", "backend to run: model, impl, linux or uml; for html also a comma-separated list or both (model,impl), shown side by side")
 	umlFlag(fs)
 	only := fs.Int("step", 0, "text, dot: draw only after step N (0 = the initial state; every step when not given); html: the step the page opens at (default: the divergence, or 0)")
 	if st, ok := parseFlags(fs, args); !ok {
@@ -71,7 +71,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return bad("%v", err)
 	}
 	if len(bs) != 1 && *format != "html" {
-		return bad("-format %s must name one backend (model, impl or linux); -format html shows several side by side", *format)
+		return bad("-format %s must name one backend (model, impl, linux or uml); -format html shows several side by side", *format)
 	}
 	t, err := readTrace(fs.Arg(0))
 	if err != nil {

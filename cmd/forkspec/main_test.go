@@ -48,6 +48,7 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"replay", "testdata/bad-syntax.trace"}, 2, `testdata/bad-syntax.trace:3:3: unknown syscall "stor"`, ""},
 		{[]string{"replay", "-backend", "qemu", "testdata/explain.trace"}, 2, `unknown backend "qemu"`, ""},
 		{[]string{"replay", "-backend", "model,impl,model", "testdata/explain.trace"}, 2, `backend "model" named twice`, ""},
+		{[]string{"replay", "-backend", "uml,uml", "testdata/explain.trace"}, 2, `backend "uml" named twice`, ""},
 		{[]string{"replay", "-backend", "model,", "testdata/explain.trace"}, 2, `unknown backend ""`, ""},
 		{[]string{"replay", "-backend", "model", "testdata/wrong.trace"}, 1, "", "testdata/wrong.trace:2: step 1 `1 fork`: unexpected result"},
 		{[]string{"replay", "-backend", "model", "testdata/explain.trace"}, 0, "", "ok   7 steps, every result as expected"},
