@@ -74,6 +74,13 @@ func markPage() uint64 { return space.ZoneEnd - abi.PageSize }
 // parent, not dead).
 func runnable(t procTask) bool { return t.State != 'D' && t.State != 'Z' && t.State != 'X' }
 
+// canRun says whether task t can perform a command now: runnable, and not
+// asleep in a trace's call (the agent reads commands only between calls).
+func (k *Kernel) canRun(t procTask) bool {
+	_, asleep := k.sleeping[t.Tid]
+	return !asleep && runnable(t)
+}
+
 // beginIdentities reads the markers of the live tasks for one View.
 func (k *Kernel) beginIdentities(live []procTask) error {
 	if !space.MarkIDs {
@@ -190,14 +197,14 @@ func (k *Kernel) sameObject(a, b procTask, typ int) (bool, error) {
 // active with the other side passive.
 func (k *Kernel) activeFor(a, b procTask, same func(marks) bool) (active, passive procTask, ok bool) {
 	switch {
-	case runnable(a):
+	case k.canRun(a):
 		return a, b, true
-	case runnable(b):
+	case k.canRun(b):
 		return b, a, true
 	}
 	for _, tid := range sortedMarkTids(k.ids.marks) {
 		m := k.ids.marks[tid]
-		if runnable(m.task) && same(m) {
+		if k.canRun(m.task) && same(m) {
 			if m.task.Tgid == a.Tgid {
 				return m.task, b, true
 			}
@@ -272,7 +279,7 @@ func (k *Kernel) sameFile(a procTask, x int, b procTask, y int) (bool, error) {
 	found := false
 	for _, tid := range sortedMarkTids(k.ids.marks) {
 		m := k.ids.marks[tid]
-		if !runnable(m.task) {
+		if !k.canRun(m.task) {
 			continue
 		}
 		if m.files == ta {

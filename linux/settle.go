@@ -44,7 +44,7 @@ func (k *Kernel) settle() error {
 		pongs := wait(fmt.Sprintf("pongs (settling round %d, ping %d)", round+1, seq), stepTimeout)
 		died := false
 		for _, t := range tasks {
-			if _, asleep := k.sleeping[t.Tid]; asleep || t.State == 'Z' || t.State == 'X' || t.State == 'D' {
+			if !k.canRun(t) {
 				continue
 			}
 			if err := k.send(t.Tid, command{Seq: seq, Op: opPing}); err != nil {

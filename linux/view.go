@@ -212,7 +212,7 @@ func (k *Kernel) classes(ts []procTask, typ int) (map[int]int, []procTask, error
 // can run, the zombie's own exit code from /proc/PID/stat.
 func (k *Kernel) waitStatus(z procTask, tasks []procTask) (int, error) {
 	for _, p := range tasks {
-		if _, asleep := k.sleeping[p.Tid]; asleep || p.Tgid != z.Ppid || p.State == 'Z' || p.State == 'X' || p.State == 'D' {
+		if p.Tgid != z.Ppid || !k.canRun(p) {
 			continue
 		}
 		m, err := k.request(p.Tid, command{Op: opPeek, Args: [5]uint64{uint64(z.Tid)}})
