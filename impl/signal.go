@@ -88,11 +88,18 @@ func (k *Kernel) sendSignal(target *task, sig int) {
 		return
 	}
 	act := sh.act[sig]
-	if !target.blocked.Has(sig) && (ignores(act, sig) || (g.tgid == 1 && act.handler == abi.SigDefault)) {
+	if discards(target, act, sig) {
 		return
 	}
 	g.pending |= abi.SigBit(sig)
 	k.deliverTo(g, k.pickTaker(target, sig), act, sig)
+}
+
+// discards is sig_ignored's verdict with prepare_signal's for init: a
+// signal target does not block is dropped when ignored, or when init has
+// it at its default (SIGNAL_UNKILLABLE, WORLD-1).
+func discards(target *task, act action, sig int) bool {
+	return !target.blocked.Has(sig) && (ignores(act, sig) || (target.g.tgid == 1 && act.handler == abi.SigDefault))
 }
 
 // sendSignalTo generates sig for the thread target (PIDTYPE_PID: tgkill,
@@ -106,7 +113,7 @@ func (k *Kernel) sendSignalTo(target *task, sig int) {
 		return
 	}
 	act := sh.act[sig]
-	if !target.blocked.Has(sig) && (ignores(act, sig) || (g.tgid == 1 && act.handler == abi.SigDefault)) {
+	if discards(target, act, sig) {
 		return
 	}
 	target.pending |= abi.SigBit(sig)
