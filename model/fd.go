@@ -45,8 +45,12 @@ func (k *Kernel) copyFdTable(f *fdTable) *fdTable {
 }
 
 // lowestFree returns the lowest free fd, or false (EMFILE).
-func (f *fdTable) lowestFree() (int, bool) {
-	for i := range f.fds {
+func (f *fdTable) lowestFree() (int, bool) { return f.lowestFreeFrom(0) }
+
+// lowestFreeFrom returns the lowest free fd at or above from, or false
+// (EMFILE): alloc_fd's search from its start (F_DUPFD, pipe2's second fd).
+func (f *fdTable) lowestFreeFrom(from int) (int, bool) {
+	for i := from; i < len(f.fds); i++ {
 		if f.fds[i].file == nil {
 			return i, true
 		}
@@ -120,13 +124,12 @@ func (k *Kernel) sysFcntl(t *task, s abi.Fcntl) abi.Result {
 		if from >= abi.FdLimit {
 			return abi.Fail(abi.EINVAL)
 		}
-		for fd := int(from); fd < abi.FdLimit; fd++ {
-			if t.files.fds[fd].file == nil {
-				t.files.fds[fd] = fdSlot{file: sl.file, cloexec: u32(s.Cmd) == uint64(abi.F_DUPFD_CLOEXEC)}
-				return abi.Ok(uint64(fd))
-			}
+		fd, ok := t.files.lowestFreeFrom(int(from))
+		if !ok {
+			return abi.Fail(abi.EMFILE)
 		}
-		return abi.Fail(abi.EMFILE)
+		t.files.fds[fd] = fdSlot{file: sl.file, cloexec: u32(s.Cmd) == uint64(abi.F_DUPFD_CLOEXEC)}
+		return abi.Ok(uint64(fd))
 	case uint64(abi.F_GETPIPE_SZ):
 		if sl.file.pipe == nil {
 			return abi.Fail(abi.EBADF) // pipe_fcntl: not a pipe

@@ -149,9 +149,7 @@ func (k *Kernel) sysPipe2(t *task, s abi.Pipe2) abi.Result {
 	if !ok {
 		return abi.Fail(abi.EMFILE)
 	}
-	t.files.fds[rfd].file = &openFile{} // reserved
-	wfd, ok := t.files.lowestFree()
-	t.files.fds[rfd].file = nil
+	wfd, ok := t.files.lowestFreeFrom(rfd + 1) // every fd below rfd is in use
 	if !ok {
 		return abi.Fail(abi.EMFILE)
 	}
