@@ -75,8 +75,12 @@ func (k *Kernel) closeSlot(ft *fdTable, fd int) {
 }
 
 // lowestFree is the lowest free fd, or -1 (FD-1).
-func (ft *fdTable) lowestFree() int {
-	for i := range ft.fds {
+func (ft *fdTable) lowestFree() int { return ft.lowestFreeFrom(0) }
+
+// lowestFreeFrom is the lowest free fd at or above from, or -1: alloc_fd's
+// search from its start (F_DUPFD, pipe2's second fd).
+func (ft *fdTable) lowestFreeFrom(from int) int {
+	for i := from; i < len(ft.fds); i++ {
 		if ft.fds[i].file == nil {
 			return i
 		}
@@ -148,14 +152,13 @@ func (k *Kernel) sysFcntl(t *task, c abi.Fcntl) abi.Result {
 		if from >= abi.FdLimit {
 			return abi.Fail(abi.EINVAL)
 		}
-		for fd := int(from); fd < abi.FdLimit; fd++ {
-			if t.files.fds[fd].file == nil {
-				s.file.refs++
-				t.files.fds[fd] = fdSlot{file: s.file, cloexec: u32(c.Cmd) == uint64(abi.F_DUPFD_CLOEXEC)}
-				return abi.Ok(uint64(fd))
-			}
+		fd := t.files.lowestFreeFrom(int(from))
+		if fd < 0 {
+			return abi.Fail(abi.EMFILE)
 		}
-		return abi.Fail(abi.EMFILE)
+		s.file.refs++
+		t.files.fds[fd] = fdSlot{file: s.file, cloexec: u32(c.Cmd) == uint64(abi.F_DUPFD_CLOEXEC)}
+		return abi.Ok(uint64(fd))
 	case uint64(abi.F_GETPIPE_SZ):
 		if s.file.pipe == nil {
 			return abi.Fail(abi.EBADF)

@@ -61,12 +61,7 @@ func (k *Kernel) sysPipe2(t *task, p abi.Pipe2) abi.Result {
 	r := t.files.lowestFree()
 	w := -1
 	if r >= 0 {
-		for fd := r + 1; fd < abi.FdLimit; fd++ {
-			if t.files.fds[fd].file == nil {
-				w = fd
-				break
-			}
-		}
+		w = t.files.lowestFreeFrom(r + 1) // every fd below r is in use
 	}
 	if w < 0 {
 		return abi.Fail(abi.EMFILE)
