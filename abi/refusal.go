@@ -43,6 +43,9 @@ type World interface {
 	// GroupWaiting reports whether another thread of the caller's group is
 	// blocked in wait4.
 	GroupWaiting() bool
+	// WaitSleeps reports whether the caller's wait4 s would sleep now
+	// (abi.WaitSleeps on the world's View before the step).
+	WaitSleeps(s Wait4) bool
 }
 
 // Worlds is implemented by backends that can answer World for a task, so
@@ -127,8 +130,11 @@ func Refusal(cfg Config, w World, sc Syscall) string {
 		if opts&^uint32(Wait4Valid) == 0 && pid != -1<<31 && (pid == 0 || pid < -1) {
 			return "wait4 of a process group (kernel_wait4 PIDTYPE_PGID)"
 		}
-		if opts&^uint32(Wait4Valid) == 0 && pid != -1<<31 && opts&uint32(WNOHANG) == 0 && w.GroupWaiting() {
-			return "a second thread of a group waiting in wait4 (the wait queue's order is not modelled)"
+		// A second waiter that finds a waitable child returns it at once
+		// (do_wait scans before it sleeps); only a second sleeper meets
+		// the wait queue's order (found by props, WaitEligibility).
+		if opts&^uint32(Wait4Valid) == 0 && pid != -1<<31 && opts&uint32(WNOHANG) == 0 && w.GroupWaiting() && w.WaitSleeps(s) {
+			return "a second thread of a group sleeping in wait4 (the wait queue's order is not modelled)"
 		}
 	case Prctl:
 		if o := int32(s.Option); o != int32(PR_SET_CHILD_SUBREAPER) && o != int32(PR_GET_CHILD_SUBREAPER) {

@@ -198,6 +198,15 @@ func (w *procWorld) TaskGroup(tid int) (int, bool) {
 	return t.Tgid, true
 }
 
+func (w *procWorld) WaitSleeps(s abi.Wait4) bool {
+	v, err := w.k.ViewErr()
+	if err != nil {
+		w.fail(err)
+		return false
+	}
+	return abi.WaitSleeps(v, w.t.Tid, s)
+}
+
 func (w *procWorld) GroupWaiting() bool {
 	for tid, rec := range w.k.sleeping {
 		if _, ok := rec.call.(abi.Wait4); ok && tid != w.t.Tid {

@@ -384,6 +384,8 @@ func (w refusalWorld) TaskGroup(tid int) (int, bool) {
 	return 0, false
 }
 
+func (w refusalWorld) WaitSleeps(s abi.Wait4) bool { return abi.WaitSleeps(w.k.View(), w.t.tid, s) }
+
 func (w refusalWorld) GroupWaiting() bool {
 	for _, u := range w.t.group.threads {
 		if u != w.t && u.state == abi.Blocked && isWait4(u.wait.call) {
